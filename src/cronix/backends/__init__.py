@@ -1,0 +1,1 @@
+"""Backends: the one Backend protocol and its in-tree implementations."""

@@ -1,0 +1,194 @@
+"""The one Backend protocol: how cronix stores schedules in a host scheduler.
+
+Every backend — crontab, systemd-timer, kubernetes, aws-scheduler, vercel, and the proxy
+for an out-of-tree gRPC plugin — implements :class:`Backend`. The reconciler
+(:mod:`cronix.reconcile`) cannot tell them apart, and the backend conformance suite runs
+unchanged against each.
+
+Division of labour (DESIGN §4): the *host* computes plans, ownership hashes and
+ownership decisions; a *backend* translates a normalized job into its scheduler's
+native form, stores it with an ownership marker, and lists what it owns. There is no
+state file: the markers are the state.
+
+Recipe for an implementer (in-tree or plugin author):
+
+1. ``name`` — the backend's registry name (``[a-z][a-z0-9-]*``).
+2. ``check()`` — prerequisites only (directory writable, daemon binary present, API
+   reachable); return diagnostics, never raise for an expected problem.
+3. ``validate(app, job)`` — can *this* scheduler express the job? Untranslatable
+   schedules, unsupported timezones, names over a length limit → ``error`` diagnostics
+   with a path (``schedules/1``, ``timezone``) and a stable code. Runs for every job
+   before anything is planned; one error aborts the apply.
+4. ``list_entries()`` — every entry this backend owns, for all apps, as :class:`ManagedEntry`.
+   Report :data:`DRIFT_SENTINEL` as the hash when the live artifact no longer matches what
+   cronix wrote (a hand edit), so the reconciler plans an update.
+5. ``create/update/delete`` — idempotent per ``(app, job)``: ``update`` replaces *all*
+   schedules of the job with the given ones (in place where the scheduler allows it);
+   ``delete`` removes every owned entry of the job and nothing else. ``hashes[i]`` is the
+   ownership hash of ``job.schedules[i]``, computed by the host.
+6. ``verify_ownership(entry)`` — re-read the entry and confirm it still carries our
+   marker; the host calls it before every update or delete of an existing entry.
+7. Optional: ``adopt`` (take over pre-existing unmarked entries) and ``history``
+   (past runs); advertise them in ``capabilities``. Without the capability the method
+   raises :class:`UnsupportedOperation`.
+8. ``close()`` — release connections or child processes; called exactly once.
+
+Failures raise :class:`~cronix.errors.BackendError` (exit 3) with a one-line message
+naming the backend and the object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from cronix.errors import BackendError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from cronix.protocol.manifest import Job
+
+__all__ = [
+    "CAPABILITIES",
+    "DRIFT_SENTINEL",
+    "AdoptResult",
+    "Backend",
+    "Capability",
+    "Diagnostic",
+    "HistoryEntry",
+    "HistoryQuery",
+    "ManagedEntry",
+    "Severity",
+    "UnsupportedOperation",
+]
+
+#: Reported instead of a hash when the live artifact was edited by hand.
+DRIFT_SENTINEL = "drift-spec-edited"
+
+Capability = Literal["adopt", "history", "drift-detection", "timezones", "every"]
+CAPABILITIES: tuple[Capability, ...] = ("adopt", "history", "drift-detection", "timezones", "every")
+Severity = Literal["error", "warning"]
+
+
+class UnsupportedOperation(BackendError):
+    """The backend does not offer this optional operation."""
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedEntry:
+    """One scheduler entry cronix owns: ``(app, job, index)`` plus its ownership hash.
+
+    ``raw`` is backend-native and for display only: the crontab line, the timer path,
+    the CronJob object, the schedule ARN.
+    """
+
+    app: str
+    job: str
+    index: int
+    hash: str
+    raw: Any = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"app": self.app, "job": self.job, "index": self.index, "hash": self.hash, "raw": self.raw}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A validation or prerequisite finding. ``path`` is relative to the job (``schedules/1``)."""
+
+    severity: Severity
+    message: str
+    path: str = ""
+    code: str = ""
+
+    def render(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{where}{self.message}"
+
+    def as_json(self) -> dict[str, str]:
+        return {"severity": self.severity, "path": self.path, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptResult:
+    """The outcome of adopting pre-existing, unmarked entries of one job."""
+
+    found: bool = False
+    adopted: bool = False
+    already_managed: bool = False
+    diverged: bool = False
+    divergences: tuple[str, ...] = ()
+    entries: tuple[ManagedEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    app: str
+    job: str
+    since: datetime | None = None
+    until: datetime | None = None
+    status: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One finished (or folded) run of a job, from whatever source the backend reads."""
+
+    app: str
+    job: str
+    run_id: str
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str
+    source: str
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "app": self.app,
+            "job": self.job,
+            "run_id": self.run_id,
+            "attempt": self.attempt,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "status": self.status,
+            "source": self.source,
+            "detail": self.detail,
+        }
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """The interface every backend implements (see the module docstring for the recipe)."""
+
+    #: Registry name, e.g. ``crontab``.
+    name: str
+    #: Optional operations this backend offers.
+    capabilities: frozenset[Capability]
+    #: True for backends whose entries run ``cronix trigger`` on this host and so need
+    #: trigger spec files and the apply-wide host lock (crontab, systemd-timer).
+    host_local: ClassVar[bool]
+
+    def check(self) -> list[Diagnostic]: ...
+
+    def validate(self, app: str, job: Job) -> list[Diagnostic]: ...
+
+    def list_entries(self) -> list[ManagedEntry]: ...
+
+    def create(self, app: str, job: Job, hashes: Sequence[str]) -> None: ...
+
+    def update(self, app: str, job: Job, hashes: Sequence[str]) -> None: ...
+
+    def delete(self, app: str, job: str) -> None: ...
+
+    def verify_ownership(self, entry: ManagedEntry) -> bool: ...
+
+    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult: ...
+
+    def history(self, query: HistoryQuery) -> list[HistoryEntry]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""One module per ``cronix`` command; each exposes ``command`` (a click command)."""

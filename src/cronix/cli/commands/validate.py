@@ -1,0 +1,70 @@
+"""``cronix validate <source>``: is this a valid manifest, and what does it declare?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from cronix.cli.app import command_help
+from cronix.cli.render import emit_json, output_option
+
+
+@click.command("validate", short_help=command_help("validate"))
+@click.argument("source")
+@output_option()
+@click.option("--canonical", is_flag=True, help="Print the canonical JSON form of the manifest instead.")
+@click.option(
+    "--next",
+    "next_count",
+    type=click.IntRange(0, 100),
+    default=0,
+    help="Also show the next N fire times of every schedule, in the job's timezone.",
+)
+def command(source: str, output: str, canonical: bool, next_count: int) -> None:
+    """Validate the manifest at SOURCE: a path, a file:// URL, or - for standard input.
+
+    Every problem is reported at once, each with its path (jobs/0/schedule), message and
+    code. Exit status: 0 valid, 1 invalid, 2 the source cannot be read.
+    """
+    from zoneinfo import ZoneInfo
+
+    from cronix.protocol.errors import ManifestError
+    from cronix.protocol.firetimes import next_fire_times
+    from cronix.protocol.manifest import canonical_json, parse_manifest
+    from cronix.sources import read_source
+
+    loaded = read_source(source)
+    try:
+        manifest = parse_manifest(loaded.data)
+    except ManifestError as exc:
+        exc.source = loaded.name
+        if output == "json":
+            emit_json({"ok": False, "issues": [i.as_json() for i in exc.issues]})
+        raise
+    if canonical:
+        click.echo(canonical_json(manifest))
+        return
+    now = datetime.now(UTC)
+    if output == "json":
+        doc: dict[str, object] = {"ok": True, "app": manifest.app, "jobs": len(manifest.jobs)}
+        if next_count:
+            doc["next_fire_times"] = {
+                job.name: [
+                    [t.isoformat() for t in next_fire_times(s, ZoneInfo(job.timezone), now, next_count)]
+                    for s in job.schedules
+                ]
+                for job in manifest.jobs
+            }
+        emit_json(doc)
+        return
+    click.echo(f"OK  app={manifest.app} jobs={len(manifest.jobs)}")
+    for job in manifest.jobs:
+        click.echo(
+            f"  - {job.name}  schedules=[{' '.join(job.schedules)}]  tz={job.timezone}  "
+            f"policy.timeout={job.policy.timeout_seconds}s  retries={job.policy.retries.max_attempts}"
+        )
+        if next_count:
+            for s in job.schedules:
+                times = next_fire_times(s, ZoneInfo(job.timezone), now, next_count)
+                click.echo(f"      {s}: " + ", ".join(t.isoformat() for t in times))

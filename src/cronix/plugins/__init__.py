@@ -1,0 +1,1 @@
+"""Out-of-tree backend plugins over gRPC."""
