@@ -1,0 +1,1 @@
+"""Shared test helpers: real components (servers, daemons) started per test session."""
