@@ -42,6 +42,7 @@ __all__ = [
     "RUN_LOG_VERSION",
     "HistoryRun",
     "append_run",
+    "collect_history",
     "fold_shim_logs",
     "format_time",
     "from_unix",
@@ -349,3 +350,21 @@ def merge_runs(*sources: Iterable[HistoryRun], limit: int = 0) -> list[HistoryRu
     floor = datetime.min.replace(tzinfo=UTC)
     ordered = sorted(seen.values(), key=lambda r: r.when or floor)
     return ordered[-limit:] if limit > 0 else ordered
+
+
+def collect_history(
+    app: str,
+    job: str,
+    *,
+    run_log: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    journald: bool = True,
+) -> list[HistoryRun]:
+    """``cronix history``: the run log first, then journald (when present), merged by run id."""
+    sources = [read_run_log(run_log, app, job, since=since, until=until, status=status)] if run_log else []
+    if journald:
+        sources.append(read_journald(app, job, since=since, until=until, status=status))
+    return merge_runs(*sources, limit=limit)

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     # -- reconciler (apply, plan, drift, list, show, prune, adopt, history, init, ...)
     # -- trigger
+    "history": ("history", "Show the past runs of one job (run log and journald)."),
     # -- sdk / examples
     # -- plugins
     # -- meta

@@ -91,7 +91,6 @@ class FireOptions:
     backend: str = ""
     redis: RedisConfig | None = None
     redis_for_host_jobs: bool = False
-    redis_ttl_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +361,7 @@ class _Fire:
 
     def _redis_lock(self, key: str) -> LockHandle:
         from cronix.trigger.locks import LockError
-        from cronix.trigger.locks.redis import DEFAULT_TTL_SECONDS, RedisLocks
+        from cronix.trigger.locks.redis import RedisLocks
 
         cfg = self.o.redis
         if cfg is None or not cfg.addr:
@@ -378,7 +377,7 @@ class _Fire:
                 password = resolve_secrets([cfg.password_ref], environ=self.environ)[0]
             except SecretError as exc:
                 raise LockError(f"locks.redis.password_ref: {exc}") from None
-        locks = RedisLocks(cfg, password, self.o.redis_ttl_seconds or DEFAULT_TTL_SECONDS)
+        locks = RedisLocks(cfg, password, float(cfg.ttl_seconds))
         self.tracer.start_lock(
             {
                 "cronix.lock.backend": "redis",

@@ -5,8 +5,8 @@ token, set with ``SET key token NX PX ttl``. Release is compare-and-delete and r
 compare-and-expire (Lua, so no other holder's lock is ever touched).
 
 The reference sets a TTL of ``timeout + 30 s`` and never refreshes, so a fire with retries
-outlives its lock. Here (D-206) the TTL is short (:data:`DEFAULT_TTL_SECONDS`) and a
-background thread refreshes it every TTL/3 while the fire runs. The lock counts as
+outlives its lock. Here (D-206) the TTL is short (``locks.redis.ttl_seconds``, default
+30 s) and a background thread refreshes it every TTL/3 while the fire runs. The lock counts as
 **lost** when a refresh finds another token, or when no refresh has succeeded for a whole
 TTL (Redis down, network gone): from then on another host may hold it, so the fire ends.
 A shim killed with ``kill -9`` stops refreshing and its key expires within one TTL.
@@ -26,9 +26,7 @@ from cronix.trigger.locks import LockContended, LockError
 if TYPE_CHECKING:
     from cronix.config import RedisConfig
 
-__all__ = ["DEFAULT_TTL_SECONDS", "RedisHandle", "RedisLocks"]
-
-DEFAULT_TTL_SECONDS = 30.0
+__all__ = ["RedisHandle", "RedisLocks"]
 
 _RELEASE = """
 if redis.call("GET", KEYS[1]) == ARGV[1] then
@@ -92,7 +90,8 @@ class RedisHandle:
         try:
             self._client.eval(_RELEASE, 1, self.key, self._token)
         except Exception as exc:
-            raise LockError(f"release {self.key}: {_describe(exc)}") from None
+            if self._lost is None:  # a lost lock was already reported; nothing more to say
+                raise LockError(f"release {self.key}: {_describe(exc)}") from None
         finally:
             self._client.close()
 
@@ -100,7 +99,7 @@ class RedisHandle:
 class RedisLocks:
     """Locks in one Redis (``locks.redis`` of cronix.yaml)."""
 
-    def __init__(self, config: RedisConfig, password: str | None, ttl: float = DEFAULT_TTL_SECONDS) -> None:
+    def __init__(self, config: RedisConfig, password: str | None, ttl: float) -> None:
         self._config = config
         self._password = password
         self.ttl = ttl
@@ -113,6 +112,8 @@ class RedisLocks:
     def _client(self) -> Any:
         try:
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
         except ImportError:
             raise LockError(
                 "concurrency_scope: global needs the 'redis' extra: pip install 'cronix[redis]'"
@@ -130,6 +131,9 @@ class RedisLocks:
             ssl=self._config.tls,
             socket_timeout=io_timeout,
             socket_connect_timeout=io_timeout,
+            # The refresh loop is the retry policy; the client's own retries would only
+            # delay noticing that Redis is gone.
+            retry=Retry(NoBackoff(), 0),
         )
 
     def acquire(self, key: str) -> RedisHandle:
