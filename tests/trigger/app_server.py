@@ -110,7 +110,14 @@ class AppServer:
                 except OSError:
                     pass
 
-            do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = _handle
+            def do_POST(self) -> None:
+                self._handle()
+
+            def do_PUT(self) -> None:
+                self._handle()
+
+            def do_GET(self) -> None:
+                self._handle()
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -69,7 +69,8 @@ def test_retries_past_300_seconds_still_verify(host: Host) -> None:
 def test_backoff_curve_and_bounds() -> None:
     assert [backoff_seconds(n, 1, 60) for n in range(1, 10)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
     assert [backoff_seconds(n, 0, 60) for n in range(1, 4)] == [0, 0, 0]
-    assert jittered(10, lambda: 0.0) == 10 and jittered(10, lambda: 0.999) < 11
+    assert jittered(10, lambda: 0.0) == 10
+    assert jittered(10, lambda: 0.999) < 11
     # 3 attempts of 60 s with sleeps 1 and 2 s (+10 %)
     assert abs(max_fire_seconds(_retries(3, 1, 60), 60) - (180 + 3.3)) < 1e-9
 

@@ -24,14 +24,16 @@ def test_success_sends_a_verified_request_with_every_injected_header(host: Host,
         b'{"hello":"world"}',
     )
     run_id = req.header("X-Cron-Run-Id")
-    assert run_id is not None and uuid.UUID(run_id).version == 7
+    assert run_id is not None
+    assert uuid.UUID(run_id).version == 7
     assert req.header("X-Cron-Schedule-Name") == "ping"
     assert req.header("X-Cron-Attempt") == "1"
     actual = int(req.header("X-Cron-Fire-Time-Actual") or 0)
     assert before <= actual <= int(time.time())
     # "* * * * *": the intended time is the minute boundary at or before the start.
     intended = int(req.header("X-Cron-Fire-Time") or 0)
-    assert intended % 60 == 0 and actual - 60 < intended <= actual
+    assert intended % 60 == 0
+    assert actual - 60 < intended <= actual
     assert req.header("X-Cron-Previous-Success-Time") is None
     (line,) = log_lines(proc.stdout)
     assert list(line) == ["time", "level", "msg", "app", "job", "run_id", "attempt", "status"]
@@ -70,7 +72,8 @@ def test_fire_time_from_the_scheduler_wins(host: Host, app: AppServer) -> None:
     assert host.trigger(env=host.env(CRONIX_FIRE_TIME="1767323040")).returncode == 0
     assert [r.header("X-Cron-Fire-Time") for r in app.requests] == ["1767323040", "1767323040"]
     bad = host.trigger("billing.ping", "--fire-time", "yesterday")
-    assert bad.returncode == 3 and "fire time must be Unix seconds or RFC 3339" in bad.stderr
+    assert bad.returncode == 3
+    assert "fire time must be Unix seconds or RFC 3339" in bad.stderr
 
 
 def test_4xx_is_rejected_without_retry(host: Host, app: AppServer) -> None:
@@ -165,7 +168,8 @@ def test_a_static_header_cannot_replace_the_signature_or_any_x_cron_header(
     assert proc.returncode == 0, proc.stdout
     (req,) = app.requests
     assert req.verdict == "ok"
-    assert req.all("X-Cron-Signature") != ["t=1,v1=" + "0" * 64] and len(req.all("X-Cron-Signature")) == 1
+    assert req.all("X-Cron-Signature") != ["t=1,v1=" + "0" * 64]
+    assert len(req.all("X-Cron-Signature")) == 1
     assert req.all("X-Cron-Attempt") == ["1"]
     assert req.header("X-Tenant") == "acme"
     warned = [line for line in log_lines(proc.stdout) if line["msg"] == "trigger: static header ignored"]
@@ -176,8 +180,10 @@ def test_missing_spec_is_internal(host: Host) -> None:
     proc = host.trigger()
     assert proc.returncode == 3
     (line,) = log_lines(proc.stdout)
-    assert line["msg"] == "trigger: load spec" and "does not exist" in line["err"]
-    assert "app" not in line and "run_id" not in line
+    assert line["msg"] == "trigger: load spec"
+    assert "does not exist" in line["err"]
+    assert "app" not in line
+    assert "run_id" not in line
 
 
 def test_malformed_spec_is_internal(host: Host) -> None:
@@ -186,7 +192,8 @@ def test_malformed_spec_is_internal(host: Host) -> None:
     proc = host.trigger()
     assert proc.returncode == 3
     (line,) = log_lines(proc.stdout)
-    assert line["msg"] == "trigger: load spec" and "not valid JSON" in line["err"]
+    assert line["msg"] == "trigger: load spec"
+    assert "not valid JSON" in line["err"]
     assert host.runs()[0]["outcome"] == "internal_error"
 
 
@@ -217,7 +224,8 @@ def test_bad_arguments_are_internal_with_one_line(host: Host) -> None:
     for argv in (["billing"], ["Billing.ping"], ["billing.../etc/passwd"]):
         proc = host.trigger(*argv)
         assert proc.returncode == 3
-        assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("cronix trigger: error:")
+        assert len(proc.stderr.splitlines()) == 1
+        assert proc.stderr.startswith("cronix trigger: error:")
     assert "exit codes" in host.trigger("--help").stdout
 
 

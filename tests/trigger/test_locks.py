@@ -126,7 +126,8 @@ def test_global_scope_without_redis_is_internal_never_a_host_lock(host: Host, ap
     assert proc.returncode == 3
     (line,) = log_lines(proc.stdout)
     assert line["msg"] == "trigger: lock acquire"
-    assert "locks.redis.addr" in line["err"] and "never falls back" in line["err"]
+    assert "locks.redis.addr" in line["err"]
+    assert "never falls back" in line["err"]
     assert app.requests == []
     assert not host.lock_dir.exists()
 
@@ -166,7 +167,9 @@ def test_global_lock_is_held_and_refreshed_while_the_fire_runs(
     shim = host.spawn("billing.ping", "--config", config)
     wait_until(lambda: app.arrived.is_set())
     token = client.get("refresh:billing.ping")
-    assert token is not None and len(token) == 32 and int(token, 16) >= 0
+    assert token is not None
+    assert len(token) == 32
+    assert int(token, 16) >= 0
     time.sleep(3.5)  # longer than the TTL: only the refresh keeps the key alive
     assert client.get("refresh:billing.ping") == token
     assert 0 < client.pttl("refresh:billing.ping") <= 3000
@@ -227,7 +230,8 @@ def test_redis_stopped_mid_fire_ends_the_fire_as_lock_lost(
     (result,) = results
     assert (result.exit_code, result.outcome) == (3, "lock_lost")
     lines = log_lines(out.getvalue())
-    assert lines[-1]["msg"] == "trigger: lock lost" and "Redis unreachable" in lines[-1]["err"]
+    assert lines[-1]["msg"] == "trigger: lock lost"
+    assert "Redis unreachable" in lines[-1]["err"]
     assert len(app.requests) < 10
     assert host.runs()[-1]["outcome"] == "lock_lost"
 
@@ -240,7 +244,8 @@ def test_redis_unreachable_at_start_is_internal(host: Host, app: AppServer) -> N
     proc = host.trigger("billing.ping", "--config", config)
     assert proc.returncode == 3
     (line,) = log_lines(proc.stdout)
-    assert line["msg"] == "trigger: lock acquire" and "ConnectionError" in line["err"]
+    assert line["msg"] == "trigger: lock acquire"
+    assert "ConnectionError" in line["err"]
     assert app.requests == []
 
 
