@@ -29,8 +29,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -324,6 +322,11 @@ def read_journald(
     timeout: float = 30.0,
 ) -> list[HistoryRun]:
     """Runs folded from the journal (``_COMM=cronix``); empty when journald is not available."""
+    # Not at module level: the trigger imports this module on every fire, and these two
+    # (shutil pulls in bz2 and lzma) are only needed by history.
+    import shutil
+    import subprocess
+
     binary = shutil.which(journalctl)
     if binary is None:
         return []

@@ -20,6 +20,7 @@ HEAVY = (
     "opentelemetry",
     "importlib.metadata",
     "cronix.backends",
+    "cronix.config",
     "cronix.cli.app",
     "cronix.plugins",
     "cronix.sdk",
@@ -46,3 +47,11 @@ def test_a_fire_imports_no_heavy_module(host: Host, app: AppServer) -> None:
     assert report == {"code": 0, "heavy": []}, proc.stdout + proc.stderr
     assert len(app.requests) == 1
     assert app.requests[0].verdict == "ok"
+
+
+def test_built_in_defaults_are_cronix_configs_defaults() -> None:
+    from cronix import config
+    from cronix.trigger import cli
+
+    assert config.DEFAULT_PATHS == cli.CONFIG_PATHS
+    assert cli.settings(config.Config()) == cli.DEFAULTS

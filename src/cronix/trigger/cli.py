@@ -1,9 +1,9 @@
 """``cronix trigger <app>.<job>``: argument parsing, settings resolution and the exit code.
 
 Runs once per fire on every host, so it uses argparse (not click) and imports only the
-standard library, :mod:`cronix.protocol`, :mod:`cronix.config` (which reads YAML only when
-a config file exists) and the trigger's own modules; Redis and OpenTelemetry are imported
-only when a job or a flag needs them.
+standard library, :mod:`cronix.protocol` and the trigger's own modules; :mod:`cronix.config`
+(and YAML) only when a config file exists, Redis and OpenTelemetry only when a job or a
+flag needs them.
 
 Settings resolution: flag → environment → ``cronix.yaml`` → built-in default, e.g. the
 spec directory is ``--spec-dir`` → ``$CRONIX_JOB_SPEC_DIR`` → ``spec_dir`` →
@@ -51,12 +51,18 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    # An explicit width keeps argparse from importing shutil (and bz2, lzma) on every fire.
+    width = int(os.environ.get("COLUMNS", "0") or 0) or 80
+    return argparse.RawDescriptionHelpFormatter(prog, width=width - 2)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="cronix trigger",
         description="Fire one job now: lock, send the signed HTTP request with retries, exit with a code.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_formatter,
     )
     p.add_argument("target", metavar="<app>.<job>", help="the job to fire, e.g. billing.reconcile")
     p.add_argument("--config", help="cronix.yaml (default: $CRONIX_CONFIG, ~/.cronix/, /etc/cronix/)")
@@ -83,9 +89,57 @@ def main(argv: Sequence[str]) -> int:
     return _run(options, otel)
 
 
-def _options(args: argparse.Namespace) -> tuple[Any, bool]:
+# Used when no cronix.yaml exists — the common case on a host — so that a fire does not pay
+# ~10 ms for importing the config schema. A test pins these to cronix.config's defaults.
+CONFIG_PATHS = ("~/.cronix/cronix.yaml", "/etc/cronix/cronix.yaml")
+DEFAULTS: dict[str, Any] = {
+    "spec_dir": "/etc/cronix/jobs",
+    "lock_dir": "/var/lock/cronix",
+    "run_log": "/var/log/cronix/runs.jsonl",
+    "run_log_max_bytes": 10 * 1024 * 1024,
+    "run_log_keep": 3,
+    "state_dir": "/var/lib/cronix/state",
+    "contended_exit_code": 4,
+    "otel": False,
+    "redis": None,
+    "redis_for_host_jobs": False,
+}
+
+
+def settings(config: Any) -> dict[str, Any]:
+    """The trigger's settings from a loaded :class:`cronix.config.Config`."""
+    trig = config.trigger
+    return {
+        "spec_dir": config.spec_dir,
+        "lock_dir": config.locks.flock.dir,
+        "run_log": trig.run_log,
+        "run_log_max_bytes": trig.run_log_max_bytes,
+        "run_log_keep": trig.run_log_keep,
+        "state_dir": trig.state_dir,
+        "contended_exit_code": trig.contended_exit_code,
+        "otel": trig.otel,
+        "redis": config.locks.redis,
+        "redis_for_host_jobs": config.locks.default == "redis",
+    }
+
+
+def _load_settings(explicit: str | None) -> dict[str, Any]:
+    """Same resolution as :func:`cronix.config.config_path`; defaults when there is no file."""
+    path = explicit or os.environ.get("CRONIX_CONFIG")
+    if not path:
+        path = next((p for p in map(os.path.expanduser, CONFIG_PATHS) if os.path.exists(p)), None)
+    if path is None:
+        return DEFAULTS
+    from cronix.config import load_config
     from cronix.errors import ConfigError
 
+    try:
+        return settings(load_config(path))
+    except ConfigError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _options(args: argparse.Namespace) -> tuple[Any, bool]:
     app, dot, job = args.target.partition(".")
     if not dot or not app or not job:
         raise _UsageError(f'argument must be "<app>.<job>", got "{args.target}"')
@@ -101,30 +155,25 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
             intended = parse_fire_time(fire_time)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
-    from cronix.config import load_config
     from cronix.trigger.run import FireOptions
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        raise _UsageError(str(exc)) from None
-    trig = config.trigger
+    conf = _load_settings(args.config)
     options = FireOptions(
         app=app,
         job=job,
-        spec_dir=args.spec_dir or os.environ.get("CRONIX_JOB_SPEC_DIR") or config.spec_dir,
-        lock_dir=args.lock_dir or config.locks.flock.dir,
-        run_log=trig.run_log if args.run_log is None else args.run_log,
-        run_log_max_bytes=trig.run_log_max_bytes,
-        run_log_keep=trig.run_log_keep,
-        state_dir=trig.state_dir if args.state_dir is None else args.state_dir,
-        contended_exit_code=trig.contended_exit_code,
+        spec_dir=args.spec_dir or os.environ.get("CRONIX_JOB_SPEC_DIR") or conf["spec_dir"],
+        lock_dir=args.lock_dir or conf["lock_dir"],
+        run_log=conf["run_log"] if args.run_log is None else args.run_log,
+        run_log_max_bytes=conf["run_log_max_bytes"],
+        run_log_keep=conf["run_log_keep"],
+        state_dir=conf["state_dir"] if args.state_dir is None else args.state_dir,
+        contended_exit_code=conf["contended_exit_code"],
         fire_time=intended,
         backend=args.backend,
-        redis=config.locks.redis,
-        redis_for_host_jobs=config.locks.default == "redis",
+        redis=conf["redis"],
+        redis_for_host_jobs=conf["redis_for_host_jobs"],
     )
-    return options, bool(args.otel or trig.otel)
+    return options, bool(args.otel or conf["otel"])
 
 
 def _run(options: Any, otel: bool) -> int:

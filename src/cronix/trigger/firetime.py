@@ -37,14 +37,18 @@ def parse_fire_time(text: str) -> int:
 
 def intended_fire_time(schedules: Sequence[str], timezone: str, now: float) -> int:
     """The latest scheduled instant in ``(now − WINDOW_SECONDS, now]``, else ``int(now)``."""
-    from zoneinfo import ZoneInfo
+    from datetime import tzinfo
 
     from cronix.protocol.firetimes import fire_times
 
-    try:
-        tz = ZoneInfo(timezone or "UTC")
-    except (ValueError, OSError):
-        return int(now)
+    tz: tzinfo = UTC
+    if timezone and timezone != "UTC":  # zoneinfo costs a few ms of start-up; UTC is the default
+        from zoneinfo import ZoneInfo
+
+        try:
+            tz = ZoneInfo(timezone)
+        except (ValueError, OSError):
+            return int(now)
     current = datetime.fromtimestamp(now, UTC)
     after = current - timedelta(seconds=WINDOW_SECONDS)
     best: datetime | None = None
