@@ -178,7 +178,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
 
 def _run(options: Any, otel: bool) -> int:
     from cronix.trigger.logs import JsonLog
-    from cronix.trigger.run import Terminated, fire
+    from cronix.trigger.run import FireResult, Terminated, fire
     from cronix.trigger.tracing import NoTracer, Tracer
 
     log = JsonLog()
@@ -192,13 +192,17 @@ def _run(options: Any, otel: bool) -> int:
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
+    result: FireResult | None = None
     try:
         result = fire(options, log=log, tracer=tracer)
+    except Terminated:  # arrived after the fire was over (while recording it): nothing left to do
+        pass
     finally:
         signal.signal(signal.SIGTERM, previous)
         tracer.shutdown()
-    if result.terminated:
+    if result is None or result.terminated:
         # Cleaned up (lock released, run recorded): now die of the signal as the caller expects.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
+        return EXIT_INTERNAL  # not reached
     return result.exit_code

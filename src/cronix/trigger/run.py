@@ -20,7 +20,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cronix.trigger.logs import MSG, JsonLog
 from cronix.trigger.tracing import NoTracer
@@ -209,7 +209,7 @@ class _Fire:
             self._fail(MSG.LOAD_SPEC, f"spec {path}: {exc}")
         return spec, request
 
-    def _fail(self, msg: str, err: str) -> Any:
+    def _fail(self, msg: str, err: str) -> NoReturn:
         self.log.error(msg, err=err)
         raise _End(EXIT_INTERNAL, "internal_error", err)
 
@@ -224,7 +224,7 @@ class _Fire:
             )
         except SecretError as exc:
             hint = "" if spec.secret_refs else " (the spec file has no secret_refs: apply with --secret-ref)"
-            return self._fail(MSG.RESOLVE_SECRETS, f"{exc}{hint}")  # type: ignore[no-any-return]
+            self._fail(MSG.RESOLVE_SECRETS, f"{exc}{hint}")
 
     def _fire(self, job: Job, request: FireRequest, secrets: list[str]) -> FireResult:
         actual = self.clock.now()

@@ -4,10 +4,11 @@ One small JSON file per job, ``<state_dir>/<app>.<job>.json``::
 
     {"app": "billing", "job": "ping", "last_success_time": 1730000000, "run_id": "0190…"}
 
-written atomically (temp file in the same directory, fsync, rename) after every success,
-so a crash mid-write leaves the previous value, never half a file. The reference never
-tracks this value (it defines the header but never sends it). A missing or unreadable
-file means "unknown" and the header is omitted; the state is per host.
+written after every success through a temp file in the same directory and a rename, so a
+crashed shim leaves the previous value, never half a file. There is no fsync: it would put
+a disk flush on every fire, and the worst a power cut can do is leave a file the reader
+treats as unknown. A missing or unreadable file means "unknown" and the header is
+omitted; the state is per host. The reference defines the header but never sends it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ def write_last_success(state_dir: str, app: str, job: str, when: int, run_id: st
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
             os.write(fd, json.dumps(doc, separators=(",", ":")).encode() + b"\n")
-            os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
