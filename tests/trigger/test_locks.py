@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -156,16 +157,24 @@ def test_two_shims_racing_on_a_global_lock_fire_once(host: Host, app: AppServer,
     assert client.exists("race:billing.ping") == 0  # released with compare-and-delete
 
 
+def _global_holder(
+    host: Host, app: AppServer, redis: RedisServer, prefix: str, delay: float
+) -> tuple[str, subprocess.Popen[str]]:
+    """A shim holding a global lock (TTL 3 s) while the app takes ``delay`` seconds to answer."""
+    write_spec(host.spec_dir, app.url(), policy={"concurrency_scope": "global", "timeout_seconds": 30})
+    app.replies = [Reply(200, delay=delay)]
+    config = _redis_config(host, redis, prefix, ttl=3)
+    shim = host.spawn("billing.ping", "--config", config)
+    wait_until(lambda: app.arrived.is_set())
+    return config, shim
+
+
 @pytest.mark.slow
 def test_global_lock_is_held_and_refreshed_while_the_fire_runs(
     host: Host, app: AppServer, redis: RedisServer
 ) -> None:
-    write_spec(host.spec_dir, app.url(), policy={"concurrency_scope": "global", "timeout_seconds": 30})
-    app.replies = [Reply(200, delay=4.5)]
-    config = _redis_config(host, redis, "refresh:", ttl=3)
+    _, shim = _global_holder(host, app, redis, "refresh:", delay=4.5)
     client = redis_client.Redis(host=redis.host, port=redis.port, decode_responses=True)
-    shim = host.spawn("billing.ping", "--config", config)
-    wait_until(lambda: app.arrived.is_set())
     token = client.get("refresh:billing.ping")
     assert token is not None
     assert len(token) == 32
@@ -181,11 +190,7 @@ def test_global_lock_is_held_and_refreshed_while_the_fire_runs(
 def test_a_global_holder_killed_with_sigkill_blocks_at_most_one_ttl(
     host: Host, app: AppServer, redis: RedisServer
 ) -> None:
-    write_spec(host.spec_dir, app.url(), policy={"concurrency_scope": "global", "timeout_seconds": 30})
-    app.replies = [Reply(200, delay=20)]
-    config = _redis_config(host, redis, "crash:", ttl=3)
-    victim = host.spawn("billing.ping", "--config", config)
-    wait_until(lambda: app.arrived.is_set())
+    config, victim = _global_holder(host, app, redis, "crash:", delay=20)
     victim.kill()
     finish(victim)
     killed_at = time.monotonic()

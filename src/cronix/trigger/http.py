@@ -43,6 +43,8 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Response:
+    """What came back: status, up to 64 KiB of body, and ``Location`` (never followed)."""
+
     status: int
     body: bytes
     location: str | None = None

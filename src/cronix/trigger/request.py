@@ -32,6 +32,8 @@ _USER_AGENT = f"cronix-trigger/{__version__}"
 
 @dataclass(frozen=True, slots=True)
 class FireRequest:
+    """The job's request, parsed once per fire; :meth:`headers` signs one attempt."""
+
     method: str
     url: str
     target: Target

@@ -78,6 +78,8 @@ class Clock:
 
 @dataclass(frozen=True, slots=True)
 class FireOptions:
+    """Where things are and how to behave; built by the CLI from flags, env and cronix.yaml."""
+
     app: str
     job: str
     spec_dir: str
@@ -95,6 +97,8 @@ class FireOptions:
 
 @dataclass(frozen=True, slots=True)
 class FireResult:
+    """How the fire ended: the exit code, the outcome (OTel vocabulary) and what was sent."""
+
     exit_code: int
     outcome: str
     run_id: str
