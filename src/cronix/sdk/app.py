@@ -18,14 +18,15 @@ requests in.
 from __future__ import annotations
 
 import copy
-import urllib.parse
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
 from cronix.protocol.errors import ManifestError
+from cronix.protocol.gojson import go_json_dumps
 from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX
-from cronix.protocol.manifest import Job, Manifest, canonical_json, load_manifest_object
+from cronix.protocol.manifest import Job, Manifest, load_manifest_object
 from cronix.protocol.signing import DEFAULT_REPLAY_WINDOW_SECONDS
 from cronix.protocol.validation import LIMITS, is_valid_id
 from cronix.sdk import dispatch, verifying
@@ -97,6 +98,8 @@ class RegisteredJob:
     job: Job
     handler: Handler | None = None
     skip_verify: bool | None = None
+    #: The job's URL follows ``Cron.base_url`` unless it was given explicitly.
+    url_override: bool = False
 
     @property
     def name(self) -> str:
@@ -130,7 +133,9 @@ class Cron:
         if not isinstance(app, str) or not is_valid_id(app):
             raise CronConfigError(f"cronix: app id {app!r} must match ^[a-z][a-z0-9-]{{0,62}}$")
         self.app = app
-        self.base_url = _check_base_url(base_url)
+        self._jobs: dict[str, RegisteredJob] = {}
+        self._manifest_bytes: bytes | None = None
+        self.base_url = base_url
         _check_secret(secret, skip_verify)
         self._secret = secret
         self.replay_window_seconds = check_replay_window(replay_window_seconds)
@@ -144,8 +149,6 @@ class Cron:
         if max_body_bytes < 1:
             raise CronConfigError("cronix: max_body_bytes must be positive")
         self.max_body_bytes = max_body_bytes
-        self._jobs: dict[str, RegisteredJob] = {}
-        self._manifest_bytes: bytes | None = None
         if self.skip_verify:
             self.logger.warning(
                 "cronix: skip_verify=True for app %s: requests are NOT authenticated; "
@@ -176,7 +179,7 @@ class Cron:
         if skip is not None and not isinstance(skip, bool):
             raise JobDefinitionError(name, f"cronix: skip_verify for job {name} must be a bool")
         job = self._validated_job(name, options)
-        self._jobs[name] = RegisteredJob(job, None, skip)
+        self._jobs[name] = RegisteredJob(job, None, skip, url_override="url" in options)
         self._manifest_bytes = None
         if skip:
             self.logger.warning(
@@ -211,12 +214,46 @@ class Cron:
     def get(self, name: str) -> RegisteredJob | None:
         return self._jobs.get(name)
 
+    @property
+    def base_url(self) -> str:
+        """Where the scheduler reaches the app; job URLs are ``<base_url>/api/v1/scheduled/<name>``."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        """Change the base URL (e.g. once the port is known); derived job URLs follow."""
+        self._base_url = self._check_base_url(value)
+        for entry in self._jobs.values():
+            if not entry.url_override:
+                request = dataclasses.replace(entry.job.request, url=self.trigger_url(entry.name))
+                entry.job = dataclasses.replace(entry.job, request=request)
+        self._manifest_bytes = None
+
     def trigger_url(self, name: str) -> str:
         return f"{self.base_url}{TRIGGER_PATH_PREFIX}{name}"
 
     def skips_verification(self, entry: RegisteredJob) -> bool:
         """The job's own ``skip_verify`` when set (either way), else the instance's."""
         return self.skip_verify if entry.skip_verify is None else entry.skip_verify
+
+    def _check_base_url(self, base_url: str) -> str:
+        if not isinstance(base_url, str):
+            raise CronConfigError(f"cronix: base_url must be a string, got {type(base_url).__name__}")
+        base = base_url.rstrip("/")
+        if "?" in base or "#" in base:
+            raise CronConfigError(f"cronix: base_url must not have a query or fragment, got {base_url!r}")
+        # Whatever the manifest rules say about a job URL derived from it.
+        probe = {
+            "name": "probe",
+            "schedule": "@daily",
+            "request": {"url": f"{base}{TRIGGER_PATH_PREFIX}probe"},
+        }
+        try:
+            load_manifest_object({"version": 1, "app": self.app, "jobs": [probe]})
+        except ManifestError as exc:
+            problems = "; ".join(i.message for i in exc.issues)
+            raise CronConfigError(f"cronix: base_url {base_url!r} is not usable: {problems}") from None
+        return base
 
     def _validated_job(self, name: str, options: Mapping[str, Any]) -> Job:
         raw: dict[str, Any] = {"name": name}
@@ -257,9 +294,20 @@ class Cron:
         return Manifest(app=self.app, jobs=tuple(entry.job for entry in self.jobs()))
 
     def manifest_json(self) -> bytes:
-        """The canonical JSON bytes served at ``/.well-known/cron-manifest``."""
+        """The bytes served at ``/.well-known/cron-manifest``: the canonical form, minus empty ``auth``.
+
+        The normalized form spells a job without secret refs as ``"auth":{"secret_refs":[]}``,
+        which the manifest rules (ours and the reference's) refuse as input ("must contain
+        at least one secret_ref"). Leaving that block out makes the served manifest valid
+        for every reconciler, and it normalizes back to the same canonical bytes
+        (``spec/DECISIONS.md`` D-313).
+        """
         if self._manifest_bytes is None:
-            self._manifest_bytes = canonical_json(self.manifest()).encode("utf-8")
+            doc = self.manifest().to_json()
+            for job in doc["jobs"]:
+                if not job["auth"]["secret_refs"]:
+                    del job["auth"]
+            self._manifest_bytes = go_json_dumps(doc).encode("utf-8")
         return self._manifest_bytes
 
     # ------------------------------------------------------------------ requests
@@ -316,21 +364,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return copy.copy(value)
-
-
-def _check_base_url(base_url: str) -> str:
-    if not isinstance(base_url, str):
-        raise CronConfigError(f"cronix: base_url must be a string, got {type(base_url).__name__}")
-    try:
-        parts = urllib.parse.urlsplit(base_url)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CronConfigError(f"cronix: base_url must be an http(s) URL, got {base_url!r}")
-    if parts.query or parts.fragment:
-        raise CronConfigError(f"cronix: base_url must not have a query or fragment, got {base_url!r}")
-    return base_url.rstrip("/")
 
 
 def _check_secret(secret: SecretSource | None, skip_verify: bool) -> None:
