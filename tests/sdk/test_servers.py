@@ -106,6 +106,13 @@ class TestEveryServer:
         reply = fire.fire(T + "sync-job/extra")
         assert (reply.status, reply.code) == (404, "BadPath")
 
+    def test_percent_encoded_target_verifies_on_every_server(self, fire: Fire) -> None:
+        # Verified against the target as sent (not the decoded path): a signed fire to a
+        # name that cannot exist reaches the job lookup.
+        reply = fire.fire(T + "caf%C3%A9%20x?q=%C3%A9")
+        assert (reply.status, reply.code) == (404, "UnknownJob")
+        assert "café x" in reply.json()["message"]
+
     def test_manifest_signed_get(self, served: Served, fire: Fire) -> None:
         reply = fire.fire(MANIFEST, method="GET")
         assert reply.status == 200

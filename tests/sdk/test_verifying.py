@@ -218,10 +218,6 @@ def test_route_relative_to_a_mount_point_signature_over_the_full_target() -> Non
 
 
 def test_job_context_text_is_strict_utf8() -> None:
-    ctx = JobContext(
-        app="a", name="b", run_id="", attempt=1, fire_time=None, fire_time_actual=None,
-        previous_success_time=None, body=b"\xff", headers={}, method="POST", path="/", unverified=False,
-        secret_index=0,
-    )  # fmt: skip
+    ctx = JobContext("a", "b", b"\xff", {}, "POST", "/", 0)
     with pytest.raises(UnicodeDecodeError):
         ctx.text()

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 
 __all__ = ["JobContext", "parse_attempt", "parse_unix_time"]
 
+_RUN_ID = X_CRON_RUN_ID.lower()
+_ATTEMPT = X_CRON_ATTEMPT.lower()
+_FIRE_TIME = X_CRON_FIRE_TIME.lower()
+_FIRE_TIME_ACTUAL = X_CRON_FIRE_TIME_ACTUAL.lower()
+_PREVIOUS_SUCCESS = X_CRON_PREVIOUS_SUCCESS_TIME.lower()
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 
 
@@ -59,6 +64,8 @@ def parse_attempt(value: str | None) -> int:
 class JobContext:
     """One fire of one job, as the handler sees it.
 
+    The ``X-Cron-*`` metadata (``run_id``, ``attempt``, the fire times) is read from
+    ``headers`` when asked for, so a handler pays only for what it uses.
     ``unverified`` is true when signature checks were skipped (``skip_verify``), in which
     case ``secret_index`` is -1; otherwise ``secret_index`` says which configured secret
     matched (useful while rotating).
@@ -66,36 +73,46 @@ class JobContext:
 
     app: str
     name: str
-    run_id: str
-    attempt: int
-    fire_time: datetime | None
-    fire_time_actual: datetime | None
-    previous_success_time: datetime | None
-    body: bytes
+    body: bytes = field(repr=False)
     headers: Mapping[str, str] = field(repr=False)
     method: str
     path: str
-    unverified: bool
     secret_index: int
 
     @classmethod
     def from_request(cls, app: str, name: str, request: CronRequest, *, secret_index: int) -> JobContext:
-        h = request.headers
         return cls(
-            app=app,
-            name=name,
-            run_id=(h.get(X_CRON_RUN_ID.lower()) or "").strip(),
-            attempt=parse_attempt(h.get(X_CRON_ATTEMPT.lower())),
-            fire_time=parse_unix_time(h.get(X_CRON_FIRE_TIME.lower())),
-            fire_time_actual=parse_unix_time(h.get(X_CRON_FIRE_TIME_ACTUAL.lower())),
-            previous_success_time=parse_unix_time(h.get(X_CRON_PREVIOUS_SUCCESS_TIME.lower())),
-            body=request.body,
-            headers=h,
-            method=request.method.upper(),
-            path=request.target,
-            unverified=secret_index < 0,
-            secret_index=secret_index,
+            app, name, request.body, request.headers, request.method.upper(), request.target, secret_index
         )
+
+    @property
+    def unverified(self) -> bool:
+        return self.secret_index < 0
+
+    @property
+    def run_id(self) -> str:
+        """``X-Cron-Run-Id`` (one per fire, the same on every attempt), or ``""``."""
+        return (self.headers.get(_RUN_ID) or "").strip()
+
+    @property
+    def attempt(self) -> int:
+        """``X-Cron-Attempt``, 1-based."""
+        return parse_attempt(self.headers.get(_ATTEMPT))
+
+    @property
+    def fire_time(self) -> datetime | None:
+        """When the scheduler meant to fire (``X-Cron-Fire-Time``)."""
+        return parse_unix_time(self.headers.get(_FIRE_TIME))
+
+    @property
+    def fire_time_actual(self) -> datetime | None:
+        """When the trigger actually started (``X-Cron-Fire-Time-Actual``)."""
+        return parse_unix_time(self.headers.get(_FIRE_TIME_ACTUAL))
+
+    @property
+    def previous_success_time(self) -> datetime | None:
+        """When this job last succeeded, if the trigger knows (``X-Cron-Previous-Success-Time``)."""
+        return parse_unix_time(self.headers.get(_PREVIOUS_SUCCESS))
 
     def text(self) -> str:
         """The body decoded as strict UTF-8 (raises ``UnicodeDecodeError`` otherwise)."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX
 from cronix.sdk.incoming import CronRequest
 from cronix.sdk.results import rejection
-from cronix.sdk.targets import asgi_target, wsgi_target
+from cronix.sdk.targets import asgi_target, raw_request_uri, reencode, wsgi_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from cronix.sdk.app import Cron
     from cronix.sdk.results import Response
 
-__all__ = ["urls", "view"]
+__all__ = ["django_target", "urls", "view"]
 
 
 def view(cron: Cron) -> Callable[..., Any]:
@@ -56,14 +56,24 @@ def view(cron: Cron) -> Callable[..., Any]:
         except RequestDataTooBig:
             failure = rejection("BodyTooLarge", "request body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE")
             return to_django(cron.error(failure))
-        scope = getattr(request, "scope", None)
-        target = asgi_target(scope) if isinstance(scope, dict) else wsgi_target(request.META)
+        target = django_target(request)
         method = request.method or "GET"
         return to_django(cron.handle(CronRequest.build(method, target, body, request.headers.items(), route)))
 
     # The HMAC signature is the authentication; a CSRF token cannot exist for a scheduler.
     exempt: Callable[..., Any] = csrf_exempt(cron_view)
     return exempt
+
+
+def django_target(request: Any) -> str:
+    """The request target as sent (see :mod:`cronix.sdk.targets` for each server)."""
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict):
+        return asgi_target(scope)
+    raw = raw_request_uri(request.META)
+    if raw is not None:
+        return raw
+    return reencode(request.path, wsgi_text(request.META.get("QUERY_STRING", "")))
 
 
 def urls(cron: Cron) -> list[Any]:

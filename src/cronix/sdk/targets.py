@@ -19,8 +19,11 @@ WSGI ``wsgiref``        neither: ``SCRIPT_NAME`` + ``PATH_INFO`` are percent-*de
                         ``QUERY_STRING`` is raw. The path is re-encoded, which is exact
                         for every path made of unreserved characters and ``/`` (all
                         cronix trigger paths are) but cannot restore, say, ``%2F``.
-Django                  under WSGI: ``request.META`` is the WSGI environ (as above);
-                        under ASGI: ``request.scope`` (as ASGI).
+Django                  under ASGI: ``request.scope`` (as ASGI). Under WSGI:
+                        ``RAW_URI``/``REQUEST_URI`` from ``request.META`` when the
+                        server sets them, else ``request.path`` (Django rewrites
+                        ``META["PATH_INFO"]`` as real Unicode, so it is not PEP 3333
+                        text any more) re-encoded, plus ``QUERY_STRING``.
 ======================  ==============================================================
 
 Known limit: a target with an empty query (``/x?``) arrives from ASGI servers and
@@ -35,7 +38,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["asgi_route", "asgi_target", "wsgi_route", "wsgi_target"]
+__all__ = [
+    "asgi_route",
+    "asgi_target",
+    "raw_request_uri",
+    "reencode",
+    "wsgi_route",
+    "wsgi_target",
+    "wsgi_text",
+]
 
 # RFC 3986 pchar minus the percent sign itself, plus "/": what a path may hold unescaped.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -45,7 +56,7 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _wsgi_str(value: str) -> str:
+def wsgi_text(value: str) -> str:
     """PEP 3333 strings are bytes decoded as latin-1; recover the real text."""
     try:
         return value.encode("latin-1").decode("utf-8", "replace")
@@ -86,17 +97,29 @@ def asgi_route(scope: Mapping[str, Any]) -> str:
     return path
 
 
-def wsgi_target(environ: Mapping[str, Any]) -> str:
+def raw_request_uri(environ: Mapping[str, Any]) -> str | None:
+    """The verbatim target from ``RAW_URI``/``REQUEST_URI``, when the server provides one."""
     for key in ("RAW_URI", "REQUEST_URI"):
         value = environ.get(key)
         if isinstance(value, str) and value:
-            return _origin_form(_wsgi_str(value))
-    path = _wsgi_str(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
-    target = urllib.parse.quote(path, safe=_PATH_SAFE)
-    query = environ.get("QUERY_STRING", "")
-    return f"{target}?{_wsgi_str(query)}" if query else target
+            return _origin_form(wsgi_text(value))
+    return None
+
+
+def reencode(path: str, query: str) -> str:
+    """A target from a decoded path and a raw query (for servers that keep no raw URI)."""
+    target = urllib.parse.quote(path or "/", safe=_PATH_SAFE)
+    return f"{target}?{query}" if query else target
+
+
+def wsgi_target(environ: Mapping[str, Any]) -> str:
+    raw = raw_request_uri(environ)
+    if raw is not None:
+        return raw
+    path = wsgi_text(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+    return reencode(path, wsgi_text(environ.get("QUERY_STRING", "")))
 
 
 def wsgi_route(environ: Mapping[str, Any]) -> str:
     """``PATH_INFO``: the decoded path below ``SCRIPT_NAME`` (the mount point)."""
-    return _wsgi_str(environ.get("PATH_INFO", "")) or "/"
+    return wsgi_text(environ.get("PATH_INFO", "")) or "/"
