@@ -31,6 +31,7 @@ from typing import Any
 from cronix.sdk import Cron, CronRequest, JobContext, sign_request
 from cronix.sdk.asgi import CronASGI
 
+HERE = Path(__file__).resolve().parent
 SECRET = "bench-secret-0123456789abcdef"
 TARGET = "/api/v1/scheduled/reconcile-payments"
 BODY = json.dumps({"batch": "x" * 1000}, separators=(",", ":")).encode()[:1024]
@@ -129,9 +130,19 @@ def uvicorn_rate(seconds: float) -> float:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "bench_sdk:make_app", "--app-dir", str(Path(__file__).parent)]
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench_sdk:make_app",
+        "--app-dir",
+        str(Path(__file__).parent),
+    ]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         conn = _connect(port)
         headers = headers_for(TARGET)
@@ -181,7 +192,9 @@ def main(argv: list[str]) -> int:
         ("ASGI adapter behind uvicorn, 1 connection", uvicorn_rate(args.seconds)),
     ]
     floor = results[0][1]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, body {len(BODY)} B, {args.seconds:g} s each")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, body {len(BODY)} B, {args.seconds:g} s each"
+    )
     print(f"{'depth':<44}{'per second':>12}{'µs each':>10}{'× HMAC':>9}")
     for name, per_second in results:
         print(f"{name:<44}{per_second:>12,.0f}{1e6 / per_second:>10.1f}{floor / per_second:>9.1f}")
