@@ -12,7 +12,6 @@ the independent signer in :mod:`tests.sdk.signer`.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import secrets
@@ -26,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.sdk import apps
-from tests.sdk.signer import Reply, Sender, cron_headers, http_sender, shim_fire
+from tests.sdk.signer import Reply, Sender, cron_headers, http_ok, http_sender, shim_fire
 from tests.support.procs import free_port, running
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,17 +76,6 @@ class Served:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
-
-
-def _answers(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
-        conn.request("GET", "/hello")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
-        return False
 
 
 def _argv(name: str, port: int) -> list[str]:
@@ -154,7 +142,7 @@ def served(
     base_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(REPO), **_environment(sdk_secrets, record, base_url)}
     log = workdir / "server.log"
-    with running(_argv(name, port), ready=lambda: _answers(port), log=log, env=env, timeout=30):
+    with running(_argv(name, port), ready=lambda: http_ok(port, "/hello"), log=log, env=env, timeout=30):
         yield Served(name, base_url, http_sender(base_url), record, log)
 
 

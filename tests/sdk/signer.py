@@ -67,6 +67,19 @@ def http_sender(base_url: str, timeout: float = 30.0) -> Sender:
     return send
 
 
+def http_ok(port: int, path: str) -> bool:
+    """Whether ``GET path`` on the loopback port answers 200 (a readiness probe)."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
+        try:
+            conn.request("GET", path)
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+    except OSError:
+        return False
+
+
 def cron_headers(
     secret: str | None,
     method: str,

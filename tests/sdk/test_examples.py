@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sdk.signer import cron_headers, http_sender
+from tests.sdk.signer import cron_headers, http_ok, http_sender
 from tests.support.procs import free_port, running, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,17 +23,6 @@ EXAMPLES = {
 }
 
 
-def healthy(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
-        conn.request("GET", "/healthz")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
-        return False
-
-
 @pytest.fixture(params=sorted(EXAMPLES))
 def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     name: str = request.param
@@ -42,7 +30,7 @@ def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
     log = tmp_path / "app.log"
     env = {**os.environ, "CRON_SECRET": f"{SECRET},old-secret"}
     argv = [sys.executable, str(REPO / "examples" / name / "app.py"), "--port", str(port)]
-    with running(argv, ready=lambda: healthy(port), log=log, env=env, timeout=30):
+    with running(argv, ready=lambda: http_ok(port, "/healthz"), log=log, env=env, timeout=30):
         yield name, port, log
 
 
