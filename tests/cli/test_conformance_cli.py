@@ -62,12 +62,11 @@ def _adapter(tmp_path: Path, body: str) -> str:
 
 # An adapter in the style of the TypeScript SDK: same JSON, but no HTML escaping of "&".
 NON_ESCAPING = (
-    """
+    f"""
 import json, subprocess, sys
-out = subprocess.run([%r, "conformance-adapter", sys.argv[1]], input=sys.stdin.buffer.read(), capture_output=True).stdout
+out = subprocess.run([{CRONIX!r}, "conformance-adapter", sys.argv[1]], input=sys.stdin.buffer.read(), capture_output=True).stdout
 sys.stdout.write(out.decode().replace("\\\\u0026", "&"))
 """
-    % CRONIX
 )
 
 
