@@ -61,13 +61,11 @@ def _adapter(tmp_path: Path, body: str) -> str:
 
 
 # An adapter in the style of the TypeScript SDK: same JSON, but no HTML escaping of "&".
-NON_ESCAPING = (
-    f"""
+NON_ESCAPING = f"""
 import json, subprocess, sys
 out = subprocess.run([{CRONIX!r}, "conformance-adapter", sys.argv[1]], input=sys.stdin.buffer.read(), capture_output=True).stdout
 sys.stdout.write(out.decode().replace("\\\\u0026", "&"))
 """
-)
 
 
 def test_byte_exactness_is_required_unless_lenient(tmp_path: Path) -> None:
