@@ -4,7 +4,8 @@ Steps (each one is a method below, so later ones can be swapped in as the reconc
 and the trigger shim land — plan/apply into a demo crontab, ``cronix trigger``,
 ``cronix history``, ``cronix drift``):
 
-1. validate and canonicalize ``examples/manifest.json`` with ``cronix validate``;
+1. validate ``examples/manifest.json`` (previewing each schedule's next fire) and print
+   its canonical form, the bytes ownership hashes are computed over;
 2. start the FastAPI example app on a free loopback port, its secret only in the
    environment (``CRON_SECRET``), never on a command line or in the output;
 3. write the app's manifest (``cron.manifest()``) to a file and ``cronix validate`` it;
@@ -96,9 +97,9 @@ class Demo:
     # -- steps -------------------------------------------------------------------
 
     def validate_example_manifest(self) -> None:
-        """Validate and canonicalize examples/manifest.json."""
+        """Validate examples/manifest.json (with each schedule's next fire) and print its canonical form."""
         manifest = str(ROOT / "examples" / "manifest.json")
-        self.cronix("validate", manifest)
+        self.cronix("validate", manifest, "--next", "1")
         self.cronix("validate", "--canonical", manifest)
 
     def start_app(self) -> None:

@@ -116,13 +116,13 @@ def test_manifest_is_normalized_and_served_bytes_are_exact() -> None:
     cron.register(
         "heartbeat", noop, schedule="@every 5m", method="GET", url="https://other.example/hb?a=1&b=2"
     )
-    # Written by hand from the reference's canonical form (fire-time.md §5.2), minus empty auth.
+    # Written by hand from the reference's canonical form (fire-time.md §5.2).
     expected = (
         '{"version":1,"app":"billing","jobs":['
         '{"name":"heartbeat","schedules":["@every 5m"],"timezone":"UTC",'
         '"request":{"method":"GET","url":"https://other.example/hb?a=1\\u0026b=2","headers":{},"body":""},'
         '"policy":{"concurrency":"Forbid","concurrency_scope":"host","timeout_seconds":60,'
-        '"retries":{"max_attempts":3,"min_seconds":1,"max_seconds":60}}},'
+        '"retries":{"max_attempts":3,"min_seconds":1,"max_seconds":60}},"auth":{"secret_refs":[]}},'
         '{"name":"reconcile-payments","schedules":["*/15 * * * *","0 2 * * *"],"timezone":"Europe/Berlin",'
         '"request":{"method":"POST","url":"https://billing.internal/api/v1/scheduled/reconcile-payments",'
         '"headers":{"Content-Type":"application/json","X-B":"2"},"body":"{\\"source\\":\\"cron\\"}"},'

@@ -294,20 +294,9 @@ class Cron:
         return Manifest(app=self.app, jobs=tuple(entry.job for entry in self.jobs()))
 
     def manifest_json(self) -> bytes:
-        """The bytes served at ``/.well-known/cron-manifest``: the canonical form, minus empty ``auth``.
-
-        The normalized form spells a job without secret refs as ``"auth":{"secret_refs":[]}``,
-        which the manifest rules (ours and the reference's) refuse as input ("must contain
-        at least one secret_ref"). Leaving that block out makes the served manifest valid
-        for every reconciler, and it normalizes back to the same canonical bytes
-        (``spec/DECISIONS.md`` D-313).
-        """
+        """The bytes served at ``/.well-known/cron-manifest``: the canonical form (Go-JSON)."""
         if self._manifest_bytes is None:
-            doc = self.manifest().to_json()
-            for job in doc["jobs"]:
-                if not job["auth"]["secret_refs"]:
-                    del job["auth"]
-            self._manifest_bytes = go_json_dumps(doc).encode("utf-8")
+            self._manifest_bytes = canonical_json(self.manifest()).encode("utf-8")
         return self._manifest_bytes
 
     # ------------------------------------------------------------------ requests
