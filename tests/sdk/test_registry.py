@@ -73,7 +73,7 @@ def test_invalid_job_fails_at_registration_listing_every_issue() -> None:
         ("every", {"schedule": "@every 10s"}, "schedule:"),
         ("tz", {"schedule": "@daily", "timezone": "Mars/Olympus"}, "timezone:"),
         ("url", {"schedule": "@daily", "url": "ftp://x/y"}, "request/url: url must be http(s)"),
-        ("refs", {"schedule": "@daily", "secret_refs": []}, "auth/secret_refs: must contain at least one"),
+        ("refs", {"schedule": "@daily", "secret_refs": ["9lives"]}, "auth/secret_refs/0: invalid secret ref"),
     ],
 )
 def test_manifest_rules_apply_at_registration(name: str, options: dict[str, object], fragment: str) -> None:

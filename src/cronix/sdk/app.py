@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
 from cronix.protocol.errors import ManifestError
-from cronix.protocol.gojson import go_json_dumps
 from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX
-from cronix.protocol.manifest import Job, Manifest, load_manifest_object
+from cronix.protocol.manifest import Job, Manifest, canonical_json, load_manifest_object
 from cronix.protocol.signing import DEFAULT_REPLAY_WINDOW_SECONDS
 from cronix.protocol.validation import LIMITS, is_valid_id
 from cronix.sdk import dispatch, verifying
