@@ -132,30 +132,27 @@ def _outcome(
 ) -> tuple[Response, bool]:
     """The response for a finished handler and whether it succeeded; fires the end hooks."""
     elapsed_ms = (time.perf_counter() - started) * 1000.0
-    response: Response | None = None
     if error is None:
         try:
             response = to_response(value)
         except TypeError as exc:
             error = exc
-    if response is None:
-        failure = error if error is not None else TypeError("no response")
-        cron.logger.error(
-            "cronix: handler of %s.%s raised (run %s, attempt %d)",
-            cron.app,
-            ctx.name,
-            ctx.run_id or "-",
-            ctx.attempt,
-            exc_info=failure,
-        )
-        call_hook(cron.logger, cron.hooks, "on_trigger_error", ctx, failure, elapsed_ms)
-        message = f"handler for job {ctx.name} raised {type(failure).__name__}"
-        return cron.error(rejection("HandlerError", message)), False
-    if 200 <= response.status < 300:
-        call_hook(cron.logger, cron.hooks, "on_trigger_success", ctx, response, elapsed_ms)
-        return response, True
-    call_hook(cron.logger, cron.hooks, "on_trigger_error", ctx, response, elapsed_ms)
-    return response, False
+        else:
+            ok = 200 <= response.status < 300
+            hook = "on_trigger_success" if ok else "on_trigger_error"
+            call_hook(cron.logger, cron.hooks, hook, ctx, response, elapsed_ms)
+            return response, ok
+    cron.logger.error(
+        "cronix: handler of %s.%s raised (run %s, attempt %d)",
+        cron.app,
+        ctx.name,
+        ctx.run_id or "-",
+        ctx.attempt,
+        exc_info=error,
+    )
+    call_hook(cron.logger, cron.hooks, "on_trigger_error", ctx, error, elapsed_ms)
+    message = f"handler for job {ctx.name} raised {type(error).__name__}"
+    return cron.error(rejection("HandlerError", message)), False
 
 
 def _settle(cron: Cron, claim: Claim | None, ok: bool) -> None:
