@@ -7,7 +7,7 @@ import time
 
 from cronix.trigger.locks import LockHandle
 from cronix.trigger.logs import JsonLog
-from cronix.trigger.retry import backoff_seconds, jittered, max_fire_seconds
+from cronix.trigger.retry import backoff_seconds, jittered
 from cronix.trigger.run import Clock, FireOptions, fire
 from tests.trigger.app_server import AppServer, Reply
 from tests.trigger.conftest import SECRET, Host, log_lines, write_spec
@@ -71,11 +71,3 @@ def test_backoff_curve_and_bounds() -> None:
     assert [backoff_seconds(n, 0, 60) for n in range(1, 4)] == [0, 0, 0]
     assert jittered(10, lambda: 0.0) == 10
     assert jittered(10, lambda: 0.999) < 11
-    # 3 attempts of 60 s with sleeps 1 and 2 s (+10 %)
-    assert abs(max_fire_seconds(_retries(3, 1, 60), 60) - (180 + 3.3)) < 1e-9
-
-
-def _retries(attempts: int, low: int, high: int):  # type: ignore[no-untyped-def]
-    from cronix.protocol.manifest import Retries
-
-    return Retries(attempts, low, high)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = ["main"]
-
-_ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 _EPILOG = """\
 exit codes: 0 ok · 1 app rejected (4xx, or a 3xx: redirects are not followed) ·
@@ -143,8 +140,10 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
     app, dot, job = args.target.partition(".")
     if not dot or not app or not job:
         raise _UsageError(f'argument must be "<app>.<job>", got "{args.target}"')
+    from cronix.protocol.validation import is_valid_id
+
     for kind, value in (("app", app), ("job", job)):
-        if not _ID.fullmatch(value):
+        if not is_valid_id(value):
             raise _UsageError(f'{kind} "{value}" must match ^[a-z][a-z0-9-]{{0,62}}$')
     fire_time = args.fire_time or os.environ.get("CRONIX_FIRE_TIME") or None
     intended: int | None = None

@@ -27,7 +27,6 @@ class MSG:
     LOAD_SPEC: Final = "trigger: load spec"
     RESOLVE_SECRETS: Final = "trigger: resolve secrets"
     SECRET_SKIPPED: Final = "trigger: secret skipped"  # cronix: the warning the reference promised
-    GEN_RUN_ID: Final = "trigger: gen run-id"
     LOCK_CONTENDED: Final = "trigger: lock contended"
     REPLACE_GAVE_UP: Final = "trigger: replace gave up — holder non-local or refused SIGTERM"
     LOCK_ACQUIRE: Final = "trigger: lock acquire"

@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from cronix.protocol.manifest import Retries
-
-__all__ = ["JITTER_FRACTION", "backoff_seconds", "jittered", "max_fire_seconds"]
+__all__ = ["JITTER_FRACTION", "backoff_seconds", "jittered"]
 
 JITTER_FRACTION = 0.1
 
@@ -36,10 +34,3 @@ def backoff_seconds(attempt: int, min_seconds: float, max_seconds: float) -> flo
 def jittered(delay: float, rand: Callable[[], float] | None = None) -> float:
     """``delay`` plus up to :data:`JITTER_FRACTION` of it (``rand`` returns a float in [0, 1))."""
     return delay + delay * JITTER_FRACTION * (rand or random.random)()
-
-
-def max_fire_seconds(retries: Retries, timeout_seconds: int) -> float:
-    """Upper bound of a fire's attempts and sleeps (lock waits excluded)."""
-    attempts = max(retries.max_attempts, 1)
-    sleeps = sum(backoff_seconds(n, retries.min_seconds, retries.max_seconds) for n in range(1, attempts))
-    return attempts * timeout_seconds + sleeps * (1 + JITTER_FRACTION)

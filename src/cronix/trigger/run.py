@@ -45,6 +45,7 @@ __all__ = [
     "Clock",
     "FireOptions",
     "FireResult",
+    "Terminated",
     "fire",
 ]
 

@@ -28,8 +28,6 @@ class LockError(Exception):
 class LockHandle(Protocol):
     """A held lock. ``lost()`` names why the lock is no longer ours, or returns ``None``."""
 
-    backend: str
-
     def lost(self) -> str | None: ...
 
     def wait_lost(self, seconds: float) -> bool:

@@ -58,8 +58,6 @@ def parse_holder(text: str) -> Holder | None:
 
 
 class FlockHandle:
-    backend = "flock"
-
     def __init__(self, fd: int, holder_path: str) -> None:
         self._fd: int | None = fd
         self._holder_path = holder_path

@@ -43,8 +43,6 @@ return 0
 
 
 class RedisHandle:
-    backend = "redis"
-
     def __init__(self, client: Any, key: str, token: str, ttl: float) -> None:
         self.key = key
         self._client = client
