@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,21 +67,26 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _time(
     commands: dict[str, list[str]], env: dict[str, str], runs: int, warmup: int = 3
-) -> dict[str, list[float]]:
-    """Run the commands round-robin, so load from anything else on the machine hits all alike."""
-    samples: dict[str, list[float]] = {name: [] for name in commands}
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU (user+sys) ms per run; round-robin, so other load hits every command alike."""
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for i in range(warmup + runs):
         for name, argv in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             proc = subprocess.run(
                 argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
             )
             elapsed = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if proc.returncode != 0:
                 raise SystemExit(f"{name} failed ({proc.returncode}): {proc.stderr.decode()[:500]}")
             if i >= warmup:
-                samples[name].append(elapsed * 1000)
-    return samples
+                wall[name].append(elapsed * 1000)
+                used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                cpu[name].append(used * 1000)
+    return wall, cpu
 
 
 def _p90(samples: list[float]) -> float:
@@ -130,25 +136,20 @@ def main(argv: list[str]) -> int:
             mac = hmac.new(SECRET.encode(), f"{t}.POST.{path}.{BODY}".encode(), hashlib.sha256).hexdigest()
             commands["curl"] = [curl, "-sf", "-o", "/dev/null", "-X", "POST", "-H",
                                 f"X-Cron-Signature: t={t},v1={mac}", "--data-binary", BODY, url]  # fmt: skip
-        results = _time(commands, env, args.runs)
+        results, cpu = _time(commands, env, args.runs)
     server.shutdown()
 
-    base = statistics.median(results["python urllib (signed POST)"])
+    baseline = "python urllib (signed POST)"
+    base = statistics.median(results[baseline])
+    base_min = min(results[baseline])
+    base_cpu = statistics.median(cpu[baseline])
     print(f"runs per command: {args.runs} (after 3 warm-up runs); Python {sys.version.split()[0]}")
-    base_min = min(results["python urllib (signed POST)"])
-    print("| command | min ms | median ms | p90 ms | × baseline (median) | × baseline (min) |")
+    print("| command | min ms | median ms | p90 ms | CPU ms (median) | × baseline: median, min, CPU |")
     print("|---|---|---|---|---|---|")
     for name, samples in results.items():
-        med = statistics.median(samples)
-        low = min(samples)
-        cells = [
-            f"{low:.1f}",
-            f"{med:.1f}",
-            f"{_p90(samples):.1f}",
-            f"{med / base:.2f}",
-            f"{low / base_min:.2f}",
-        ]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+        med, low, used = statistics.median(samples), min(samples), statistics.median(cpu[name])
+        ratios = f"{med / base:.2f}, {low / base_min:.2f}, {used / base_cpu:.2f}"
+        print(f"| {name} | {low:.1f} | {med:.1f} | {_p90(samples):.1f} | {used:.1f} | {ratios} |")
     trig = statistics.median(results["cronix trigger"])
     if "curl" in results:
         print(f"cronix trigger / curl: {trig / statistics.median(results['curl']):.2f}×")
