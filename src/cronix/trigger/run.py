@@ -338,18 +338,16 @@ class _Fire:
         try:
             if use_redis:
                 self.lock = self._redis_lock(key)
-            elif policy == "Replace":
-                from cronix.trigger.locks.flock import FlockLocks
-
-                self.lock, replaced = FlockLocks(self.o.lock_dir).acquire_or_replace(
-                    key, max(timeout_seconds / 2, 5.0)
-                )
-                if replaced:
-                    self.log.info(MSG.REPLACED, scope=scope)
             else:
                 from cronix.trigger.locks.flock import FlockLocks
 
-                self.lock = FlockLocks(self.o.lock_dir).acquire(key)
+                locks = FlockLocks(self.o.lock_dir)
+                if policy == "Replace":
+                    self.lock, replaced = locks.acquire_or_replace(key, max(timeout_seconds / 2, 5.0))
+                    if replaced:  # the reference logs this even when the lock was simply free
+                        self.log.info(MSG.REPLACED, scope=scope)
+                else:
+                    self.lock = locks.acquire(key)
         except LockContended:
             self.tracer.end_lock("contended")
             (self.log.warn if policy == "Replace" else self.log.info)(contended_msg, scope=scope)
