@@ -6,25 +6,13 @@ import json
 import subprocess
 import sys
 
+from tests.test_architecture import HEAVY as PACKAGE_HEAVY
 from tests.trigger.app_server import AppServer
 from tests.trigger.conftest import Host, write_spec
 
-HEAVY = (
-    "click",
-    "rich",
-    "yaml",
-    "grpc",
-    "kubernetes",
-    "boto3",
-    "redis",
-    "opentelemetry",
-    "importlib.metadata",
-    "cronix.backends",
-    "cronix.config",
-    "cronix.cli.app",
-    "cronix.plugins",
-    "cronix.sdk",
-)
+# The package-wide list (click, rich, yaml, grpc, kubernetes, boto3, redis, opentelemetry,
+# jwt, importlib.metadata) plus what only the full CLI, the backends and the SDK load.
+HEAVY = (*PACKAGE_HEAVY, "cronix.backends", "cronix.config", "cronix.cli.app", "cronix.plugins", "cronix.sdk")
 
 PROBE = """
 import json, sys
