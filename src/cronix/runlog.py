@@ -29,9 +29,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -68,8 +67,7 @@ _CLASSIFY: dict[str, tuple[str, bool]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRun:
+class HistoryRun(NamedTuple):
     """One run as history shows it; the same fields as ``cronix.backends.base.HistoryEntry``."""
 
     app: str

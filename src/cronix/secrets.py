@@ -12,8 +12,7 @@ fails when nothing usable is left.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cronix.errors import ConfigError
 
@@ -31,8 +30,7 @@ class SecretError(ConfigError):
     """A secret reference is malformed or cannot be resolved (exit 2; the trigger maps it to 3)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SecretRef:
+class SecretRef(NamedTuple):
     scheme: str
     value: str
 

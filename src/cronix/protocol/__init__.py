@@ -5,6 +5,7 @@ and the app SDK pay only for what they use):
 
 * :mod:`~cronix.protocol.manifest` — the typed, normalized manifest; parse and canonical JSON
 * :mod:`~cronix.protocol.validation` — every manifest rule, reported as issues with paths
+* :mod:`~cronix.protocol.identifiers` — the app-id / job-name rule
 * :mod:`~cronix.protocol.jsondecode` — strict decoding of manifest bytes
 * :mod:`~cronix.protocol.schedule` — schedule grammar and validation
 * :mod:`~cronix.protocol.firetimes` — next fire times in a timezone, across DST

@@ -18,8 +18,7 @@ only the standard library.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, NamedTuple
 
 __all__ = [
     "SIGNATURE_ERROR_CODES",
@@ -49,8 +48,7 @@ class CronixError(Exception):
         return self.message
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
+class Issue(NamedTuple):
     """One validation problem, located by a path of segments (array indices as decimal strings).
 
     ``code`` is a stable machine-readable category (``invalid_format``, ``too_small`` …);

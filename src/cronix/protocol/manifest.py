@@ -15,14 +15,12 @@ is what ownership hashes are computed over.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cronix.protocol._gostrings import trim_space
 from cronix.protocol.errors import ManifestInvalid, ManifestSyntaxError
 from cronix.protocol.gojson import go_json_dumps
 from cronix.protocol.jsondecode import MAX_MANIFEST_BYTES, decode_json
-from cronix.protocol.validation import validate_manifest_object
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,23 +38,20 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Retries:
+class Retries(NamedTuple):
     max_attempts: int = 3
     min_seconds: int = 1
     max_seconds: int = 60
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     concurrency: str = "Forbid"
     concurrency_scope: str = "host"
     timeout_seconds: int = 60
-    retries: Retries = field(default_factory=Retries)
+    retries: Retries = Retries()
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """The HTTP request a fire sends. ``headers`` are kept sorted by name (UTF-8 byte order)."""
 
     url: str
@@ -69,15 +64,14 @@ class Request:
         return dict(self.headers)
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """One normalized job; ``schedules`` is never empty and keeps manifest order (it is the index)."""
 
     name: str
     schedules: tuple[str, ...]
     request: Request
     timezone: str = "UTC"
-    policy: Policy = field(default_factory=Policy)
+    policy: Policy = Policy()
     secret_refs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -107,8 +101,7 @@ class Job:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
+class Manifest(NamedTuple):
     app: str
     jobs: tuple[Job, ...]
     version: int = 1
@@ -130,6 +123,10 @@ def load_manifest_object(doc: Any) -> Manifest:
     if not isinstance(doc, dict):
         kind = "null" if doc is None else type(doc).__name__.replace("list", "array").replace("str", "string")
         raise ManifestSyntaxError(f"manifest must be a JSON object, got {kind}", code="invalid_type")
+    # Imported here: the trigger reads normalized jobs from spec files on every fire and
+    # never validates, so it should not pay for the validator's regexes and zoneinfo.
+    from cronix.protocol.validation import validate_manifest_object
+
     issues = validate_manifest_object(doc)
     if issues:
         raise ManifestInvalid(issues)

@@ -20,9 +20,8 @@ the five raw fields backends translate from, and the expanded value sets that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from cronix.protocol._gostrings import AtoiError, atoi, fields, trim_space, wrap_int64
 from cronix.protocol.errors import ScheduleError
@@ -64,8 +63,7 @@ _BOUNDS: tuple[tuple[int, int, dict[str, int] | None], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CronFields:
+class CronFields(NamedTuple):
     """The value sets of a five-field expression, plus the flags fire-time rules need.
 
     ``dom_any``/``dow_any``: the field starts with ``*`` or ``?``. As in Vixie/Debian cron,
@@ -85,8 +83,7 @@ class CronFields:
     fixed_time: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
+class Schedule(NamedTuple):
     """A valid schedule expression.
 
     ``source`` is the trimmed text as it appears in a normalized manifest. ``cron`` is set

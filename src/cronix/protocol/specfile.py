@@ -19,8 +19,7 @@ policy fields take their defaults, so files written by other versions still fire
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cronix.protocol.errors import CronixError
 from cronix.protocol.gojson import go_json_dumps
@@ -36,8 +35,7 @@ class SpecFileError(CronixError):
     """A spec file cannot be read as one."""
 
 
-@dataclass(frozen=True, slots=True)
-class SpecFile:
+class SpecFile(NamedTuple):
     app: str
     job: Job
     secret_refs: tuple[str, ...] | None

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from cronix.protocol.errors import Issue, ScheduleError
+from cronix.protocol.identifiers import ID_PATTERN, is_valid_id
 from cronix.protocol.jsondecode import JSONFloat, JSONObject
 from cronix.protocol.schedule import parse_schedule
 
@@ -42,7 +43,6 @@ __all__ = [
     "validate_manifest_object",
 ]
 
-ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,62}")
 SECRET_REF_PATTERN = re.compile(r"[a-zA-Z][a-zA-Z0-9_:./-]{0,127}")
 METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CONCURRENCY_POLICIES: Final = ("Allow", "Forbid", "Replace")
@@ -77,11 +77,6 @@ _INT64_MIN = -(1 << 63)
 # tz database entries that exist as files but are not place names a job should use.
 _NOT_A_ZONE = frozenset({"localtime", "posixrules", "Factory"})
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
-
-
-def is_valid_id(value: str) -> bool:
-    """An app id or job name: ``^[a-z][a-z0-9-]{0,62}$``."""
-    return ID_PATTERN.fullmatch(value) is not None
 
 
 @lru_cache(maxsize=1024)

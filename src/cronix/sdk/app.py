@@ -18,7 +18,6 @@ requests in.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
@@ -224,8 +223,8 @@ class Cron:
         self._base_url = self._check_base_url(value)
         for entry in self._jobs.values():
             if not entry.url_override:
-                request = dataclasses.replace(entry.job.request, url=self.trigger_url(entry.name))
-                entry.job = dataclasses.replace(entry.job, request=request)
+                request = entry.job.request._replace(url=self.trigger_url(entry.name))
+                entry.job = entry.job._replace(request=request)
         self._manifest_bytes = None
 
     def trigger_url(self, name: str) -> str:

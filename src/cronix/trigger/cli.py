@@ -140,7 +140,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
     app, dot, job = args.target.partition(".")
     if not dot or not app or not job:
         raise _UsageError(f'argument must be "<app>.<job>", got "{args.target}"')
-    from cronix.protocol.validation import is_valid_id
+    from cronix.protocol.identifiers import is_valid_id
 
     for kind, value in (("app", app), ("job", job)):
         if not is_valid_id(value):

@@ -19,8 +19,7 @@ import contextlib
 import http.client
 import socket
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,8 +30,7 @@ MAX_RESPONSE_BYTES = 64 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """Where a job URL sends to; ``path`` is the path-and-query as sent and as signed."""
 
     https: bool
@@ -41,8 +39,7 @@ class Target:
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     """What came back: status, up to 64 KiB of body, and ``Location`` (never followed)."""
 
     status: int

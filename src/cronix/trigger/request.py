@@ -12,8 +12,7 @@ Per attempt (DESIGN §3 item 11):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cronix._version import __version__
 from cronix.protocol import headers as h
@@ -30,8 +29,7 @@ _FORBIDDEN = frozenset({"content-length", "transfer-encoding"})
 _USER_AGENT = f"cronix-trigger/{__version__}"
 
 
-@dataclass(frozen=True, slots=True)
-class FireRequest:
+class FireRequest(NamedTuple):
     """The job's request, parsed once per fire; :meth:`headers` signs one attempt."""
 
     method: str

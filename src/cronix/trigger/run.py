@@ -19,8 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from cronix.trigger.logs import MSG, JsonLog
 from cronix.trigger.tracing import NoTracer
@@ -77,8 +76,7 @@ class Clock:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class FireOptions:
+class FireOptions(NamedTuple):
     """Where things are and how to behave; built by the CLI from flags, env and cronix.yaml."""
 
     app: str
@@ -96,8 +94,7 @@ class FireOptions:
     redis_for_host_jobs: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class FireResult:
+class FireResult(NamedTuple):
     """How the fire ended: the exit code, the outcome (OTel vocabulary) and what was sent."""
 
     exit_code: int
