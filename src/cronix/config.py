@@ -1,1 +1,434 @@
-"""config (to be built)."""
+"""The operator config, ``cronix.yaml``: strict, documented, and actually loaded.
+
+Resolution (first match wins): ``--config PATH`` → ``$CRONIX_CONFIG`` →
+``~/.cronix/cronix.yaml`` → ``/etc/cronix/cronix.yaml``. An explicitly named file must
+exist; when none of the default locations has one, built-in defaults apply. Command-line
+flags override the file.
+
+The schema is the dataclasses below; every field carries its documentation in
+``metadata["doc"]``, from which ``docs/config.md`` and ``cronix init``'s commented starter
+file are rendered, so the documentation cannot drift from what is accepted. Decoding is
+strict: an unknown key, a duplicate key, or a value of the wrong type is an error naming
+the key path (``locks.redis.addr``), and every problem is reported at once.
+
+The reference's ``cronix.yaml`` keys (``log_level``, ``manifest_sources``, ``locks``,
+``defaults``) keep their meaning, so a file written by the Go ``cronix init`` loads here.
+
+``yaml`` is imported only when a file is actually read: ``cronix trigger`` loads this
+module on every fire.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cronix.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_PATHS",
+    "ApplyConfig",
+    "Config",
+    "DefaultsConfig",
+    "FlockConfig",
+    "LocksConfig",
+    "ManifestSource",
+    "PluginsConfig",
+    "RedisConfig",
+    "RetriesDefaults",
+    "TriggerConfig",
+    "config_path",
+    "load_config",
+    "parse_config",
+]
+
+
+def _doc(text: str, **extra: Any) -> dict[str, Any]:
+    return {"doc": text, **extra}
+
+
+def _one_of(*allowed: object) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in allowed else f"must be one of {', '.join(map(str, allowed))}, got {value!r}"
+
+    return check
+
+
+def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value < lo or (hi is not None and value > hi):
+            return (
+                f"must be between {lo} and {hi}, got {value}"
+                if hi is not None
+                else f"must be >= {lo}, got {value}"
+            )
+        return None
+
+    return check
+
+
+_REF = re.compile(r"(env|file|raw):.+")
+_PIN = re.compile(r"sha256:[0-9a-f]{64}")
+_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
+
+
+def _secret_refs(value: Any) -> str | None:
+    bad = [r for r in value if not _REF.fullmatch(r)]
+    return f"each ref must start with env:, file: or raw: (got {bad[0]!r})" if bad else None
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestSource:
+    """One app whose manifest this host reconciles."""
+
+    app: str = field(default="", metadata=_doc("App id the manifest must declare.", required=True))
+    url: str = field(
+        default="",
+        metadata=_doc(
+            "Where the manifest is: https://…, http://<loopback>…, file://…, or a path.", required=True
+        ),
+    )
+    secret_refs: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…); "
+            "the first signs, all verify.",
+            check=_secret_refs,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FlockConfig:
+    dir: str = field(
+        default="/var/lock/cronix", metadata=_doc("Directory of per-job lock files (<app>.<job>.lock).")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RedisConfig:
+    """Redis for ``concurrency_scope: global`` locks (shared by every host firing the job)."""
+
+    addr: str = field(
+        default="", metadata=_doc("host:port of the Redis server (required when this block is set).")
+    )
+    db: int = field(default=0, metadata=_doc("Database number.", check=_int_range(0)))
+    username: str = field(default="", metadata=_doc("ACL user name, if any."))
+    password: str = field(
+        default="", metadata=_doc("Password (prefer password_ref so the file holds no secret).")
+    )
+    password_ref: str = field(
+        default="", metadata=_doc("Secret ref for the password: env:NAME or file:/path.")
+    )
+    key_prefix: str = field(
+        default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")
+    )
+    tls: bool = field(default=False, metadata=_doc("Connect with TLS."))
+
+
+@dataclass(frozen=True, slots=True)
+class LocksConfig:
+    default: Literal["flock", "redis"] = field(
+        default="flock",
+        metadata=_doc(
+            "Lock used for concurrency_scope: host jobs (flock) — redis also locks host jobs globally."
+        ),
+    )
+    flock: FlockConfig = field(default_factory=FlockConfig, metadata=_doc("Host-local file locks."))
+    redis: RedisConfig | None = field(default=None, metadata=_doc("Redis lock server; unset means none."))
+
+
+@dataclass(frozen=True, slots=True)
+class RetriesDefaults:
+    max_attempts: int = field(default=3, metadata=_doc("Kept for compatibility.", check=_int_range(1, 10)))
+    min_seconds: int = field(default=1, metadata=_doc("Kept for compatibility.", check=_int_range(0)))
+    max_seconds: int = field(default=60, metadata=_doc("Kept for compatibility.", check=_int_range(1)))
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultsConfig:
+    """Accepted for compatibility with the reference's cronix.yaml; manifests carry their own policy."""
+
+    timeout_seconds: int = field(
+        default=60, metadata=_doc("Kept for compatibility.", check=_int_range(1, 600))
+    )
+    retries: RetriesDefaults = field(
+        default_factory=RetriesDefaults, metadata=_doc("Kept for compatibility.")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyConfig:
+    lock_path: str = field(
+        default="/var/lock/cronix/apply.lock",
+        metadata=_doc("flock held for the whole apply of host-local backends (crontab, systemd-timer)."),
+    )
+    lock_timeout_seconds: int = field(
+        default=60,
+        metadata=_doc("How long a second apply waits for the lock before failing.", check=_int_range(0)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerConfig:
+    run_log: str = field(
+        default="/var/log/cronix/runs.jsonl",
+        metadata=_doc(
+            "One JSON line per finished fire is appended here (read by cronix history); empty disables."
+        ),
+    )
+    run_log_max_bytes: int = field(
+        default=10 * 1024 * 1024, metadata=_doc("Rotate the run log past this size.", check=_int_range(4096))
+    )
+    run_log_keep: int = field(default=3, metadata=_doc("Rotated run logs kept.", check=_int_range(0, 100)))
+    state_dir: str = field(
+        default="/var/lib/cronix/state",
+        metadata=_doc("Per-job state (last success time, sent as X-Cron-Previous-Success-Time)."),
+    )
+    contended_exit_code: int = field(
+        default=4,
+        metadata=_doc("Exit code when the job's lock is held: 4, or 75 (EX_TEMPFAIL).", check=_one_of(4, 75)),
+    )
+    otel: bool = field(default=False, metadata=_doc("Export OpenTelemetry traces (needs the otel extra)."))
+
+
+@dataclass(frozen=True, slots=True)
+class PluginsConfig:
+    trust: Literal["strict", "warn"] = field(
+        default="strict",
+        metadata=_doc(
+            "strict: refuse a plugin that is unpinned or does not match its pin; "
+            "warn: run unpinned plugins with a warning (a mismatch is always refused)."
+        ),
+    )
+    dirs: tuple[str, ...] = field(default=(), metadata=_doc("Extra plugin directories, searched first."))
+    pins: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata=_doc(
+            'Plugin name → "sha256:<64 hex>" of its executable.',
+            check=lambda v: next(
+                (f"{k}: must be sha256:<64 lowercase hex>" for k, p in v.items() if not _PIN.fullmatch(p)),
+                None,
+            ),
+        ),
+    )
+    config: Mapping[str, Mapping[str, str]] = field(
+        default_factory=dict,
+        metadata=_doc("Plugin name → settings passed once at Configure (--backend-config name=value wins)."),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole file. ``path`` is where it was read from (``None``: built-in defaults)."""
+
+    log_level: Literal["debug", "info", "warn", "error"] = field(
+        default="info", metadata=_doc("Verbosity of cronix's own log lines.")
+    )
+    manifest_sources: tuple[ManifestSource, ...] = field(
+        default=(), metadata=_doc("Apps this host reconciles; used when --manifest is not given.")
+    )
+    backend: str = field(default="crontab", metadata=_doc("Backend used when --backend is not given."))
+    backends: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict,
+        metadata=_doc(
+            "Options per backend, keyed by backend name (a different name with `type: crontab` "
+            "defines a second instance). global-status reports every backend listed here."
+        ),
+    )
+    spec_dir: str = field(default="/etc/cronix/jobs", metadata=_doc("Trigger spec files (<app>.<job>.json)."))
+    trigger_bin: str = field(
+        default="/usr/local/bin/cronix", metadata=_doc("The cronix executable scheduler entries run.")
+    )
+    apply: ApplyConfig = field(default_factory=ApplyConfig, metadata=_doc("cronix apply."))
+    trigger: TriggerConfig = field(default_factory=TriggerConfig, metadata=_doc("cronix trigger."))
+    locks: LocksConfig = field(default_factory=LocksConfig, metadata=_doc("Concurrency locks at fire time."))
+    defaults: DefaultsConfig = field(
+        default_factory=DefaultsConfig, metadata=_doc("Reference compatibility.")
+    )
+    plugins: PluginsConfig = field(
+        default_factory=PluginsConfig, metadata=_doc("Out-of-tree backend plugins.")
+    )
+    path: str | None = field(default=None, metadata={"internal": True})
+
+    def backend_options(self, name: str) -> tuple[str, Mapping[str, Any]]:
+        """``(backend type, options)`` for a configured backend name; unknown names get no options."""
+        options = dict(self.backends.get(name, {}))
+        kind = str(options.pop("type", name))
+        return kind, options
+
+
+DEFAULT_PATHS = ("~/.cronix/cronix.yaml", "/etc/cronix/cronix.yaml")
+
+
+def config_path(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """The file to load: the explicit path, ``$CRONIX_CONFIG``, or the first default that exists."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return explicit
+    if env.get("CRONIX_CONFIG"):
+        return env["CRONIX_CONFIG"]
+    for candidate in DEFAULT_PATHS:
+        path = os.path.expanduser(candidate)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Load the operator config per the resolution order; defaults when there is no file."""
+    resolved = config_path(path, environ=environ)
+    if resolved is None:
+        return Config()
+    try:
+        text = Path(resolved).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {resolved} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read config file {resolved}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    return parse_config(text, source=resolved)
+
+
+def parse_config(text: str, *, source: str = "cronix.yaml") -> Config:
+    """Decode YAML text strictly into a :class:`Config`."""
+    import yaml
+
+    class _StrictLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise ConfigError(f"{source}: line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            seen.add(key)
+        return dict(loader.construct_pairs(node))
+
+    _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{source}: {where}invalid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    issues: list[str] = []
+    config = _decode(Config, data, "", issues)
+    if not issues:
+        _cross_checks(config, issues)
+    if issues:
+        raise ConfigError(f"{source} is invalid: " + "; ".join(issues))
+    assert isinstance(config, Config)
+    return _replace_path(config, source)
+
+
+def _replace_path(config: Config, source: str) -> Config:
+    import dataclasses
+
+    return dataclasses.replace(config, path=source)
+
+
+def _cross_checks(config: Config, issues: list[str]) -> None:
+    redis = config.locks.redis
+    if redis is not None and not redis.addr:
+        issues.append("locks.redis.addr: required when locks.redis is set")
+    if config.locks.default == "redis" and redis is None:
+        issues.append("locks.default: redis needs a locks.redis block")
+    if redis is not None and redis.password and redis.password_ref:
+        issues.append("locks.redis: set password or password_ref, not both")
+    for i, src in enumerate(config.manifest_sources):
+        if not _NAME.fullmatch(src.app):
+            issues.append(f"manifest_sources[{i}].app: must match ^[a-z][a-z0-9-]{{0,62}}$, got {src.app!r}")
+
+
+# ---------------------------------------------------------------- strict decoding
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+
+
+def _decode(tp: Any, value: Any, path: str, issues: list[str]) -> Any:
+    """Convert ``value`` to ``tp``, appending ``path: problem`` strings to ``issues``."""
+    origin = typing.get_origin(tp)
+    if is_dataclass(tp) and isinstance(tp, type):
+        return _decode_dataclass(tp, value, path, issues)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return None if value is None else _decode(args[0], value, path, issues)
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            issues.append(f"{path}: must be one of {', '.join(map(str, allowed))}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            issues.append(f"{path}: must be a list")
+            return ()
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        return tuple(_decode(item_tp, v, f"{path}[{i}]", issues) for i, v in enumerate(value))
+    if origin in (Mapping, dict) or tp is Mapping:
+        if not isinstance(value, dict):
+            issues.append(f"{path}: must be a mapping")
+            return {}
+        _key_tp, val_tp = typing.get_args(tp)
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                issues.append(f"{path}: keys must be strings, got {k!r}")
+                continue
+            out[k] = v if val_tp is Any else _decode(val_tp, v, f"{path}.{k}", issues)
+        return out
+    if tp is Any:
+        return value
+    if tp in _TYPE_NAMES:
+        ok = isinstance(value, tp) and (tp is bool or not isinstance(value, bool))
+        if not ok:
+            issues.append(f"{path}: must be {_TYPE_NAMES[tp]}, got {type(value).__name__}")
+        return value
+    raise TypeError(f"unsupported config type {tp!r}")  # pragma: no cover - schema bug
+
+
+def _decode_dataclass(cls: type, value: Any, path: str, issues: list[str]) -> Any:
+    if not isinstance(value, dict):
+        issues.append(f"{path or '(top level)'}: must be a mapping")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    public = [f for f in fields(cls) if not f.metadata.get("internal")]
+    known = {f.name for f in public}
+    for key in value:
+        if key not in known:
+            where = f"{path}.{key}" if path else str(key)
+            issues.append(f"{where}: unknown key (known keys: {', '.join(sorted(known))})")
+    kwargs: dict[str, Any] = {}
+    for f in public:
+        where = f"{path}.{f.name}" if path else f.name
+        if f.name not in value:
+            if f.metadata.get("required"):
+                issues.append(f"{where}: required")
+                kwargs[f.name] = ""
+            continue
+        before = len(issues)
+        converted = _decode(hints[f.name], value[f.name], where, issues)
+        check = f.metadata.get("check")
+        if check is not None and len(issues) == before and converted is not None:
+            problem = check(converted)
+            if problem:
+                issues.append(f"{where}: {problem}")
+        if converted is None and f.default is not MISSING and f.default is not None:
+            continue
+        kwargs[f.name] = converted
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # pragma: no cover - a wrong type already reported above
+        issues.append(f"{path}: {exc}")
+        return cls()

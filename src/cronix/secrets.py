@@ -1,1 +1,98 @@
-"""secrets (to be built)."""
+"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal`` (reference §7.3).
+
+A reference names where a secret lives; only this module ever sees the value. Values are
+never logged, printed, written to files cronix creates, or passed on a command line —
+error messages name the *reference* (and redact ``raw:`` ones, whose text is the secret).
+
+Resolution keeps the order of the references (the first usable secret signs; all of them
+verify, for rotation), skips references that resolve to an empty value with a warning, and
+fails when nothing usable is left.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cronix.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+__all__ = ["SCHEMES", "SecretError", "SecretRef", "parse_secret_ref", "redact", "resolve_secrets"]
+
+SCHEMES = ("env", "file", "raw")
+# Secret files are small; refusing huge ones keeps a wrong path from being slurped.
+_MAX_SECRET_FILE_BYTES = 64 * 1024
+
+
+class SecretError(ConfigError):
+    """A secret reference is malformed or cannot be resolved (exit 2; the trigger maps it to 3)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    scheme: str
+    value: str
+
+    def __str__(self) -> str:
+        return "raw:***" if self.scheme == "raw" else f"{self.scheme}:{self.value}"
+
+
+def redact(ref: str) -> str:
+    """A reference as it may be shown to a human (``raw:`` values hidden)."""
+    return "raw:***" if ref.startswith("raw:") else ref
+
+
+def parse_secret_ref(ref: str) -> SecretRef:
+    scheme, sep, value = ref.partition(":")
+    if not sep:
+        raise SecretError(f'secret ref must be "<scheme>:<value>" (env:, file: or raw:), got "{redact(ref)}"')
+    if scheme not in SCHEMES:
+        raise SecretError(
+            f'unknown secret ref scheme "{scheme}" in "{redact(ref)}" (want env:, file: or raw:)'
+        )
+    return SecretRef(scheme, value)
+
+
+def resolve_secrets(
+    refs: Sequence[str],
+    *,
+    environ: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Resolve ``refs`` in order; raise :class:`SecretError` when none yields a value."""
+    if not refs:
+        raise SecretError("no secret refs given: pass --secret-ref env:NAME (or file:/path)")
+    env = os.environ if environ is None else environ
+    values: list[str] = []
+    for raw_ref in refs:
+        ref = parse_secret_ref(raw_ref)
+        value = _resolve_one(ref, env)
+        if value:
+            values.append(value)
+        elif warn is not None:
+            warn(f"secret ref {ref} resolved to an empty value; skipped")
+    if not values:
+        shown = ", ".join(redact(r) for r in refs)
+        raise SecretError(f"no usable secret: every secret ref resolved to an empty value ({shown})")
+    return values
+
+
+def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
+    if ref.scheme == "env":
+        return env.get(ref.value, "")
+    if ref.scheme == "raw":
+        return ref.value
+    try:
+        with open(ref.value, "rb") as fh:
+            data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SecretError(f"cannot read secret file {ref.value}: {exc.strerror or exc}") from None
+    if len(data) > _MAX_SECRET_FILE_BYTES:
+        raise SecretError(f"secret file {ref.value} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise SecretError(f"secret file {ref.value} is not UTF-8 text") from None
