@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # -- trigger
     # -- sdk / examples
     # -- plugins
+    "plugins": ("plugins", "List backend plugins and pin their SHA-256 (list, pin)."),
     # -- meta
     "version": ("version", "Print the cronix version."),
     "completion": ("completion", "Print a shell completion script (bash, zsh or fish)."),

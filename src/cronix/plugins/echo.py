@@ -60,16 +60,7 @@ if TYPE_CHECKING:
 
     from cronix.protocol.manifest import Job
 
-__all__ = [
-    "ECHO_VERSION",
-    "OWNER",
-    "EchoBackend",
-    "foreign_entries",
-    "main",
-    "seed_foreign",
-    "seed_runs",
-    "seed_unmarked",
-]
+__all__ = ["ECHO_VERSION", "OWNER", "EchoBackend", "EchoSeeder", "main"]
 
 ECHO_VERSION = "1.0.0"
 OWNER = "cronix-echo"
@@ -352,31 +343,49 @@ def _run(doc: dict[str, Any]) -> HistoryEntry:
 # ---------------------------------------------------------------------- seeding (conformance)
 
 
-def seed_foreign(state_path: str, schedule: str, command: str) -> None:
-    """Add an entry cronix does not own (the conformance suite's "foreign entry")."""
-    with _StateFile(Path(state_path)).locked(write=True) as doc:
-        doc["entries"].append({"schedule": schedule, "timezone": "UTC", "command": command})
+class EchoSeeder:
+    """Plants entries cronix does not own in an echo state file (a conformance ``Seeder``)."""
+
+    def __init__(self, state_path: str) -> None:
+        self.state = _StateFile(Path(state_path))
+        self._planted: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> EchoSeeder:
+        if not settings.get("state_path"):
+            raise ValueError("state_path is required")
+        return cls(settings["state_path"])
+
+    def seed_foreign(self, schedule: str, command: str) -> None:
+        self._plant([{"schedule": schedule, "timezone": "UTC", "command": command}])
+
+    def seed_unmarked(self, app: str, job: Job, schedules: Sequence[str]) -> None:
+        self._plant(
+            [{"schedule": s, "timezone": job.timezone, "command": _command(app, job.name)} for s in schedules]
+        )
+
+    def seed_runs(self, runs: Sequence[Mapping[str, Any]]) -> None:
+        with self.state.locked(write=True) as doc:
+            doc["runs"].extend(dict(r) for r in runs)
+
+    def foreign_snapshot(self) -> object:
+        """Every entry echo does not own, as stored."""
+        with self.state.locked() as doc:
+            return [e for e in doc["entries"] if not _owned(e)]
+
+    def cleanup(self) -> None:
+        with self.state.locked(write=True) as doc:
+            doc["entries"] = [e for e in doc["entries"] if _strip_marker(e) not in self._planted]
+        self._planted.clear()
+
+    def _plant(self, entries: list[dict[str, Any]]) -> None:
+        with self.state.locked(write=True) as doc:
+            doc["entries"].extend(entries)
+        self._planted.extend(entries)
 
 
-def seed_unmarked(state_path: str, app: str, job: Job, schedules: Sequence[str] | None = None) -> None:
-    """Add unmarked entries that run ``cronix trigger <app>.<job>`` (adoption candidates)."""
-    with _StateFile(Path(state_path)).locked(write=True) as doc:
-        for schedule in job.schedules if schedules is None else schedules:
-            doc["entries"].append(
-                {"schedule": schedule, "timezone": job.timezone, "command": _command(app, job.name)}
-            )
-
-
-def seed_runs(state_path: str, runs: Sequence[Mapping[str, Any]]) -> None:
-    """Add past runs for History."""
-    with _StateFile(Path(state_path)).locked(write=True) as doc:
-        doc["runs"].extend(dict(r) for r in runs)
-
-
-def foreign_entries(state_path: str) -> list[dict[str, Any]]:
-    """Every entry echo does not own, as stored."""
-    with _StateFile(Path(state_path)).locked() as doc:
-        return [e for e in doc["entries"] if not _owned(e)]
+def _strip_marker(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k != "marker"}
 
 
 # ---------------------------------------------------------------------- executable

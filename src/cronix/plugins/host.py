@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from cronix._version import __version__
 from cronix.errors import MissingDependencyError
@@ -29,19 +29,22 @@ from cronix.plugins.process import PluginProcess, Timeouts
 from cronix.plugins.trust import enforce_pin
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
 
     import grpc
 
+    from cronix.config import Config, PluginsConfig
     from cronix.plugins.proxy import PluginBackend
     from cronix.plugins.v1 import backend_pb2 as pb
 
 __all__ = [
-    "ConfigWithPlugins",
-    "PluginsSection",
+    "get_metadata",
+    "health_status",
     "launch_backend",
+    "open_channel",
     "open_plugin_backend",
     "plugin_settings",
+    "require_grpc",
     "resolve_plugin",
     "start_plugin",
 ]
@@ -50,28 +53,8 @@ _log = logging.getLogger("cronix.plugins")
 _MAX_MESSAGE = 64 * 1024 * 1024
 
 
-class PluginsSection(Protocol):
-    """The ``plugins:`` block of cronix.yaml (``cronix.config.Config.plugins``)."""
-
-    @property
-    def trust(self) -> str: ...
-    @property
-    def dirs(self) -> Sequence[str]: ...
-    @property
-    def pins(self) -> Mapping[str, str]: ...
-    @property
-    def settings(self) -> Mapping[str, Mapping[str, str]]: ...
-
-
-class ConfigWithPlugins(Protocol):
-    """What :func:`open_plugin_backend` needs of the operator config."""
-
-    @property
-    def plugins(self) -> PluginsSection: ...
-
-
 def open_plugin_backend(
-    name: str, config: ConfigWithPlugins, overrides: Mapping[str, str] | None = None
+    name: str, config: Config, overrides: Mapping[str, str] | None = None
 ) -> PluginBackend:
     """A configured :class:`~cronix.plugins.proxy.PluginBackend` for plugin ``name``; ``close()`` it.
 
@@ -82,7 +65,7 @@ def open_plugin_backend(
     return launch_backend(identity, plugin_settings(name, config.plugins, overrides))
 
 
-def resolve_plugin(name: str, section: PluginsSection) -> PluginIdentity:
+def resolve_plugin(name: str, section: PluginsConfig) -> PluginIdentity:
     """Find ``name`` and check its safety and pin; nothing is executed."""
     candidate = find_plugin(name, search_dirs(section.dirs))
     enforce_pin(name, candidate.resolved, section.pins, section.trust)
@@ -90,10 +73,10 @@ def resolve_plugin(name: str, section: PluginsSection) -> PluginIdentity:
 
 
 def plugin_settings(
-    name: str, section: PluginsSection, overrides: Mapping[str, str] | None = None
+    name: str, section: PluginsConfig, overrides: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """``plugins.config.<name>`` merged under the ``--backend-config`` flags (flags win)."""
-    return {**section.settings.get(name, {}), **(overrides or {})}
+    return {**section.config.get(name, {}), **(overrides or {})}
 
 
 def launch_backend(
@@ -126,48 +109,20 @@ def start_plugin(
     identity: PluginIdentity, *, timeouts: Timeouts
 ) -> tuple[PluginProcess, grpc.Channel, pb.GetMetadataResponse]:
     """Launch, handshake, connect, and validate metadata (name, protocol major); not configured."""
-    try:
-        import grpc
-        from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-        from cronix.plugins.v1 import backend_pb2 as pb
-        from cronix.plugins.v1 import backend_pb2_grpc
-    except ImportError:
-        raise MissingDependencyError("backend plugins", "plugins") from None
-
+    require_grpc()
     process = PluginProcess(identity)
     channel: grpc.Channel | None = None
     try:
         handshake = process.wait_handshake(timeouts.start)
         if handshake.protocol is not None and handshake.protocol != PROTOCOL_VERSION:
             raise _wrong_protocol(process, handshake.protocol)
-        channel = grpc.insecure_channel(
-            f"unix:{handshake.socket_path}",
-            options=[
-                ("grpc.enable_http_proxy", 0),
-                ("grpc.max_receive_message_length", _MAX_MESSAGE),
-                ("grpc.max_send_message_length", _MAX_MESSAGE),
-            ],
-        )
-        try:
-            grpc.channel_ready_future(channel).result(timeout=timeouts.connect)
-            health = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=timeouts.connect
+        channel = open_channel(process, handshake.socket_path, timeouts.connect)
+        status = health_status(process, channel, SERVICE_NAME, timeouts.connect)
+        if status != "SERVING":
+            raise process.failure(
+                f"grpc.health reports {SERVICE_NAME} {status}, not SERVING", category="protocol"
             )
-            stub = backend_pb2_grpc.BackendStub(channel)
-            request = pb.GetMetadataRequest(host_version=__version__, protocol_versions=[PROTOCOL_VERSION])
-            metadata: pb.GetMetadataResponse = stub.GetMetadata(request, timeout=timeouts.connect)
-        except grpc.FutureTimeoutError:
-            raise process.failure(
-                f"socket {handshake.socket_path} not ready within {timeouts.connect:g} s", category="start"
-            ) from None
-        except grpc.RpcError as exc:
-            call: grpc.Call = exc  # type: ignore[assignment]
-            raise process.failure(
-                f"start-up call failed: {call.code().name}: {call.details()}", category="protocol"
-            ) from None
-        if health.status != health_pb2.HealthCheckResponse.SERVING:
-            raise process.failure(f"grpc.health reports {SERVICE_NAME} not SERVING", category="protocol")
+        metadata = get_metadata(process, channel, timeouts.connect)
         _check_metadata(process, metadata)
         process.identity = replace(identity, version=metadata.version)
     except BaseException:
@@ -176,6 +131,71 @@ def start_plugin(
         process.kill()
         raise
     return process, channel, metadata
+
+
+def open_channel(process: PluginProcess, socket_path: str, timeout: float) -> grpc.Channel:
+    """A channel to the plugin's socket, ready within ``timeout`` (else :class:`PluginFailure`)."""
+    import grpc
+
+    channel = grpc.insecure_channel(
+        f"unix:{socket_path}",
+        options=[
+            ("grpc.enable_http_proxy", 0),
+            ("grpc.max_receive_message_length", _MAX_MESSAGE),
+            ("grpc.max_send_message_length", _MAX_MESSAGE),
+        ],
+    )
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        channel.close()
+        raise process.failure(
+            f"socket {socket_path} not ready within {timeout:g} s", category="start"
+        ) from None
+    return channel
+
+
+def health_status(process: PluginProcess, channel: grpc.Channel, service: str, timeout: float) -> str:
+    """The grpc.health.v1 status name of ``service`` (``SERVING``, ``NOT_FOUND`` …)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    try:
+        reply = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout
+        )
+    except grpc.RpcError as exc:
+        return _code_name(exc)
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+
+def get_metadata(process: PluginProcess, channel: grpc.Channel, timeout: float) -> pb.GetMetadataResponse:
+    import grpc
+
+    from cronix.plugins.v1 import backend_pb2 as pb
+    from cronix.plugins.v1 import backend_pb2_grpc
+
+    request = pb.GetMetadataRequest(host_version=__version__, protocol_versions=[PROTOCOL_VERSION])
+    try:
+        reply: pb.GetMetadataResponse = backend_pb2_grpc.BackendStub(channel).GetMetadata(
+            request, timeout=timeout
+        )
+    except grpc.RpcError as exc:
+        raise process.failure(f"GetMetadata failed: {_code_name(exc)}", category="protocol") from None
+    return reply
+
+
+def _code_name(exc: BaseException) -> str:
+    code = getattr(exc, "code", None)
+    return str(code().name) if callable(code) else type(exc).__name__
+
+
+def require_grpc() -> None:
+    try:
+        import grpc  # noqa: F401
+        import grpc_health.v1.health_pb2  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("backend plugins", "plugins") from None
 
 
 def _check_metadata(process: PluginProcess, metadata: pb.GetMetadataResponse) -> None:

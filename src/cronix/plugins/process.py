@@ -60,7 +60,7 @@ from cronix.plugins.handshake import MAX_HANDSHAKE_BYTES, Handshake, HandshakeEr
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["PluginProcess", "Timeouts", "describe_status", "plugin_environment"]
+__all__ = ["PluginProcess", "Timeouts", "describe_status", "make_socket_dir", "plugin_environment"]
 
 _PASSTHROUGH = frozenset({"PATH", "HOME", "LANG", "TZ"})
 _SUN_PATH_MAX = 107
@@ -151,7 +151,7 @@ class PluginProcess:
 
     def __init__(self, identity: PluginIdentity, *, idle_timeout: int = DEFAULT_IDLE_TIMEOUT) -> None:
         self.identity = identity
-        self.socket_dir = _make_socket_dir()
+        self.socket_dir = make_socket_dir()
         env = plugin_environment(identity.name, self.socket_dir, idle_timeout=idle_timeout)
         try:
             self._proc = subprocess.Popen(
@@ -180,6 +180,8 @@ class PluginProcess:
         self._stderr.start()
         self._stdout.start()
         self._stopped = False
+        #: The raw first stdout line, once :meth:`wait_handshake` has read it.
+        self.handshake_line = b""
         _LIVE.add(self)
 
     @property
@@ -194,6 +196,7 @@ class PluginProcess:
             line = self._first_line.get(timeout=timeout)
         except queue.Empty:
             raise self.failure(f"no handshake within {timeout:g} s", category="start") from None
+        self.handshake_line = line
         if not line:
             status = self.wait_exit(2.0)
             how = describe_status(status) if status is not None else "closed its stdout"
@@ -300,28 +303,30 @@ class _StderrRelay(threading.Thread):
             line = raw.decode("utf-8", "replace").rstrip()
             if not line:
                 continue
+            level, message = _render(line)
             with self._lock:
-                self._lines.append(line)
-            self._relay(line)
+                self._lines.append(message)
+            self._log.log(level, "[%s] %s", self._name, message)
 
-    def _relay(self, line: str) -> None:
-        level, message = logging.INFO, line
-        if line.startswith("{"):
-            try:
-                doc = json.loads(line)
-            except ValueError:
-                doc = None
-            if isinstance(doc, dict) and isinstance(doc.get("msg"), str):
-                level = _LEVELS.get(str(doc.get("level", "info")).lower(), logging.INFO)
-                extra = " ".join(f"{k}={v}" for k, v in doc.items() if k not in ("msg", "level", "time"))
-                message = f"{doc['msg']} {extra}".rstrip()
-        self._log.log(level, "[%s] %s", self._name, message)
-
-    def tail(self, lines: int = 5, limit: int = 400) -> str:
+    def tail(self, lines: int = 4, limit: int = 300) -> str:
         with self._lock:
             recent = list(self._lines)[-lines:]
         text = " | ".join(recent)
         return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def _render(line: str) -> tuple[int, str]:
+    """A stderr line as (level, text): JSON log lines keep their level, others are INFO."""
+    if line.startswith("{"):
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("msg"), str):
+            level = _LEVELS.get(str(doc.get("level", "info")).lower(), logging.INFO)
+            extra = " ".join(f"{k}={v}" for k, v in doc.items() if k not in ("msg", "level", "time"))
+            return level, f"{doc['msg']} {extra}".rstrip()
+    return logging.INFO, line
 
 
 def _drain_stdout(stream: IO[bytes], first: queue.Queue[bytes], name: str) -> None:
@@ -333,7 +338,7 @@ def _drain_stdout(stream: IO[bytes], first: queue.Queue[bytes], name: str) -> No
         )
 
 
-def _make_socket_dir() -> str:
+def make_socket_dir() -> str:
     base = tempfile.gettempdir()
     if len(os.fsencode(base)) + len(f"/cx-xxxxxxxx/{SOCKET_NAME}") > _SUN_PATH_MAX:
         base = "/tmp"

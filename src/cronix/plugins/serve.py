@@ -395,10 +395,10 @@ def _make_servicer(
 
 
 def _identity_fields(request: Any) -> dict[str, str]:
-    fields = {k: getattr(request, k, None) for k in ("app", "job")}
-    job = getattr(request, "job", None)
-    if job is not None and not isinstance(job, str):
-        fields["job"] = job.name
+    """``app``/``job`` of a request for the RPC log (the job may be a message or an entry's)."""
+    source = getattr(request, "entry", request)
+    job = getattr(source, "job", "")
+    fields = {"app": getattr(source, "app", ""), "job": job if isinstance(job, str) else job.name}
     return {k: v for k, v in fields.items() if isinstance(v, str) and v}
 
 
