@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # -- trigger
     # -- sdk / examples
     # -- plugins
-    "plugins": ("plugins", "List backend plugins and pin their SHA-256 (list, pin)."),
+    "plugins": ("plugins", "Backend plugins: list them, pin their SHA-256, check one (list, pin, check)."),
     # -- meta
     "version": ("version", "Print the cronix version."),
     "completion": ("completion", "Print a shell completion script (bash, zsh or fish)."),

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cronix.plugins.contract import BUILTIN_BACKENDS
     from cronix.plugins.errors import RpcFailure
     from cronix.plugins.host import open_plugin_backend
-    from cronix.plugins.serve import serve
+    from cronix.plugins.sdk import serve
 
 __all__ = ["BUILTIN_BACKENDS", "RpcFailure", "open_plugin_backend", "serve"]
 
@@ -35,7 +35,7 @@ _EXPORTS = {
     "BUILTIN_BACKENDS": "cronix.plugins.contract",
     "RpcFailure": "cronix.plugins.errors",
     "open_plugin_backend": "cronix.plugins.host",
-    "serve": "cronix.plugins.serve",
+    "serve": "cronix.plugins.sdk",
 }
 
 

@@ -1,7 +1,7 @@
 """Converting between the Backend protocol's values and the ``cronix.plugin.v1`` messages.
 
 Used by both sides: the host proxy (:mod:`cronix.plugins.proxy`) and the plugin SDK
-(:mod:`cronix.plugins.serve`), so a value survives the round trip exactly. A job travels
+(:mod:`cronix.plugins.sdk`), so a value survives the round trip exactly. A job travels
 as typed identity fields plus its normalized JSON, which is authoritative and is exactly
 what the host hashed; a ``ManagedEntry.raw`` travels as JSON text.
 """

@@ -249,7 +249,11 @@ class _StateFile:
     @contextlib.contextmanager
     def locked(self, *, write: bool = False) -> Iterator[dict[str, Any]]:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a") as lock:
+        try:
+            lock = open(lock_path, "a")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise RpcFailure("FAILED_PRECONDITION", f"cannot open {lock_path}: {exc.strerror}") from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             doc = self._read()
             yield doc
@@ -403,7 +407,7 @@ def main() -> None:
         sys.stderr.write("echo: hanging before the handshake as configured\n")
         sys.stderr.flush()
         time.sleep(3600)
-    from cronix.plugins.serve import serve
+    from cronix.plugins.sdk import serve
 
     factory: type[EchoBackend] = EchoBackend
     if fault == "wrong-name":

@@ -16,7 +16,7 @@ the grace period, sends SIGTERM and then SIGKILL to the process group, and sweep
 group once more before reaping the leader (the leader's unreaped pid keeps the group id
 from being reused, so the sweep cannot hit a stranger). Live processes are also ended at
 interpreter exit; if cronix is killed outright, the plugin's own parent watchdog
-(:mod:`cronix.plugins.serve`) makes it exit.
+(:mod:`cronix.plugins.sdk`) makes it exit.
 """
 
 from __future__ import annotations

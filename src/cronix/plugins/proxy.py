@@ -77,6 +77,8 @@ class PluginBackend:
         self._dead: PluginFailure | None = None
         self._configured = False
         self._closed = False
+        # After a call timed out, in-flight work is abandoned: Shutdown needs no grace.
+        self._abandoned = False
 
     def configure(self, settings: Mapping[str, str]) -> list[Diagnostic]:
         """Send Configure — exactly once per process — and return its diagnostics."""
@@ -166,7 +168,7 @@ class PluginBackend:
             return
         self._closed = True
         if self._dead is None and self.process.exit_status() is None:
-            grace_ms = int(self._timeouts.shutdown * 1000)
+            grace_ms = 0 if self._abandoned else int(self._timeouts.shutdown * 1000)
             try:
                 self._stub.Shutdown(pb.ShutdownRequest(grace_ms=grace_ms), timeout=self._timeouts.shutdown)
             except grpc.RpcError as exc:
@@ -255,6 +257,7 @@ class PluginBackend:
         if code == "UNIMPLEMENTED" and rpc in ("Adopt", "History"):
             return UnsupportedOperation(f"{self.process.identity} does not support {rpc.lower()}")
         if code == "DEADLINE_EXCEEDED":
+            self._abandoned = True
             return self.process.failure(f"{rpc} timed out after {timeout:g} s", category="timeout", code=code)
         why = f" ({reason})" if reason else ""
         return self.process.failure(

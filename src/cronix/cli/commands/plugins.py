@@ -76,6 +76,53 @@ def pin(name: str, config_path: str | None, write: bool) -> None:
         click.echo(f"recorded the pin of {name} ({candidate.resolved}) in {target}", err=True)
 
 
+@command.command("check")
+@click.argument("name")
+@click.option(
+    "--backend-config", "pairs", multiple=True, metavar="KEY=VALUE", help="A plugin setting (repeatable)."
+)
+@config_option
+@output_option()
+def check(name: str, pairs: tuple[str, ...], config_path: str | None, output: str) -> None:
+    """Start plugin NAME exactly as apply would, run its prerequisite check, count its entries.
+
+    Exit status: 0 ready · 2 not found or bad settings · 3 the plugin failed or reported a
+    prerequisite error · 4 refused by the trust policy.
+    """
+    from cronix.cli.commands.conformance_backends import parse_backend_config
+    from cronix.config import load_config
+    from cronix.errors import BackendError
+    from cronix.plugins.host import open_plugin_backend
+
+    backend = open_plugin_backend(name, load_config(config_path), parse_backend_config(pairs))
+    try:
+        diagnostics = backend.check()
+        errors = [d for d in diagnostics if d.severity == "error"]
+        entries = [] if errors else backend.list_entries()
+    finally:
+        backend.close()
+    if output == "json":
+        emit_json(
+            {
+                "name": backend.name,
+                "version": backend.version,
+                "path": backend.process.identity.path,
+                "capabilities": sorted(backend.capabilities),
+                "diagnostics": [d.as_json() for d in diagnostics],
+                "entries": len(entries),
+                "ok": not errors,
+            }
+        )
+    else:
+        click.echo(f"{backend} ({backend.process.identity.path})")
+        click.echo(f"  capabilities: {', '.join(sorted(backend.capabilities)) or '-'}")
+        for d in diagnostics:
+            click.echo(f"  {d.severity}: {d.render()}")
+        click.echo(f"  owned entries: {len(entries)}")
+    if errors:
+        raise BackendError(f"{backend}: {len(errors)} prerequisite problem(s): {errors[0].render()}")
+
+
 def _describe(candidate: Candidate, config: Config, *, run: bool) -> dict[str, Any]:
     from cronix.errors import CronixError
     from cronix.plugins.trust import check_pin
