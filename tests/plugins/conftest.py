@@ -44,7 +44,7 @@ def open_echo(tmp_path: Path, plugin_dir: Path, state_path: Path) -> Iterator[Ca
 
     def factory(**settings: str) -> PluginBackend:
         pins = {"echo": sha256_pin(plugin_dir / "cronix-backend-echo")}
-        config, _ = make_config(tmp_path, dirs=[plugin_dir], pins=pins)
+        config, _ = make_config(tmp_path, dirs=[plugin_dir], pins=pins, trigger_bin="/opt/cronix/bin/cronix")
         backend = open_plugin_backend("echo", config, {"state_path": str(state_path), **settings})
         opened.append(backend)
         return backend

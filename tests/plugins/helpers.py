@@ -31,6 +31,7 @@ def make_config(
     pins: dict[str, str] | None = None,
     trust: str = "strict",
     settings: dict[str, dict[str, str]] | None = None,
+    **top: object,
 ) -> tuple[Config, Path]:
     """A real cronix.yaml written to ``tmp`` and loaded with the real loader."""
     doc = {
@@ -39,7 +40,8 @@ def make_config(
             "dirs": [str(d) for d in dirs or []],
             "pins": pins or {},
             "config": settings or {},
-        }
+        },
+        **top,
     }
     path = tmp / "cronix.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")

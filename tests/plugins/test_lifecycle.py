@@ -48,7 +48,7 @@ def test_round_trip_through_the_plugin_and_its_state_file(open_echo: OpenEcho, s
     assert listed[0].raw == {
         "schedule": "30 2 * * *",
         "timezone": "Europe/Berlin",
-        "command": "cronix trigger billing.nightly",
+        "command": "/opt/cronix/bin/cronix trigger billing.nightly",  # trigger_bin from cronix.yaml
     }
     # The plugin really stored it: read its state file independently.
     doc = json.loads(state_path.read_text())

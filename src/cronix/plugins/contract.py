@@ -8,6 +8,7 @@ module imports nothing heavy, so discovery and ``cronix plugins list`` stay chea
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "SERVICE_NAME",
     "SHUTDOWN_GRACE",
     "SOCKET_NAME",
+    "HostContext",
     "plugin_env_prefix",
 ]
 
@@ -72,3 +74,16 @@ SHUTDOWN_GRACE: Final = 5.0
 def plugin_env_prefix(name: str) -> str:
     """``CRONIX_PLUGIN_<NAME>_``: operator variables passed through to plugin ``name`` only."""
     return f"CRONIX_PLUGIN_{name.upper().replace('-', '_')}_"
+
+
+@dataclass(frozen=True, slots=True)
+class HostContext:
+    """What the host tells a plugin at Configure besides its settings.
+
+    ``trigger_command`` is what a scheduler entry runs, followed by ``" <app>.<job>"``;
+    ``spec_dir`` is where the host writes trigger spec files. Plugins whose entries fire
+    through ``cronix trigger`` on this host (``host_local``) need both.
+    """
+
+    trigger_command: str = "cronix trigger"
+    spec_dir: str = ""

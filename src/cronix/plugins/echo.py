@@ -53,6 +53,7 @@ from cronix.backends.base import (
     HistoryQuery,
     ManagedEntry,
 )
+from cronix.plugins.contract import HostContext
 from cronix.plugins.errors import RpcFailure
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class EchoBackend:
     capabilities: frozenset[Capability] = frozenset(CAPABILITIES)
     host_local: ClassVar[bool] = False
 
-    def __init__(self, settings: Mapping[str, str]) -> None:
+    def __init__(self, settings: Mapping[str, str], host: HostContext | None = None) -> None:
         unknown = sorted(set(settings) - _SETTINGS)
         if unknown:
             raise ValueError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(_SETTINGS))})")
@@ -95,6 +96,7 @@ class EchoBackend:
             raise ValueError("state_path is required: the JSON file where echo keeps its entries")
         self.state = _StateFile(Path(path))
         self._settings = dict(settings)
+        self._trigger = (host or HostContext()).trigger_command
 
     # ------------------------------------------------------------------ Backend
 
@@ -150,14 +152,11 @@ class EchoBackend:
 
     def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
         self._fault("Adopt")
-        command = _command(app, job.name)
         with self.state.locked(write=not dry_run) as doc:
             owned = [self._managed(e) for e in doc["entries"] if _owned_by(e, app, job.name)]
             if owned:
                 return AdoptResult(found=True, already_managed=True, entries=tuple(owned))
-            candidates = [
-                e for e in doc["entries"] if e.get("marker") is None and e.get("command") == command
-            ]
+            candidates = [e for e in doc["entries"] if e.get("marker") is None and _runs(e, app, job.name)]
             if not candidates:
                 return AdoptResult()
             divergences = _divergences(candidates, job)
@@ -201,7 +200,7 @@ class EchoBackend:
                 {
                     "schedule": schedule,
                     "timezone": job.timezone,
-                    "command": _command(app, job.name),
+                    "command": f"{self._trigger} {app}.{job.name}",
                     "url": job.request.url,
                     "marker": _marker(app, job, index, digest),
                 }
@@ -287,6 +286,11 @@ class _StateFile:
 
 def _command(app: str, job: str) -> str:
     return f"cronix trigger {app}.{job}"
+
+
+def _runs(entry: dict[str, Any], app: str, job: str) -> bool:
+    """Whether the entry's command is ``… trigger <app>.<job>`` (whatever the cronix path)."""
+    return str(entry.get("command", "")).split()[-2:] == ["trigger", f"{app}.{job}"]
 
 
 def _marker(app: str, job: Job, index: int, digest: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from cronix._version import __version__
 from cronix.errors import MissingDependencyError
-from cronix.plugins.contract import PROTOCOL_VERSION, SERVICE_NAME
+from cronix.plugins.contract import PROTOCOL_VERSION, SERVICE_NAME, HostContext
 from cronix.plugins.discovery import find_plugin, search_dirs
 from cronix.plugins.errors import PluginConfigInvalid, PluginFailure, PluginIdentity
 from cronix.plugins.process import PluginProcess, Timeouts
@@ -62,7 +62,8 @@ def open_plugin_backend(
     ``plugins.config.<name>`` from cronix.yaml.
     """
     identity = resolve_plugin(name, config.plugins)
-    return launch_backend(identity, plugin_settings(name, config.plugins, overrides))
+    host = HostContext(trigger_command=f"{config.trigger_bin} trigger", spec_dir=config.spec_dir)
+    return launch_backend(identity, plugin_settings(name, config.plugins, overrides), host=host)
 
 
 def resolve_plugin(name: str, section: PluginsConfig) -> PluginIdentity:
@@ -80,7 +81,11 @@ def plugin_settings(
 
 
 def launch_backend(
-    identity: PluginIdentity, settings: Mapping[str, str], *, timeouts: Timeouts | None = None
+    identity: PluginIdentity,
+    settings: Mapping[str, str],
+    *,
+    host: HostContext | None = None,
+    timeouts: Timeouts | None = None,
 ) -> PluginBackend:
     """Launch an already verified plugin and Configure it exactly once."""
     from cronix.plugins.proxy import backend_class
@@ -89,7 +94,7 @@ def launch_backend(
     process, channel, metadata = start_plugin(identity, timeouts=limits)
     backend = backend_class(metadata)(process, channel, metadata, limits)
     try:
-        diagnostics = backend.configure(settings)
+        diagnostics = backend.configure(settings, host)
         for d in diagnostics:
             if d.severity == "warning":
                 _log.warning("%s: configuration: %s", process.identity, d.render())

@@ -27,6 +27,7 @@ import grpc
 from cronix._version import __version__
 from cronix.backends.base import CAPABILITIES, DRIFT_SENTINEL, ManagedEntry, UnsupportedOperation
 from cronix.plugins import convert
+from cronix.plugins.contract import HostContext
 from cronix.plugins.errors import PluginFailure, category_of
 from cronix.plugins.process import describe_status
 from cronix.plugins.v1 import backend_pb2 as pb
@@ -80,12 +81,17 @@ class PluginBackend:
         # After a call timed out, in-flight work is abandoned: Shutdown needs no grace.
         self._abandoned = False
 
-    def configure(self, settings: Mapping[str, str]) -> list[Diagnostic]:
+    def configure(self, settings: Mapping[str, str], host: HostContext | None = None) -> list[Diagnostic]:
         """Send Configure — exactly once per process — and return its diagnostics."""
         if self._configured:
             raise RuntimeError(f"{self} is already configured; Configure is sent once per process")
         self._configured = True
-        request = pb.ConfigureRequest(host_version=__version__, settings=dict(settings))
+        context = host or HostContext()
+        request = pb.ConfigureRequest(
+            host_version=__version__,
+            settings=dict(settings),
+            host=pb.HostContext(trigger_command=context.trigger_command, spec_dir=context.spec_dir),
+        )
         reply = self._call("Configure", request, self._timeouts.configure)
         return convert.diagnostics_from_proto(reply.diagnostics)
 

@@ -55,13 +55,12 @@ from cronix.plugins.contract import (
     SERVICE_NAME,
     SHUTDOWN_GRACE,
     SOCKET_NAME,
+    HostContext,
 )
 from cronix.plugins.errors import RpcFailure
 from cronix.plugins.handshake import format_handshake
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import grpc
 
     from cronix.backends.base import Backend, Capability
@@ -73,8 +72,9 @@ _WATCH_INTERVAL = 0.2
 _SUN_PATH_MAX = 107
 
 
-#: What ``serve`` takes: a Backend class (or any callable) turning settings into a Backend.
-BackendFactory = Callable[["Mapping[str, str]"], "Backend"]
+#: What ``serve`` takes: a Backend class (or any callable) turning settings — and, if it
+#: takes a second argument, the :class:`~cronix.plugins.contract.HostContext` — into a Backend.
+BackendFactory = Callable[..., "Backend"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +159,9 @@ def serve(
     for service in ("", SERVICE_NAME):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    # Before the handshake: the host may signal the plugin as soon as it has read it.
+    signal.signal(signal.SIGTERM, lambda *_: state.stop("SIGTERM"))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         server.add_insecure_port(f"unix:{path}")
     except RuntimeError as exc:
@@ -170,8 +173,6 @@ def serve(
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
-    signal.signal(signal.SIGTERM, lambda *_: state.stop("SIGTERM"))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     state.watch()
     health_servicer.enter_graceful_shutdown()
     server.stop(state.grace).wait()
@@ -241,6 +242,8 @@ def _make_servicer(
 
     from cronix.plugins import convert
     from cronix.plugins.v1 import backend_pb2 as pb
+
+    wants_host = _accepts_host(factory)
 
     class Servicer(base):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -347,8 +350,14 @@ def _make_servicer(
                         "FAILED_PRECONDITION", "Configure was already called; it is accepted once per process"
                     )
                 self._configure_called = True
+            host = HostContext(
+                trigger_command=request.host.trigger_command or HostContext().trigger_command,
+                spec_dir=request.host.spec_dir,
+            )
             try:
-                self.backend = factory(dict(request.settings))
+                self.backend = (
+                    factory(dict(request.settings), host) if wants_host else factory(dict(request.settings))
+                )
             except ValueError as exc:
                 bad = Diagnostic("error", str(exc), code="invalid_settings")
                 return pb.ConfigureResponse(diagnostics=convert.diagnostics_to_proto([bad]))
@@ -392,6 +401,18 @@ def _make_servicer(
             context.abort(status, message)
 
     return Servicer()
+
+
+def _accepts_host(factory: BackendFactory) -> bool:
+    """Whether the factory takes a second argument: the :class:`HostContext`."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
 
 
 def _identity_fields(request: Any) -> dict[str, str]:

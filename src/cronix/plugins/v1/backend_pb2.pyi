@@ -37,7 +37,7 @@ class GetMetadataResponse(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., host_local: _Optional[bool] = ..., description: _Optional[str] = ...) -> None: ...
 
 class ConfigureRequest(_message.Message):
-    __slots__ = ("host_version", "settings")
+    __slots__ = ("host_version", "settings", "host")
     class SettingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -47,9 +47,19 @@ class ConfigureRequest(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     HOST_VERSION_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
     host_version: str
     settings: _containers.ScalarMap[str, str]
-    def __init__(self, host_version: _Optional[str] = ..., settings: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    host: HostContext
+    def __init__(self, host_version: _Optional[str] = ..., settings: _Optional[_Mapping[str, str]] = ..., host: _Optional[_Union[HostContext, _Mapping]] = ...) -> None: ...
+
+class HostContext(_message.Message):
+    __slots__ = ("trigger_command", "spec_dir")
+    TRIGGER_COMMAND_FIELD_NUMBER: _ClassVar[int]
+    SPEC_DIR_FIELD_NUMBER: _ClassVar[int]
+    trigger_command: str
+    spec_dir: str
+    def __init__(self, trigger_command: _Optional[str] = ..., spec_dir: _Optional[str] = ...) -> None: ...
 
 class ConfigureResponse(_message.Message):
     __slots__ = ("diagnostics",)
