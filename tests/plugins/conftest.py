@@ -12,6 +12,16 @@ from cronix.plugins.proxy import PluginBackend
 from tests.plugins.helpers import ECHO, make_config, sha256_pin
 
 
+@pytest.fixture(autouse=True)
+def _no_plugin_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator's CRONIX_PLUGIN_* settings (timeouts, echo faults) stay out of tests."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("CRONIX_PLUGIN_"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def echo_exe() -> Path:
     if not ECHO.exists():

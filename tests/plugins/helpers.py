@@ -95,3 +95,13 @@ def rpc_log(caplog: pytest.LogCaptureFixture) -> list[str]:
 def wait_for_rpc(caplog: pytest.LogCaptureFixture, rpc: str, count: int = 1) -> None:
     """Stderr is relayed by a thread: wait until ``rpc`` was logged ``count`` times."""
     wait_until(lambda: rpc_log(caplog).count(rpc) >= count, timeout=10)
+
+
+def store_jobs(state_path: Path, app: str, *jobs: Job) -> None:
+    """Write owned entries into an echo state file directly (in-process, no plugin)."""
+    from cronix.plugins.echo import EchoBackend
+    from cronix.protocol.ownership import ownership_hashes
+
+    backend = EchoBackend({"state_path": str(state_path)})
+    for item in jobs:
+        backend.create(app, item, ownership_hashes(item))

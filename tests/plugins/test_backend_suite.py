@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cronix.backends.base import ManagedEntry
+from cronix.backends.base import AdoptResult, ManagedEntry
 from cronix.conformance.backend_suite import BackendVectors, load_backend_vectors, run_backend_suite
 from cronix.errors import UsageError
 from cronix.plugins.echo import EchoBackend, EchoSeeder
@@ -88,7 +88,7 @@ class _OwnsEverything(EchoBackend):
 
 
 class _NoDryRun(EchoBackend):
-    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool):  # type: ignore[no-untyped-def]
+    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
         return super().adopt(app, job, hashes, dry_run=False)
 
 

@@ -25,9 +25,9 @@ def layout(tmp_path: Path, plugin_dir: Path) -> dict[str, Path]:
     return {"first": plugin_dir, "second": second}
 
 
-def _env(tmp_path: Path, layout: dict[str, Path], **kw: object) -> dict[str, str]:
+def _env(tmp_path: Path, layout: dict[str, Path]) -> dict[str, str]:
     pins = {"echo": sha256_pin(layout["first"] / "cronix-backend-echo")}
-    _, path = make_config(tmp_path, dirs=[layout["first"], layout["second"]], pins=pins, **kw)  # type: ignore[arg-type]
+    _, path = make_config(tmp_path, dirs=[layout["first"], layout["second"]], pins=pins)
     return {"CRONIX_CONFIG": str(path), "HOME": str(tmp_path / "home")}
 
 

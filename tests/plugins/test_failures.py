@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from cronix.errors import EXIT_BACKEND, EXIT_USAGE, PluginError
 from cronix.plugins.errors import PluginConfigInvalid, PluginFailure
 from cronix.plugins.proxy import PluginBackend
 from cronix.protocol.ownership import ownership_hashes
-from tests.plugins.helpers import job, make_config, sha256_pin
+from tests.plugins.helpers import job, make_config, sha256_pin, store_jobs
 from tests.support.cli import assert_one_line_error, run_cronix
 
 OpenEcho = Callable[..., PluginBackend]
@@ -191,9 +192,7 @@ def test_rejected_settings_are_a_config_error(open_echo: OpenEcho, plugin_dir: P
 def test_crash_mid_update_leaves_the_job_whole(open_echo: OpenEcho, state_path: Path) -> None:
     before = job("multi", "0 9 * * 1-5", "0 12 * * 6,0", "45 23 1 * *")
     after = job("multi", "0 10 * * 1-5", "0 13 * * 6,0")
-    setup = open_echo()
-    setup.create("ops", before, ownership_hashes(before))
-    setup.close()
+    store_jobs(state_path, "ops", before)
     snapshot = json.loads(state_path.read_text())
     backend = open_echo(crash_on="Update")
     with pytest.raises(PluginFailure, match="crashed during Update"):
@@ -205,9 +204,7 @@ def test_crash_mid_update_leaves_the_job_whole(open_echo: OpenEcho, state_path: 
 def test_update_is_refused_when_the_plugin_disowns_the_entry(open_echo: OpenEcho, state_path: Path) -> None:
     report = job("report", "0 6 * * 1")
     changed = job("report", "0 7 * * 1")
-    setup = open_echo()
-    setup.create("ops", report, ownership_hashes(report))
-    setup.close()
+    store_jobs(state_path, "ops", report)
     snapshot = state_path.read_bytes()
     backend = open_echo(disown="ops.report")
     with pytest.raises(PluginFailure) as info:
@@ -220,6 +217,14 @@ def test_update_is_refused_when_the_plugin_disowns_the_entry(open_echo: OpenEcho
 
 
 # ------------------------------------------------------------------ through the CLI
+
+
+def _check_echo(state_path: Path, env: dict[str, str], *settings: str) -> subprocess.CompletedProcess[str]:
+    """``cronix plugins check echo`` with ``state_path`` and the given KEY=VALUE settings."""
+    args = ["plugins", "check", "echo", "--backend-config", f"state_path={state_path}"]
+    for setting in settings:
+        args += ["--backend-config", setting]
+    return run_cronix(*args, env=env)
 
 
 @pytest.fixture
@@ -289,44 +294,23 @@ def test_cli_reports_one_line(
     code: int,
     fragments: list[str],
 ) -> None:
-    args = ["plugins", "check", "echo", "--backend-config", f"state_path={state_path}"]
-    for flag in flags:
-        args += ["--backend-config", flag]
-    proc = run_cronix(*args, env={**cli_env, **env})
+    proc = _check_echo(state_path, {**cli_env, **env}, *flags)
     if code == 0:  # an empty state lists no entry to be malformed: the command works
         assert proc.returncode == 0, proc.stderr
         return
     assert_one_line_error(proc, code, *fragments)
 
 
-def test_cli_malformed_entry(cli_env: dict[str, str], state_path: Path, open_echo: OpenEcho) -> None:
+def test_cli_malformed_entry(cli_env: dict[str, str], state_path: Path) -> None:
     report = job("report", "0 6 * * 1")
-    setup = open_echo()
-    setup.create("ops", report, ownership_hashes(report))
-    setup.close()
-    proc = run_cronix(
-        "plugins",
-        "check",
-        "echo",
-        "--backend-config",
-        f"state_path={state_path}",
-        "--backend-config",
-        "malformed_on=List",
-        env=cli_env,
-    )
+    store_jobs(state_path, "ops", report)
+    proc = _check_echo(state_path, cli_env, "malformed_on=List")
     assert_one_line_error(proc, 3, "plugin echo 1.0.0: List returned a malformed entry")
 
 
 def test_cli_integrity_failure_exits_4(tmp_path: Path, plugin_dir: Path, state_path: Path) -> None:
     _, path = make_config(tmp_path, dirs=[plugin_dir], pins={"echo": "sha256:" + "1" * 64})
-    proc = run_cronix(
-        "plugins",
-        "check",
-        "echo",
-        "--backend-config",
-        f"state_path={state_path}",
-        env={"CRONIX_CONFIG": str(path)},
-    )
+    proc = _check_echo(state_path, {"CRONIX_CONFIG": str(path)})
     assert_one_line_error(
         proc,
         4,

@@ -17,7 +17,7 @@ from cronix.plugins.host import launch_backend
 from cronix.plugins.process import PluginProcess
 from cronix.plugins.proxy import PluginBackend
 from cronix.protocol.ownership import ownership_hashes
-from tests.plugins.helpers import ECHO, job, rpc_log, session_members, wait_for_rpc, write_script
+from tests.plugins.helpers import ECHO, job, rpc_log, session_members, store_jobs, wait_for_rpc, write_script
 from tests.support.procs import wait_until
 
 OpenEcho = Callable[..., PluginBackend]
@@ -122,16 +122,14 @@ def test_history_and_adopt_travel_both_ways(open_echo: OpenEcho, state_path: Pat
 
 
 def test_ownership_is_verified_before_update_and_delete(
-    open_echo: OpenEcho, caplog: pytest.LogCaptureFixture
+    open_echo: OpenEcho, state_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="cronix.plugin.echo")
     report = job("report", "0 6 * * 1")
     changed = job("report", "0 7 * * 1")
-    setup = open_echo()
-    setup.create("ops", report, ownership_hashes(report))
-    setup.close()
+    store_jobs(state_path, "ops", report)
     backend = open_echo()
-    wait_for_rpc(caplog, "Configure", 2)
+    wait_for_rpc(caplog, "Configure")
     start = len(rpc_log(caplog))
     backend.update("ops", changed, ownership_hashes(changed))
     backend.delete("ops", "report")

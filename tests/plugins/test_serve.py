@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -80,8 +80,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_script(directory / "cronix-backend-sample", SAMPLE)
 
 
+OpenSample = Callable[..., PluginBackend]
+
+
 @pytest.fixture
-def open_sample(sample: Path) -> Iterator[type[PluginBackend]]:
+def open_sample(sample: Path) -> Iterator[OpenSample]:
     opened: list[PluginBackend] = []
 
     def factory(**settings: str) -> PluginBackend:
@@ -89,12 +92,12 @@ def open_sample(sample: Path) -> Iterator[type[PluginBackend]]:
         opened.append(backend)
         return backend
 
-    yield factory  # type: ignore[misc]
+    yield factory
     for backend in opened:
         backend.close()
 
 
-def test_metadata_comes_from_the_class(open_sample) -> None:  # type: ignore[no-untyped-def]
+def test_metadata_comes_from_the_class(open_sample: OpenSample) -> None:
     backend = open_sample()
     assert isinstance(backend, HostLocalPluginBackend)
     assert backend.host_local is True
@@ -102,7 +105,7 @@ def test_metadata_comes_from_the_class(open_sample) -> None:  # type: ignore[no-
     assert backend.capabilities == {"adopt"}  # unknown capability strings are dropped
 
 
-def test_diagnostics_round_trip(open_sample) -> None:  # type: ignore[no-untyped-def]
+def test_diagnostics_round_trip(open_sample: OpenSample) -> None:
     backend = open_sample()
     (warning,) = backend.check()
     assert (warning.severity, warning.message, warning.code) == ("warning", "disk nearly full", "disk")
@@ -120,8 +123,8 @@ def test_diagnostics_round_trip(open_sample) -> None:  # type: ignore[no-untyped
         ("rpc", "RESOURCE_EXHAUSTED", "throttled", "List failed: RESOURCE_EXHAUSTED (THROTTLED): slow down"),
     ],
 )
-def test_exceptions_map_to_status_codes(  # type: ignore[no-untyped-def]
-    open_sample, mode: str, code: str, category: str, fragment: str
+def test_exceptions_map_to_status_codes(
+    open_sample: OpenSample, mode: str, code: str, category: str, fragment: str
 ) -> None:
     backend = open_sample(mode=mode)
     with pytest.raises(PluginFailure) as info:
@@ -132,7 +135,7 @@ def test_exceptions_map_to_status_codes(  # type: ignore[no-untyped-def]
     assert backend.verify_ownership(ManagedEntry("ops", "mine", 0, "0" * 16)) is True
 
 
-def test_an_uncaught_exception_leaves_its_traceback_in_the_stderr_tail(open_sample) -> None:  # type: ignore[no-untyped-def]
+def test_an_uncaught_exception_leaves_its_traceback_in_the_stderr_tail(open_sample: OpenSample) -> None:
     backend = open_sample(mode="boom")
     with pytest.raises(PluginFailure) as info:
         backend.list_entries()
@@ -141,7 +144,7 @@ def test_an_uncaught_exception_leaves_its_traceback_in_the_stderr_tail(open_samp
     assert info.value.stderr_tail  # captured when the call failed
 
 
-def test_unsupported_operations(open_sample) -> None:  # type: ignore[no-untyped-def]
+def test_unsupported_operations(open_sample: OpenSample) -> None:
     from cronix.backends.base import HistoryQuery
 
     backend = open_sample()
@@ -154,7 +157,7 @@ def test_unsupported_operations(open_sample) -> None:  # type: ignore[no-untyped
         backend.create("ops", report, ("0" * 16,))
 
 
-def test_constructor_value_error_is_a_settings_diagnostic(open_sample) -> None:  # type: ignore[no-untyped-def]
+def test_constructor_value_error_is_a_settings_diagnostic(open_sample: OpenSample) -> None:
     with pytest.raises(PluginConfigInvalid, match="rejected its settings: bad must not be set"):
         open_sample(bad="1")
 
