@@ -17,7 +17,8 @@ State file (``"version": 1``)::
 An entry is owned only when its ``marker.owner`` is ``cronix-echo``; every other entry is
 foreign and is never listed, changed or removed. An owned entry whose live ``schedule`` or
 ``timezone`` differs from what the marker recorded was edited by hand: it is listed with
-the drift sentinel. Unmarked entries whose command is ``cronix trigger <app>.<job>`` are
+the drift sentinel. Owned entries run the host's trigger command (``HostContext``) with
+``<app>.<job>``; unmarked entries whose command ends in ``trigger <app>.<job>`` are
 adoption candidates. Writes are atomic (temp file, fsync, rename) under a lock file, so a
 crash mid-RPC leaves each job either fully old or fully new.
 

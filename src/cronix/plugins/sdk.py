@@ -2,7 +2,8 @@
 
 A plugin author writes a class that implements :class:`cronix.backends.base.Backend`
 (the same recipe as an in-tree backend), with class attributes ``name``, ``version``,
-``capabilities`` and ``host_local`` and a constructor taking the settings mapping, and
+``capabilities`` and ``host_local`` and a constructor taking the settings mapping (and,
+if it accepts a second argument, the :class:`~cronix.plugins.contract.HostContext`), and
 ends the executable with ``serve(MyBackend)``. Everything else of the protocol is done
 here:
 
