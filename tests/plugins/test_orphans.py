@@ -22,7 +22,7 @@ from cronix.config import load_config
 from cronix.plugins.host import open_plugin_backend
 backend = open_plugin_backend("echo", load_config({config!r}), {{"state_path": {state!r}}})
 backend.list_entries()
-print(backend.process.pid, flush=True)
+print(backend.process.pid, backend.process.socket_dir, flush=True)
 time.sleep(300)
 """
 
@@ -35,7 +35,8 @@ def test_plugin_exits_when_cronix_is_killed_with_sigkill(tmp_path: Path, plugin_
     host = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
     assert host.stdout is not None
     try:
-        plugin_pid = int(host.stdout.readline())
+        pid, socket_dir = host.stdout.readline().split()
+        plugin_pid = int(pid)
         # The plugin runs in a session of its own, so killing cronix's group cannot reach it.
         assert session_members(plugin_pid) == [plugin_pid]
         assert session_members(host.pid) == [host.pid]
@@ -44,6 +45,8 @@ def test_plugin_exits_when_cronix_is_killed_with_sigkill(tmp_path: Path, plugin_
         started = time.monotonic()
         wait_until(lambda: session_members(plugin_pid) == [], timeout=10)
         assert time.monotonic() - started < 5
+        # Nobody is left to remove the socket directory but the plugin itself.
+        assert not os.path.exists(socket_dir)
     finally:
         host.stdout.close()
         if host.poll() is None:

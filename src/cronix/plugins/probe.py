@@ -147,6 +147,7 @@ env = plugin_environment(name, sock, idle_timeout=idle)
 proc = subprocess.Popen([path], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                         stderr=subprocess.DEVNULL, cwd=sock, env=env, start_new_session=True)
 print(proc.pid, flush=True)
+print(sock, flush=True)
 print(proc.stdout.readline().decode().strip(), flush=True)
 import time
 time.sleep(600)
@@ -172,6 +173,7 @@ def orphan_check(path: str, *, wait: float = 5.0) -> tuple[bool, str]:
     assert parent.stdout is not None
     try:
         pid = int(parent.stdout.readline() or b"0")
+        socket_dir = parent.stdout.readline().decode("utf-8", "replace").strip()
         line = parent.stdout.readline().decode("utf-8", "replace").strip()
     finally:
         os.killpg(parent.pid, signal.SIGKILL)
@@ -179,14 +181,13 @@ def orphan_check(path: str, *, wait: float = 5.0) -> tuple[bool, str]:
         parent.stdout.close()
     if not pid or not line:
         return False, "the plugin did not start under the throw-away parent"
-    socket_dir = os.path.dirname(line.split(" ")[1]) if " " in line else ""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and _running(pid):
         time.sleep(0.05)
     gone = not _running(pid)
     if not gone:
         os.kill(pid, signal.SIGKILL)
-    if socket_dir.startswith("/") and os.path.basename(socket_dir).startswith("cx-"):
+    if os.path.isabs(socket_dir) and os.path.basename(socket_dir).startswith("cx-"):
         shutil.rmtree(socket_dir, ignore_errors=True)
     if gone:
         return True, ""

@@ -30,6 +30,7 @@ would see its plugin killed mid-command.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -182,6 +183,11 @@ def serve(
             servicer.backend.close()
         except Exception:
             traceback.print_exc()
+    # The directory is this run's alone; the host removes it too, unless it was killed.
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    with contextlib.suppress(OSError):
+        os.rmdir(socket_dir)
     log("debug", f"stopped: {state.reason}")
     sys.stderr.flush()
     os._exit(0)
