@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "Show the past runs of one job (run log and journald)."),
     # -- sdk / examples
     # -- plugins
+    "plugins": ("plugins", "Backend plugins: list them, pin their SHA-256, check one (list, pin, check)."),
     # -- meta
     "version": ("version", "Print the cronix version."),
     "completion": ("completion", "Print a shell completion script (bash, zsh or fish)."),

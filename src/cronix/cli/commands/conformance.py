@@ -60,3 +60,10 @@ def run(vectors_dir: Path, adapter: str | None, lenient_json: bool, jobs: int | 
         raise ConformanceFailed(
             f"{failed} of {passed + failed} vectors failed" if failed else "no vectors ran"
         )
+
+
+# Backend and plugin conformance (spec/vectors/backend-vectors.json) live in their own module.
+from cronix.cli.commands.conformance_backends import backend, plugin  # noqa: E402
+
+command.add_command(backend)
+command.add_command(plugin)

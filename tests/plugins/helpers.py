@@ -1,0 +1,107 @@
+"""Helpers for the plugin tests: configs, process tables, throw-away plugin scripts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cronix.config import Config, load_config
+from cronix.protocol.manifest import Job, load_manifest_object
+from tests.support.procs import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+ECHO = Path(sys.executable).with_name("cronix-backend-echo")
+
+
+def sha256_pin(path: Path) -> str:
+    """The pin of a file, computed here with hashlib (not with cronix)."""
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_config(
+    tmp: Path,
+    *,
+    dirs: list[Path] | None = None,
+    pins: dict[str, str] | None = None,
+    trust: str = "strict",
+    settings: dict[str, dict[str, str]] | None = None,
+    **top: object,
+) -> tuple[Config, Path]:
+    """A real cronix.yaml written to ``tmp`` and loaded with the real loader."""
+    doc = {
+        "plugins": {
+            "trust": trust,
+            "dirs": [str(d) for d in dirs or []],
+            "pins": pins or {},
+            "config": settings or {},
+        },
+        **top,
+    }
+    path = tmp / "cronix.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return load_config(str(path)), path
+
+
+def job(name: str, *schedules: str, timezone: str = "UTC") -> Job:
+    raw = {
+        "name": name,
+        "schedules": list(schedules),
+        "timezone": timezone,
+        "request": {"url": f"https://app.example.com/api/v1/scheduled/{name}"},
+    }
+    return load_manifest_object({"version": 1, "app": "tests", "jobs": [raw]}).jobs[0]
+
+
+def session_members(sid: int) -> list[int]:
+    """Pids of live (non-zombie) processes whose session id is ``sid`` (from /proc)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # after the command: state ppid pgrp session ...
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            members.append(int(entry))
+    return members
+
+
+def write_script(path: Path, body: str) -> Path:
+    """An executable Python script run by this interpreter (with the repo importable)."""
+    code = f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO)!r})\n" + textwrap.dedent(body)
+    path.write_text(code, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def rpc_log(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The RPC names the echo plugin logged (relayed through cronix.plugin.echo), in order."""
+    return [
+        r.getMessage().split("rpc ", 1)[1].split(" ")[0]
+        for r in caplog.records
+        if r.name == "cronix.plugin.echo" and "] rpc " in r.getMessage()
+    ]
+
+
+def wait_for_rpc(caplog: pytest.LogCaptureFixture, rpc: str, count: int = 1) -> None:
+    """Stderr is relayed by a thread: wait until ``rpc`` was logged ``count`` times."""
+    wait_until(lambda: rpc_log(caplog).count(rpc) >= count, timeout=10)
+
+
+def store_jobs(state_path: Path, app: str, *jobs: Job) -> None:
+    """Write owned entries into an echo state file directly (in-process, no plugin)."""
+    from cronix.plugins.echo import EchoBackend
+    from cronix.protocol.ownership import ownership_hashes
+
+    backend = EchoBackend({"state_path": str(state_path)})
+    for item in jobs:
+        backend.create(app, item, ownership_hashes(item))

@@ -1,0 +1,90 @@
+"""No plugin process outlives cronix — not even when cronix is killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cronix.plugins.contract import ENV_MAGIC_COOKIE, MAGIC_COOKIE
+from cronix.plugins.errors import PluginIdentity
+from cronix.plugins.process import PluginProcess
+from tests.plugins.helpers import ECHO, REPO, make_config, session_members, sha256_pin
+from tests.support.procs import wait_until
+
+HOST = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from cronix.config import load_config
+from cronix.plugins.host import open_plugin_backend
+backend = open_plugin_backend("echo", load_config({config!r}), {{"state_path": {state!r}}})
+backend.list_entries()
+print(backend.process.pid, backend.process.socket_dir, flush=True)
+time.sleep(300)
+"""
+
+
+def test_plugin_exits_when_cronix_is_killed_with_sigkill(tmp_path: Path, plugin_dir: Path) -> None:
+    _, config = make_config(
+        tmp_path, dirs=[plugin_dir], pins={"echo": sha256_pin(plugin_dir / "cronix-backend-echo")}
+    )
+    code = HOST.format(repo=str(REPO), config=str(config), state=str(tmp_path / "state.json"))
+    host = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+    assert host.stdout is not None
+    try:
+        pid, socket_dir = host.stdout.readline().split()
+        plugin_pid = int(pid)
+        # The plugin runs in a session of its own, so killing cronix's group cannot reach it.
+        assert session_members(plugin_pid) == [plugin_pid]
+        assert session_members(host.pid) == [host.pid]
+        os.kill(host.pid, signal.SIGKILL)
+        host.wait()
+        started = time.monotonic()
+        wait_until(lambda: session_members(plugin_pid) == [], timeout=10)
+        assert time.monotonic() - started < 5
+        # Nobody is left to remove the socket directory but the plugin itself.
+        assert not os.path.exists(socket_dir)
+    finally:
+        host.stdout.close()
+        if host.poll() is None:
+            host.kill()
+            host.wait()
+
+
+def test_plugin_exits_when_idle(tmp_path: Path) -> None:
+    process = PluginProcess(PluginIdentity("echo", str(ECHO)), idle_timeout=1)
+    try:
+        process.wait_handshake(10)
+        assert process.wait_exit(10) == 0
+    finally:
+        process.stop(grace=0)
+    assert "idle for 1 s" in process.stderr_tail(1.0)
+
+
+def test_sigterm_is_a_graceful_stop(tmp_path: Path) -> None:
+    process = PluginProcess(PluginIdentity("echo", str(ECHO)))
+    try:
+        process.wait_handshake(10)
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait_exit(10) == 0
+    finally:
+        process.stop(grace=0)
+
+
+def test_a_plugin_started_by_hand_explains_itself() -> None:
+    env = {k: v for k, v in os.environ.items() if k != ENV_MAGIC_COOKIE}
+    proc = subprocess.run([str(ECHO)], capture_output=True, text=True, env=env, timeout=30, check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "cronix-backend-echo is a cronix backend plugin" in proc.stderr
+    assert "not meant to be run by hand" in proc.stderr
+
+
+def test_a_plugin_without_a_socket_directory_says_so() -> None:
+    env = {**os.environ, ENV_MAGIC_COOKIE: MAGIC_COOKIE, "CRONIX_PLUGIN_SOCKET_DIR": "/nonexistent/cx"}
+    proc = subprocess.run([str(ECHO)], capture_output=True, text=True, env=env, timeout=30, check=False)
+    assert proc.returncode == 1
+    assert "CRONIX_PLUGIN_SOCKET_DIR is not set to an existing directory" in proc.stderr
