@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 
 from cronix.protocol.firetimes import next_fire_times
 
+# Zones with whole-hour DST shifts (or none): cronsim steps whole hours and is wrong across
+# 30- and 45-minute shifts, which are covered by hand-derived cases below instead.
 ZONES = [
     "UTC",
     "Europe/Berlin",
     "America/New_York",
     "America/Sao_Paulo",  # historical DST transitions at midnight
-    "Pacific/Chatham",  # +12:45 / +13:45
     "Asia/Kolkata",  # no DST, half-hour offset
 ]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -120,6 +121,15 @@ def test_half_hour_dst_shift_on_lord_howe() -> None:
     tz = ZoneInfo("Australia/Lord_Howe")
     got = next_fire_times("* 2-3 * 4 0", tz, datetime(2015, 4, 5, 0, 0, tzinfo=tz), 2)
     assert [t.isoformat() for t in got] == ["2015-04-05T02:00:00+10:30", "2015-04-05T02:01:00+10:30"]
+
+
+def test_partial_hour_gap_on_chatham() -> None:
+    # 2015-09-27 02:45 (+12:45) -> 03:45 (+13:45): only 03:00-03:44 of the 3 o'clock hour
+    # is skipped, so an every-minute-of-hour-3 job starts at 03:45. cronsim skips the whole
+    # hour (it steps whole hours), so this too is derived by hand.
+    tz = ZoneInfo("Pacific/Chatham")
+    got = next_fire_times("* 3 * * 0", tz, datetime(2015, 9, 20, tzinfo=UTC), 2)
+    assert [t.isoformat() for t in got] == ["2015-09-27T03:45:00+13:45", "2015-09-27T03:46:00+13:45"]
 
 
 def test_both_day_fields_restricted_means_either() -> None:
