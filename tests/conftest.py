@@ -6,12 +6,20 @@ HTTP servers, cron) are started from ``tests/support``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.redis_server import RedisServer, redis_server
+
+# Property tests are deterministic by default so a CI run never fails on an example no
+# earlier run met; HYPOTHESIS_PROFILE=explore searches fresh random examples instead.
+settings.register_profile("default", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 
