@@ -77,9 +77,8 @@ class _DeletesTooMuch(EchoBackend):
 
 class _FirstScheduleOnly(EchoBackend):
     def update(self, app: str, job: Job, hashes: Sequence[str]) -> None:
-        from dataclasses import replace
 
-        super().update(app, replace(job, schedules=job.schedules[:1]), hashes[:1])
+        super().update(app, job._replace(schedules=job.schedules[:1]), hashes[:1])
 
 
 class _OwnsEverything(EchoBackend):
