@@ -173,9 +173,7 @@ class CrontabBackend:
             )
         elif not os.access(bin_, os.X_OK):
             out.append(
-                Diagnostic(
-                    "warning", f"trigger_bin {bin_} is not an executable file here", "trigger_bin", "missing"
-                )
+                Diagnostic("warning", f"{bin_} is not an executable file here", "trigger_bin", "missing")
             )
         user = self.user_field
         if user is not None and (not user or any(c.isspace() for c in user)):
@@ -396,11 +394,11 @@ class CrontabBackend:
         tz_line = f"CRON_TZ={job.timezone}" if self.options.cron_tz else None
         return InstalledEntry(app, job.name, index, hash_, line, tz_line)
 
-    def split_candidate(self, line: str) -> tuple[str, str] | None:
-        """``(five fields, command)`` of a foreign line that looks like a cron entry.
+    def split_candidate(self, line: str) -> tuple[str, str | None, str] | None:
+        """``(five fields, user field, command)`` of a line that looks like a cron entry.
 
         The five fields are canonicalized when they parse, so ``0 2 * * MON`` and
-        ``0 2 * * 1`` compare equal.
+        ``0 2 * * 1`` compare equal; the user field is ``None`` in the user format.
         """
         skip = 6 if self.user_field is not None else 5
         match = re.match(rf"\s*((?:\S+\s+){{{skip}}})(.*?)\s*$", line)
@@ -412,7 +410,7 @@ class CrontabBackend:
             cron5 = canonical_cron(tokens[:5])
         except ScheduleError:
             cron5 = " ".join(tokens[:5])
-        return cron5, match[2]
+        return cron5, (tokens[5] if skip == 6 else None), match[2]
 
 
 def _cron_d_name_ok(name: str) -> bool:

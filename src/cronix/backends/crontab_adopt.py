@@ -1,7 +1,7 @@
 """Adopting crontab lines that already run ``cronix trigger <app>.<job>`` (reference §3.1.1).
 
-A *candidate* is a foreign line whose command is exactly ``<trigger_bin> trigger
-<app>.<job>`` (after the user field in system format). Schedules are matched to
+A *candidate* is a foreign line whose command is ``<trigger_bin> trigger <app>.<job>``
+(after the user field in system format; runs of blanks count as one space). Schedules are matched to
 candidates greedily, in index order, by their five cron fields (compared in canonical
 form, so ``MON`` matches ``1``). Every schedule must find a line and every candidate must
 be used, otherwise the result is *diverged* and nothing is written. On success the
@@ -43,7 +43,7 @@ def adopt(
     candidates: list[tuple[int, str]] = []  # (index into doc.foreign, five fields)
     for k, line in enumerate(doc.foreign):
         split = backend.split_candidate(line.rstrip("\r\n"))
-        if split is not None and split[1] == expected_tail:
+        if split is not None and " ".join(split[2].split()) == expected_tail:
             candidates.append((k, split[0]))
     managed = [e for e in doc.entries if (e.app, e.job) == (app, job.name)]
     if not candidates:

@@ -161,11 +161,7 @@ def _rows(cls: type, prefix: str) -> Iterator[str]:
         doc = f.metadata.get("doc", "").replace("|", "\\|")
         yield f"| `{key}` | {_type_name(tp)} | {default} | {doc} |"
         if nested is not None:
-            yield from _rows(nested, f"{key}.")
-        elif f.name == "manifest_sources":
-            from cronix.config import ManifestSource
-
-            yield from _rows(ManifestSource, f"{key}[].")
+            yield from _rows(nested, f"{key}[]." if typing.get_origin(tp) is tuple else f"{key}.")
 
 
 def config_markdown() -> str:

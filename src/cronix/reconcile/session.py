@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cronix.errors import BackendError
+from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, Progress, apply_plan
 from cronix.reconcile.applylock import apply_lock
 from cronix.reconcile.planning import Plan, compute_plan
@@ -74,6 +74,12 @@ def reconcile(
     progress: Progress | None = None,
 ) -> Outcome:
     """Plan (and unless ``dry_run``, apply) ``manifest`` on ``backend``."""
+    writes_specs = not dry_run and backend.host_local and bool(spec_dir)
+    if writes_specs and any(ref.startswith("raw:") for ref in secret_refs or ()):
+        raise UsageError(
+            "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
+            "use env:NAME or file:/path for apply"
+        )
     warnings = check_backend(backend)
     use_lock = lock is not None and backend.host_local and not dry_run
     guard = apply_lock(lock.path, lock.timeout_seconds, on_wait=lock.on_wait) if use_lock else None  # type: ignore[union-attr]
@@ -83,7 +89,8 @@ def reconcile(
         if dry_run:
             return outcome
         outcome.result = apply_plan(plan, backend, progress=progress)
-        if backend.host_local and spec_dir:
+        if writes_specs:
+            assert spec_dir is not None
             removed = [op.job for op in plan.ops if op.action == "delete"]
             outcome.specs = sync_spec_files(spec_dir, manifest.app, manifest.jobs, removed, secret_refs)
     return outcome
