@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 from cronix.cli.configdoc import config_markdown, starter_config
 from cronix.config import parse_config
 from tests.reconcile.conftest import REPO, Host, job
@@ -92,7 +91,10 @@ def test_verify_ownership_finds_duplicates_orphans_and_bad_hashes(host: Host) ->
     assert clean.code == 0, clean.out
     assert clean.json()["ok"] is True
     text = host.crontab.read_text()
-    dup = "0 * * * * /usr/local/bin/cronix trigger billing.ping\n# cronix:owned app=billing job=ping hash=0000000000000000 idx=0\n"
+    dup = (
+        "0 * * * * /usr/local/bin/cronix trigger billing.ping\n"
+        "# cronix:owned app=billing job=ping hash=0000000000000000 idx=0\n"
+    )
     host.crontab.write_text(text + dup + "# cronix:owned app=billing job=gone hash=ab idx=0\n")
     result = host.run(
         "verify-ownership", *host.backend_flags(), "--spec-dir", str(host.spec_dir), "-o", "json"

@@ -97,7 +97,10 @@ def test_unterminated_last_line_stays_last_and_unchanged() -> None:
 
 
 def test_no_entries_means_no_block_and_exactly_the_foreign_text() -> None:
-    original = f"x\n{BEGIN}\n{HEADER}\n0 * * * * /b trigger billing.ping\n# cronix:owned app=billing job=ping hash=ab idx=0\n{END}\ny"
+    original = (
+        f"x\n{BEGIN}\n{HEADER}\n0 * * * * /b trigger billing.ping\n"
+        f"# cronix:owned app=billing job=ping hash=ab idx=0\n{END}\ny"
+    )
     doc = CrontabDocument.parse(original)
     assert len(doc.entries) == 1
     assert doc.render([]) == "x\ny"
