@@ -78,7 +78,8 @@ def test_kill_9_during_apply_leaves_old_or_new_file_and_next_apply_converges(tmp
         assert not [p for p in tmp_path.iterdir() if ".cronix-tmp-" in p.name]
     final = run_cronix(["plan", "--manifest", str(manifests[target]), *_flags(tmp_path)[:4], "-o", "json"])
     assert json.loads(final.stdout)["noop"] is True
-    assert outcomes["old"] > 0 and outcomes["new"] > 0, outcomes
+    assert outcomes["old"] > 0, outcomes
+    assert outcomes["new"] > 0, outcomes
 
 
 @pytest.mark.slow
@@ -99,7 +100,7 @@ def test_eight_simultaneous_applies_end_in_one_consistent_file(tmp_path: Path) -
             )
         )
     for p in procs:
-        out, err = p.communicate(timeout=120)
+        _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
     text = (tmp_path / "crontab").read_text()
     assert text.startswith("# foreign\n# BEGIN cronix-managed\n")
