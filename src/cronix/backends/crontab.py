@@ -127,7 +127,9 @@ class CrontabBackend:
         self._staged: dict[tuple[str, str], list[InstalledEntry]] | None = None
         self._snapshot: CrontabDocument | None = None  # the file as read when the transaction began
         self._cache: tuple[bytes, CrontabDocument] | None = None
-        self._by_job: tuple[CrontabDocument, dict[tuple[str, str], list[InstalledEntry]]] | None = None
+        self._by_id: tuple[CrontabDocument, dict[tuple[str, str, int], list[InstalledEntry]]] | None = None
+        self._listed: CrontabDocument | None = None  # the document list_entries last read
+        self._signature: tuple[int, ...] | None = None
 
     # ------------------------------------------------------------ configuration
 
@@ -242,14 +244,15 @@ class CrontabBackend:
         return out
 
     def list_entries(self) -> list[ManagedEntry]:
-        doc = self._document()
+        doc = self._listed = self._document()
         return [ManagedEntry(e.app, e.job, e.index, e.hash, e.line) for e in doc.entries]
 
     def entry_matches(self, app: str, job: Job, entry: ManagedEntry) -> bool:
         if entry.index >= len(job.schedules):
             return False
-        installed = self._installed(app, job.name, entry.index)
-        if installed is None:
+        # Judge the entry as listed: it came from list_entries, so read nothing again.
+        installed = self._installed(app, job.name, entry.index, self._listed)
+        if installed is None or installed.line != entry.raw:
             return False
         try:
             want = self.render_entry(app, job, entry.index, entry.hash)
@@ -340,6 +343,7 @@ class CrontabBackend:
             return False
         self.target.write(new)
         self._cache = (new, CrontabDocument.parse(new.decode("utf-8", "surrogateescape")))
+        self._signature = _signature(self.options.path) if isinstance(self.target, FileTarget) else None
         return True
 
     @contextlib.contextmanager
@@ -353,9 +357,22 @@ class CrontabBackend:
     # ------------------------------------------------------------ helpers
 
     def _document(self) -> CrontabDocument:
+        """The parsed target: the transaction's snapshot, else the file as it is now.
+
+        A file whose size, inode and modification time are unchanged is not read again,
+        so checking thousands of entries costs one parse.
+        """
         if self._snapshot is not None:
             return self._snapshot
-        return self._parse(self.target.read())
+        target = self.target
+        if isinstance(target, FileTarget):
+            signature = _signature(target.path)
+            if signature is not None and self._cache is not None and self._signature == signature:
+                return self._cache[1]
+            doc = self._parse(target.read())
+            self._signature = signature
+            return doc
+        return self._parse(target.read())
 
     def _parse(self, data: bytes) -> CrontabDocument:
         if self._cache is not None and self._cache[0] == data:
@@ -364,18 +381,18 @@ class CrontabBackend:
         self._cache = (data, doc)
         return doc
 
-    def _installed(self, app: str, job: str, index: int) -> InstalledEntry | None:
-        matches = [e for e in self._index().get((app, job), ()) if e.index == index]
-        return matches[0] if len(matches) == 1 else None
-
-    def _index(self) -> dict[tuple[str, str], list[InstalledEntry]]:
-        doc = self._document()
-        if self._by_job is None or self._by_job[0] is not doc:
-            by_job: dict[tuple[str, str], list[InstalledEntry]] = {}
+    def _installed(
+        self, app: str, job: str, index: int, doc: CrontabDocument | None = None
+    ) -> InstalledEntry | None:
+        """The one entry with this identity (``None`` when missing or claimed twice)."""
+        doc = doc or self._document()
+        if self._by_id is None or self._by_id[0] is not doc:
+            by_id: dict[tuple[str, str, int], list[InstalledEntry]] = {}
             for e in doc.entries:
-                by_job.setdefault((e.app, e.job), []).append(e)
-            self._by_job = (doc, by_job)
-        return self._by_job[1]
+                by_id.setdefault((e.app, e.job, e.index), []).append(e)
+            self._by_id = (doc, by_id)
+        matches = self._by_id[1].get((app, job, index), [])
+        return matches[0] if len(matches) == 1 else None
 
     def render_job(self, app: str, job: Job, hashes: Sequence[str]) -> list[InstalledEntry]:
         """The entries this backend writes for ``job`` (one per schedule)."""
@@ -411,6 +428,14 @@ class CrontabBackend:
         except ScheduleError:
             cron5 = " ".join(tokens[:5])
         return cron5, (tokens[5] if skip == 6 else None), match[2]
+
+
+def _signature(path: str) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _cron_d_name_ok(name: str) -> bool:

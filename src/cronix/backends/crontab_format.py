@@ -229,7 +229,7 @@ class CrontabDocument:
             if b in (BEGIN, END) or (inside[i] and (b == HEADER or b.startswith(_TZ_PREFIX))):
                 owned.add(i)  # fences (paired or stray), the header, CRON_TZ lines cronix wrote
                 continue
-            match = MARKER_RE.match(b)
+            match = MARKER_RE.match(b) if b.startswith("# cronix:") else None
             if match is None:
                 if b.startswith(MARKER_PREFIX.rstrip()):
                     doc.malformed_markers.append((i + 1, b))
