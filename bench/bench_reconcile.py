@@ -89,7 +89,8 @@ def cli_noop_apply(tmp: Path, repeat: int) -> float:
 
     def run() -> None:
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-        assert proc.returncode == 0 and proc.stdout.startswith("Apply: noop"), proc.stderr
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("Apply: noop"), proc.stdout
 
     return _best(run, repeat)
 

@@ -22,7 +22,8 @@ def main(argv: list[str]) -> int:
             print(f"no benchmark named {name!r} ({path} does not exist)", file=sys.stderr)
             return 2
         spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         print(f"== {name}", flush=True)
