@@ -221,7 +221,10 @@ class CrontabBackend:
             except TranslationError as exc:
                 out.append(Diagnostic("error", str(exc), f"schedules/{i}", "untranslatable"))
         if not self.options.cron_tz and not same_zone(job.timezone, self.host_zone):
-            message = f"{job.timezone} differs from the host's zone ({self.host_zone}); crontab fires in the host's zone"
+            message = (
+                f"{job.timezone} differs from the host's zone ({self.host_zone}); "
+                "crontab fires in the host's zone"
+            )
             if self.options.accept_timezone_shift:
                 out.append(
                     Diagnostic(
