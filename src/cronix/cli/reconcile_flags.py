@@ -17,7 +17,7 @@ import click
 if TYPE_CHECKING:
     from cronix.backends.base import Backend
     from cronix.config import Config
-    from cronix.protocol.manifest import Manifest
+    from cronix.protocol.manifest import Job, Manifest
     from cronix.reconcile import LockSettings
 
 __all__ = [
@@ -171,6 +171,23 @@ class Session:
             self.config.apply.lock_timeout_seconds if timeout is None else timeout,
             on_wait,
         )
+
+    def target_job(self, target: str) -> tuple[str, str, Job | None]:
+        """``(app, job, the job in --manifest or None)`` for an ``<app>.<job>`` argument."""
+        from cronix.errors import UsageError
+
+        app, dot, name = target.partition(".")
+        if not dot or not app or not name:
+            raise UsageError(f'expected <app>.<job>, got "{target}"')
+        if not self.opts.get("manifest"):
+            return app, name, None
+        manifest = self.manifests()[0].manifest
+        if manifest.app != app:
+            raise UsageError(f'manifest declares app "{manifest.app}", not "{app}"')
+        job = manifest.job(name)
+        if job is None:
+            raise UsageError(f'job "{name}" is not in the manifest')
+        return app, name, job
 
     def manifests(self, *, required: bool = True) -> list[LoadedManifest]:
         """``--manifest``, else every ``manifest_sources`` entry of cronix.yaml."""

@@ -9,10 +9,10 @@ an in-tree backend from a plugin: it only speaks :class:`cronix.backends.base.Ba
 from __future__ import annotations
 
 from cronix.reconcile.applying import ApplyFailed, ApplyResult, apply_plan
-from cronix.reconcile.applylock import ApplyLockTimeout, apply_lock
+from cronix.reconcile.applylock import ApplyLockTimeout, LockSettings, apply_lock, hold_apply_lock
 from cronix.reconcile.auditing import EntryStatus, Finding, classify_entries, recorded_jobs, verify_ownership
 from cronix.reconcile.planning import BackendInvalid, Op, Plan, compute_plan, validate_jobs
-from cronix.reconcile.session import LockSettings, Outcome, check_backend, reconcile
+from cronix.reconcile.session import Outcome, check_backend, reconcile
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "check_backend",
     "classify_entries",
     "compute_plan",
+    "hold_apply_lock",
     "reconcile",
     "recorded_jobs",
     "sync_spec_files",

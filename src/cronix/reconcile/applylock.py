@@ -14,6 +14,7 @@ import fcntl
 import os
 import socket
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cronix.errors import ApplyError
@@ -21,7 +22,14 @@ from cronix.errors import ApplyError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["ApplyLockTimeout", "apply_lock"]
+__all__ = ["ApplyLockTimeout", "LockSettings", "apply_lock", "hold_apply_lock"]
+
+
+@dataclass(frozen=True, slots=True)
+class LockSettings:
+    path: str
+    timeout_seconds: float
+    on_wait: Callable[[str], None] | None = None
 
 
 class ApplyLockTimeout(ApplyError):
@@ -73,3 +81,12 @@ def _holder(fd: int) -> str:
         if pid.isdigit():
             return f" (pid {pid})"
     return ""
+
+
+def hold_apply_lock(
+    settings: LockSettings | None, *, host_local: bool
+) -> contextlib.AbstractContextManager[None]:
+    """The apply lock for a host-local backend; nothing to hold otherwise (or without settings)."""
+    if settings is None or not host_local:
+        return contextlib.nullcontext()
+    return apply_lock(settings.path, settings.timeout_seconds, on_wait=settings.on_wait)

@@ -8,30 +8,22 @@ remote schedulers have their own concurrency control.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, Progress, apply_plan
-from cronix.reconcile.applylock import apply_lock
+from cronix.reconcile.applylock import LockSettings, hold_apply_lock
 from cronix.reconcile.planning import Plan, compute_plan
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from cronix.backends.base import Backend
     from cronix.protocol.manifest import Manifest
 
 __all__ = ["LockSettings", "Outcome", "check_backend", "reconcile"]
-
-
-@dataclass(frozen=True, slots=True)
-class LockSettings:
-    path: str
-    timeout_seconds: float
-    on_wait: Callable[[str], None] | None = None
 
 
 @dataclass(slots=True)
@@ -81,9 +73,7 @@ def reconcile(
             "use env:NAME or file:/path for apply"
         )
     warnings = check_backend(backend)
-    use_lock = lock is not None and backend.host_local and not dry_run
-    guard = apply_lock(lock.path, lock.timeout_seconds, on_wait=lock.on_wait) if use_lock else None  # type: ignore[union-attr]
-    with guard if guard is not None else contextlib.nullcontext():
+    with hold_apply_lock(None if dry_run else lock, host_local=backend.host_local):
         plan = compute_plan(backend, manifest)
         outcome = Outcome(plan, warnings=[*warnings, *plan.warnings])
         if dry_run:

@@ -25,36 +25,23 @@ def command(target: str, output: str, dry_run: bool, **opts: Any) -> None:
     Exit status: 0 adopted (or already managed), 6 the entries diverge from the manifest,
     7 nothing to adopt; 1/2/3/4 as for apply.
     """
-    import contextlib
-
     from cronix.backends.base import UnsupportedOperation
-    from cronix.cli.commands.show import split_target
     from cronix.cli.reconcile_flags import Session, warn
     from cronix.errors import AdoptDiverged, AdoptNoCandidate, UsageError
     from cronix.protocol.ownership import ownership_hashes
-    from cronix.reconcile import apply_lock
+    from cronix.reconcile import hold_apply_lock
 
-    app, job_name = split_target(target)
     session = Session(opts)
     if not opts.get("manifest"):
         raise UsageError("adopt needs --manifest SOURCE")
-    manifest = session.manifests()[0].manifest
-    if manifest.app != app:
-        raise UsageError(f'manifest declares app "{manifest.app}", not "{app}"')
-    job = manifest.job(job_name)
-    if job is None:
-        raise UsageError(f'job "{job_name}" is not in the manifest')
+    app, job_name, job = session.target_job(target)
+    assert job is not None
     backend = session.open_backend()
     try:
         if "adopt" not in backend.capabilities:
             raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
-        lock = session.lock(on_wait=warn)
-        guard = (
-            apply_lock(lock.path, lock.timeout_seconds, on_wait=warn)
-            if backend.host_local and not dry_run
-            else None
-        )
-        with guard if guard is not None else contextlib.nullcontext():
+        lock = None if dry_run else session.lock(on_wait=warn)
+        with hold_apply_lock(lock, host_local=backend.host_local):
             result = backend.adopt(app, job, ownership_hashes(job), dry_run=dry_run)
     finally:
         backend.close()

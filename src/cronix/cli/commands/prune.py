@@ -29,14 +29,12 @@ def command(output: str, only_app: str | None, yes: bool, **opts: Any) -> None:
     from cronix.backends.base import SupportsTransaction
     from cronix.cli.reconcile_flags import Session, warn
     from cronix.errors import UsageError
-    from cronix.reconcile import apply_lock, sync_spec_files
+    from cronix.reconcile import hold_apply_lock, sync_spec_files
 
     session = Session(opts)
     backend = session.open_backend()
     try:
-        lock = session.lock(on_wait=warn)
-        guard = apply_lock(lock.path, lock.timeout_seconds, on_wait=warn) if backend.host_local else None
-        with guard if guard is not None else contextlib.nullcontext():
+        with hold_apply_lock(session.lock(on_wait=warn), host_local=backend.host_local):
             entries = [e for e in backend.list_entries() if only_app is None or e.app == only_app]
             jobs = list(dict.fromkeys((e.app, e.job) for e in entries))
             if jobs and not yes:

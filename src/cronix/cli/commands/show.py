@@ -12,15 +12,6 @@ from cronix.cli.reconcile_flags import backend_flags, manifest_flags
 from cronix.cli.render import emit_json, emit_table, output_option
 
 
-def split_target(arg: str) -> tuple[str, str]:
-    from cronix.errors import UsageError
-
-    app, dot, job = arg.partition(".")
-    if not dot or not app or not job:
-        raise UsageError(f'expected <app>.<job>, got "{arg}"')
-    return app, job
-
-
 @click.command("show", short_help=command_help("show"))
 @click.argument("target", metavar="APP.JOB")
 @manifest_flags
@@ -39,20 +30,11 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
 
     from cronix.cli.reconcile_flags import Session
     from cronix.cli.reconcile_render import short
-    from cronix.errors import UsageError
     from cronix.protocol.firetimes import next_fire_times
     from cronix.reconcile import classify_entries, recorded_jobs
 
-    app, job_name = split_target(target)
     session = Session(opts)
-    desired = None
-    if opts.get("manifest"):
-        manifest = session.manifests()[0].manifest
-        if manifest.app != app:
-            raise UsageError(f'manifest declares app "{manifest.app}", not "{app}"')
-        desired = manifest.job(job_name)
-        if desired is None:
-            raise UsageError(f'job "{job_name}" is not in the manifest')
+    app, job_name, desired = session.target_job(target)
     backend = session.open_backend()
     try:
         entries = sorted(
