@@ -148,20 +148,32 @@ def canonical(doc: dict) -> str:
             '{"name":' + go_json_string(j["name"]),
             '"schedules":[' + ",".join(go_json_string(s) for s in scheds) + "]",
             '"timezone":' + go_json_string(_get(j, "timezone", "UTC")),
-            '"request":{"method":' + go_json_string(_get(req, "method", "POST"))
-            + ',"url":' + go_json_string(req["url"])
-            + ',"headers":{' + hdr + "}"
-            + ',"body":' + go_json_string(_get(req, "body", "")) + "}",
-            '"policy":{"concurrency":' + go_json_string(_get(pol, "concurrency", "Forbid"))
-            + ',"concurrency_scope":' + go_json_string(_get(pol, "concurrency_scope", "host"))
+            '"request":{"method":'
+            + go_json_string(_get(req, "method", "POST"))
+            + ',"url":'
+            + go_json_string(req["url"])
+            + ',"headers":{'
+            + hdr
+            + "}"
+            + ',"body":'
+            + go_json_string(_get(req, "body", ""))
+            + "}",
+            '"policy":{"concurrency":'
+            + go_json_string(_get(pol, "concurrency", "Forbid"))
+            + ',"concurrency_scope":'
+            + go_json_string(_get(pol, "concurrency_scope", "host"))
             + ',"timeout_seconds":%d' % _get(pol, "timeout_seconds", 60)
             + ',"retries":{"max_attempts":%d,"min_seconds":%d,"max_seconds":%d}}'
             % (_get(ret, "max_attempts", 3), _get(ret, "min_seconds", 1), _get(ret, "max_seconds", 60)),
-            '"auth":{"secret_refs":[' + ",".join(go_json_string(r) for r in _get(auth, "secret_refs", [])) + "]}}",
+            '"auth":{"secret_refs":['
+            + ",".join(go_json_string(r) for r in _get(auth, "secret_refs", []))
+            + "]}}",
         ]
         jobs.append((j["name"].encode("utf-8"), ",".join(parts)))
     jobs.sort(key=lambda t: t[0])  # stable, byte-wise
-    return '{"version":1,"app":' + go_json_string(doc["app"]) + ',"jobs":[' + ",".join(t[1] for t in jobs) + "]}"
+    return (
+        '{"version":1,"app":' + go_json_string(doc["app"]) + ',"jobs":[' + ",".join(t[1] for t in jobs) + "]}"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -257,7 +269,7 @@ def schedule_ok(s: str) -> bool:
         spec = t
         if spec.startswith("TZ=") or spec.startswith("CRON_TZ="):
             i, eq = spec.index(" "), spec.index("=")
-            if spec[eq + 1:i] not in KNOWN_ZONES:
+            if spec[eq + 1 : i] not in KNOWN_ZONES:
                 raise SchedErr("bad location")
             spec = go_trim(spec[i:])
         if spec.startswith("@"):
@@ -278,7 +290,8 @@ def _is_int(v):
 
 
 def url_ok(u: str) -> bool:
-    if any(c in GO_SPACE or c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in u):
+    # D-006: printable ASCII only (whitespace, controls and non-ASCII must be percent-encoded).
+    if any(not 0x21 <= ord(c) <= 0x7E for c in u):
         return False
     if "#" in u:
         return False
@@ -378,7 +391,8 @@ def expected_paths(doc) -> set[str]:
                     for hk, hv in h.items():
                         bad = not TOKEN_RE.fullmatch(hk)
                         bad |= not isinstance(hv, str) or any(
-                            (ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in hv)
+                            (ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in hv
+                        )
                         bad |= hk.lower() in lower_seen
                         lower_seen.add(hk.lower())
                         if bad:
@@ -427,7 +441,8 @@ def expected_paths(doc) -> set[str]:
                 _keys(au, {"secret_refs"}, ap + "/", out)
                 refs = au.get("secret_refs")
                 if refs is not None:
-                    if not isinstance(refs, list) or not (1 <= len(refs) <= 8):
+                    # D-010: [] is accepted (it is what the canonical form writes).
+                    if not isinstance(refs, list) or len(refs) > 8:
                         out.add(ap + "/secret_refs")
                     if isinstance(refs, list):
                         for k, r in enumerate(refs):
@@ -510,22 +525,33 @@ def invalid(name, doc, paths):
 
 def valid_bytes(name, raw: bytes, literal: str):
     _name(name)
-    VECTORS.append({"name": name, "valid": True,
-                    "inputB64": base64.b64encode(raw).decode("ascii"), "expected": literal})
+    VECTORS.append(
+        {"name": name, "valid": True, "inputB64": base64.b64encode(raw).decode("ascii"), "expected": literal}
+    )
 
 
 def invalid_bytes(name, raw: bytes, paths):
     _name(name)
-    VECTORS.append({"name": name, "valid": False,
-                    "inputB64": base64.b64encode(raw).decode("ascii"), "errorPaths": list(paths)})
+    VECTORS.append(
+        {
+            "name": name,
+            "valid": False,
+            "inputB64": base64.b64encode(raw).decode("ascii"),
+            "errorPaths": list(paths),
+        }
+    )
 
 
 # Hand-written canonical strings used as cross-checks of canonical().
-POLICY_DEFAULT = ('"policy":{"concurrency":"Forbid","concurrency_scope":"host","timeout_seconds":60,'
-                  '"retries":{"max_attempts":3,"min_seconds":1,"max_seconds":60}}')
-BASE_LIT = ('{"version":1,"app":"demo-app","jobs":[{"name":"job-a","schedules":["*/5 * * * *"],'
-            '"timezone":"UTC","request":{"method":"POST","url":"https://example.com/cron/job-a",'
-            '"headers":{},"body":""},' + POLICY_DEFAULT + ',"auth":{"secret_refs":[]}}]}')
+POLICY_DEFAULT = (
+    '"policy":{"concurrency":"Forbid","concurrency_scope":"host","timeout_seconds":60,'
+    '"retries":{"max_attempts":3,"min_seconds":1,"max_seconds":60}}'
+)
+BASE_LIT = (
+    '{"version":1,"app":"demo-app","jobs":[{"name":"job-a","schedules":["*/5 * * * *"],'
+    '"timezone":"UTC","request":{"method":"POST","url":"https://example.com/cron/job-a",'
+    '"headers":{},"body":""},' + POLICY_DEFAULT + ',"auth":{"secret_refs":[]}}]}'
+)
 
 
 def base_lit_body(body_literal: str) -> str:
@@ -537,154 +563,340 @@ def base_lit_body(body_literal: str) -> str:
 # 1. Valid manifests: examples, defaults, normalization
 # ==========================================================================
 
-valid("minimal-job-single-schedule", {
-    "version": 1, "app": "billing-service",
-    "jobs": [{"name": "reconcile-payments", "schedule": "*/15 * * * *",
-              "request": {"url": "https://billing.internal/api/v1/scheduled/reconcile-payments"}}]},
-    literal='{"version":1,"app":"billing-service","jobs":[{"name":"reconcile-payments","schedules":["*/15 * * * *"],"timezone":"UTC","request":{"method":"POST","url":"https://billing.internal/api/v1/scheduled/reconcile-payments","headers":{},"body":""},"policy":{"concurrency":"Forbid","concurrency_scope":"host","timeout_seconds":60,"retries":{"max_attempts":3,"min_seconds":1,"max_seconds":60}},"auth":{"secret_refs":[]}}]}')
+valid(
+    "minimal-job-single-schedule",
+    {
+        "version": 1,
+        "app": "billing-service",
+        "jobs": [
+            {
+                "name": "reconcile-payments",
+                "schedule": "*/15 * * * *",
+                "request": {"url": "https://billing.internal/api/v1/scheduled/reconcile-payments"},
+            }
+        ],
+    },
+    literal='{"version":1,"app":"billing-service","jobs":[{"name":"reconcile-payments","schedules":["*/15 * * * *"],"timezone":"UTC","request":{"method":"POST","url":"https://billing.internal/api/v1/scheduled/reconcile-payments","headers":{},"body":""},"policy":{"concurrency":"Forbid","concurrency_scope":"host","timeout_seconds":60,"retries":{"max_attempts":3,"min_seconds":1,"max_seconds":60}},"auth":{"secret_refs":[]}}]}',
+)
 
 valid("defaults-all-applied", M(), literal=BASE_LIT)
 
-valid("fully-specified-job", M(J(
-    name="nightly-report", schedule=DEL, schedules=["0 2 * * *", "30 14 * * mon-fri"],
-    timezone="Europe/Berlin",
-    request={"method": "PUT", "url": "https://api.example.com/v1/reports?kind=nightly",
-             "headers": {"X-Team": "data", "Content-Type": "application/json"},
-             "body": "{\"full\":true}"},
-    policy={"concurrency": "Replace", "concurrency_scope": "global", "timeout_seconds": 600,
-            "retries": {"max_attempts": 10, "min_seconds": 0, "max_seconds": 3600}},
-    auth={"secret_refs": ["env:REPORT_SECRET", "file:/run/secrets/report.key"]})),
-    literal='{"version":1,"app":"demo-app","jobs":[{"name":"nightly-report","schedules":["0 2 * * *","30 14 * * mon-fri"],"timezone":"Europe/Berlin","request":{"method":"PUT","url":"https://api.example.com/v1/reports?kind=nightly","headers":{"Content-Type":"application/json","X-Team":"data"},"body":"{\\"full\\":true}"},"policy":{"concurrency":"Replace","concurrency_scope":"global","timeout_seconds":600,"retries":{"max_attempts":10,"min_seconds":0,"max_seconds":3600}},"auth":{"secret_refs":["env:REPORT_SECRET","file:/run/secrets/report.key"]}}]}')
+valid(
+    "fully-specified-job",
+    M(
+        J(
+            name="nightly-report",
+            schedule=DEL,
+            schedules=["0 2 * * *", "30 14 * * mon-fri"],
+            timezone="Europe/Berlin",
+            request={
+                "method": "PUT",
+                "url": "https://api.example.com/v1/reports?kind=nightly",
+                "headers": {"X-Team": "data", "Content-Type": "application/json"},
+                "body": '{"full":true}',
+            },
+            policy={
+                "concurrency": "Replace",
+                "concurrency_scope": "global",
+                "timeout_seconds": 600,
+                "retries": {"max_attempts": 10, "min_seconds": 0, "max_seconds": 3600},
+            },
+            auth={"secret_refs": ["env:REPORT_SECRET", "file:/run/secrets/report.key"]},
+        )
+    ),
+    literal='{"version":1,"app":"demo-app","jobs":[{"name":"nightly-report","schedules":["0 2 * * *","30 14 * * mon-fri"],"timezone":"Europe/Berlin","request":{"method":"PUT","url":"https://api.example.com/v1/reports?kind=nightly","headers":{"Content-Type":"application/json","X-Team":"data"},"body":"{\\"full\\":true}"},"policy":{"concurrency":"Replace","concurrency_scope":"global","timeout_seconds":600,"retries":{"max_attempts":10,"min_seconds":0,"max_seconds":3600}},"auth":{"secret_refs":["env:REPORT_SECRET","file:/run/secrets/report.key"]}}]}',
+)
 
 # Input key order is irrelevant: canonical order is fixed.
-valid("input-key-order-irrelevant", {
-    "jobs": [{"auth": {"secret_refs": ["env:X"]},
-              "policy": {"retries": {"max_seconds": 9, "min_seconds": 2, "max_attempts": 4},
-                         "timeout_seconds": 30, "concurrency_scope": "global", "concurrency": "Allow"},
-              "request": {"body": "b", "headers": {"b": "2", "a": "1"}, "url": URL_A, "method": "GET"},
-              "timezone": "Asia/Tokyo", "schedule": "@daily", "name": "job-a"}],
-    "app": "demo-app", "version": 1},
-    literal='{"version":1,"app":"demo-app","jobs":[{"name":"job-a","schedules":["@daily"],"timezone":"Asia/Tokyo","request":{"method":"GET","url":"https://example.com/cron/job-a","headers":{"a":"1","b":"2"},"body":"b"},"policy":{"concurrency":"Allow","concurrency_scope":"global","timeout_seconds":30,"retries":{"max_attempts":4,"min_seconds":2,"max_seconds":9}},"auth":{"secret_refs":["env:X"]}}]}')
+valid(
+    "input-key-order-irrelevant",
+    {
+        "jobs": [
+            {
+                "auth": {"secret_refs": ["env:X"]},
+                "policy": {
+                    "retries": {"max_seconds": 9, "min_seconds": 2, "max_attempts": 4},
+                    "timeout_seconds": 30,
+                    "concurrency_scope": "global",
+                    "concurrency": "Allow",
+                },
+                "request": {"body": "b", "headers": {"b": "2", "a": "1"}, "url": URL_A, "method": "GET"},
+                "timezone": "Asia/Tokyo",
+                "schedule": "@daily",
+                "name": "job-a",
+            }
+        ],
+        "app": "demo-app",
+        "version": 1,
+    },
+    literal='{"version":1,"app":"demo-app","jobs":[{"name":"job-a","schedules":["@daily"],"timezone":"Asia/Tokyo","request":{"method":"GET","url":"https://example.com/cron/job-a","headers":{"a":"1","b":"2"},"body":"b"},"policy":{"concurrency":"Allow","concurrency_scope":"global","timeout_seconds":30,"retries":{"max_attempts":4,"min_seconds":2,"max_seconds":9}},"auth":{"secret_refs":["env:X"]}}]}',
+)
 
-valid("null-optional-fields-are-absent", M(J(
-    schedules=None, timezone=None, policy=None, auth=None,
-    request={"url": URL_A, "method": None, "headers": None, "body": None})), literal=BASE_LIT)
-valid("null-nested-optional-fields-are-absent", M(J(
-    policy={"concurrency": None, "concurrency_scope": None, "timeout_seconds": None, "retries": None},
-    auth={"secret_refs": None})), literal=BASE_LIT)
-valid("null-retries-fields-are-absent", M(J(
-    policy={"retries": {"max_attempts": None, "min_seconds": None, "max_seconds": None}})), literal=BASE_LIT)
+valid(
+    "null-optional-fields-are-absent",
+    M(
+        J(
+            schedules=None,
+            timezone=None,
+            policy=None,
+            auth=None,
+            request={"url": URL_A, "method": None, "headers": None, "body": None},
+        )
+    ),
+    literal=BASE_LIT,
+)
+valid(
+    "null-nested-optional-fields-are-absent",
+    M(
+        J(
+            policy={"concurrency": None, "concurrency_scope": None, "timeout_seconds": None, "retries": None},
+            auth={"secret_refs": None},
+        )
+    ),
+    literal=BASE_LIT,
+)
+valid(
+    "null-retries-fields-are-absent",
+    M(J(policy={"retries": {"max_attempts": None, "min_seconds": None, "max_seconds": None}})),
+    literal=BASE_LIT,
+)
 valid("null-schedule-with-schedules", M(J(schedule=None, schedules=["@hourly"])))
 valid("empty-policy-object-defaults", M(J(policy={})), literal=BASE_LIT)
 valid("empty-retries-object-defaults", M(J(policy={"retries": {}})), literal=BASE_LIT)
 valid("empty-auth-object-defaults", M(J(auth={})), literal=BASE_LIT)
 valid("empty-headers-object", M(J(request=R(headers={}))), literal=BASE_LIT)
-valid("retries-max-attempts-only", M(J(policy={"retries": {"max_attempts": 5}})),
-      literal=BASE_LIT.replace('"max_attempts":3', '"max_attempts":5'))
-valid("retries-max-seconds-only", M(J(policy={"retries": {"max_seconds": 120}})),
-      literal=BASE_LIT.replace('"max_seconds":60', '"max_seconds":120'))
-valid("retries-min-seconds-90-alone-accepted", M(J(policy={"retries": {"min_seconds": 90}})),
-      literal=BASE_LIT.replace('"min_seconds":1,"max_seconds":60', '"min_seconds":90,"max_seconds":60'))
+valid(
+    "retries-max-attempts-only",
+    M(J(policy={"retries": {"max_attempts": 5}})),
+    literal=BASE_LIT.replace('"max_attempts":3', '"max_attempts":5'),
+)
+valid(
+    "retries-max-seconds-only",
+    M(J(policy={"retries": {"max_seconds": 120}})),
+    literal=BASE_LIT.replace('"max_seconds":60', '"max_seconds":120'),
+)
+valid(
+    "retries-min-seconds-90-alone-accepted",
+    M(J(policy={"retries": {"min_seconds": 90}})),
+    literal=BASE_LIT.replace('"min_seconds":1,"max_seconds":60', '"min_seconds":90,"max_seconds":60'),
+)
 valid("retries-min-equals-max", M(J(policy={"retries": {"min_seconds": 7, "max_seconds": 7}})))
 valid("retries-min-seconds-zero", M(J(policy={"retries": {"min_seconds": 0}})))
-valid("policy-bounds-low", M(J(policy={"timeout_seconds": 1, "retries": {"max_attempts": 1, "max_seconds": 1}})))
+valid(
+    "policy-bounds-low", M(J(policy={"timeout_seconds": 1, "retries": {"max_attempts": 1, "max_seconds": 1}}))
+)
 valid("policy-bounds-high", M(J(policy={"timeout_seconds": 600, "retries": {"max_attempts": 10}})))
 valid("policy-concurrency-allow", M(J(policy={"concurrency": "Allow"})))
-valid("policy-concurrency-forbid-explicit", M(J(policy={"concurrency": "Forbid", "concurrency_scope": "host"})),
-      literal=BASE_LIT)
-valid("policy-concurrency-replace-global", M(J(policy={"concurrency": "Replace", "concurrency_scope": "global"})))
+valid(
+    "policy-concurrency-forbid-explicit",
+    M(J(policy={"concurrency": "Forbid", "concurrency_scope": "host"})),
+    literal=BASE_LIT,
+)
+valid(
+    "policy-concurrency-replace-global",
+    M(J(policy={"concurrency": "Replace", "concurrency_scope": "global"})),
+)
 for meth in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-    valid("method-%s" % meth.lower(), M(J(request=R(method=meth))),
-          literal=BASE_LIT.replace('"method":"POST"', '"method":"%s"' % meth))
+    valid(
+        "method-%s" % meth.lower(),
+        M(J(request=R(method=meth))),
+        literal=BASE_LIT.replace('"method":"POST"', '"method":"%s"' % meth),
+    )
 valid("timezone-explicit-utc", M(J(timezone="UTC")), literal=BASE_LIT)
-valid("timezone-america-new-york", M(J(timezone="America/New_York")),
-      literal=BASE_LIT.replace('"timezone":"UTC"', '"timezone":"America/New_York"'))
+valid(
+    "timezone-america-new-york",
+    M(J(timezone="America/New_York")),
+    literal=BASE_LIT.replace('"timezone":"UTC"', '"timezone":"America/New_York"'),
+)
 valid("timezone-etc-gmt-plus-5", M(J(timezone="Etc/GMT+5")))
 
-valid("schedule-rewritten-into-schedules", M(J(schedule="@weekly")),
-      literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["@weekly"]'))
-valid("schedules-order-preserved-and-trimmed", M(J(schedule=DEL, schedules=[" 0 * * * * ", "@daily\t", "\n*/10 1-5 * * *"])),
-      literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["0 * * * *","@daily","*/10 1-5 * * *"]'))
-valid("schedules-duplicates-kept", M(J(schedule=DEL, schedules=["@daily", "@daily"])),
-      literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["@daily","@daily"]'))
-valid("schedule-trim-keeps-inner-whitespace", M(J(schedule="  */5  *\t* * *  ")),
-      literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["*/5  *\\t* * *"]'))
-valid("schedule-trim-go-unicode-whitespace", M(J(schedule="\u00a0\u3000\u2003\u0085*/5 * * * *\u205f\u00a0\u3000\v\f")),
-      literal=BASE_LIT)
-valid("schedule-nbsp-as-field-separator", M(J(schedule="*/5\u00a0*\u3000*\u2002* *")),
-      literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["*/5\u00a0*\u3000*\u2002* *"]'))
-valid("schedule-descriptor-trimmed", M(J(schedule="\u3000@hourly \n")),
-      literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["@hourly"]'))
+valid(
+    "schedule-rewritten-into-schedules",
+    M(J(schedule="@weekly")),
+    literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["@weekly"]'),
+)
+valid(
+    "schedules-order-preserved-and-trimmed",
+    M(J(schedule=DEL, schedules=[" 0 * * * * ", "@daily\t", "\n*/10 1-5 * * *"])),
+    literal=BASE_LIT.replace(
+        '"schedules":["*/5 * * * *"]', '"schedules":["0 * * * *","@daily","*/10 1-5 * * *"]'
+    ),
+)
+valid(
+    "schedules-duplicates-kept",
+    M(J(schedule=DEL, schedules=["@daily", "@daily"])),
+    literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["@daily","@daily"]'),
+)
+valid(
+    "schedule-trim-keeps-inner-whitespace",
+    M(J(schedule="  */5  *\t* * *  ")),
+    literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["*/5  *\\t* * *"]'),
+)
+valid(
+    "schedule-trim-go-unicode-whitespace",
+    M(J(schedule="\u00a0\u3000\u2003\u0085*/5 * * * *\u205f\u00a0\u3000\v\f")),
+    literal=BASE_LIT,
+)
+valid(
+    "schedule-nbsp-as-field-separator",
+    M(J(schedule="*/5\u00a0*\u3000*\u2002* *")),
+    literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["*/5\u00a0*\u3000*\u2002* *"]'),
+)
+valid(
+    "schedule-descriptor-trimmed",
+    M(J(schedule="\u3000@hourly \n")),
+    literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":["@hourly"]'),
+)
 # \x1c is whitespace for Python's str.strip() but NOT for Go: never trimmed.
 invalid("schedule-x1c-not-whitespace-leading", M(J(schedule="\x1c*/5 * * * *")), ["jobs/0/schedule"])
 invalid("schedule-x1f-not-whitespace-trailing", M(J(schedule="*/5 * * * *\x1f")), ["jobs/0/schedule"])
 invalid("schedule-x1e-not-field-separator", M(J(schedule="*/5\x1e* * * *")), ["jobs/0/schedule"])
 
-valid("jobs-sorted-by-name", M(
-    J(name="zeta", request=R(url="https://example.com/z")),
-    J(name="a0", request=R(url="https://example.com/a0")),
-    J(name="a", request=R(url="https://example.com/a")),
-    J(name="a-1", request=R(url="https://example.com/a-1"))))
-valid("jobs-sorted-bytewise-two", M(
-    J(name="report-b", schedule="@daily", request=R(url="https://example.com/b")),
-    J(name="report-a", schedule="@hourly", request=R(url="https://example.com/a"))),
+valid(
+    "jobs-sorted-by-name",
+    M(
+        J(name="zeta", request=R(url="https://example.com/z")),
+        J(name="a0", request=R(url="https://example.com/a0")),
+        J(name="a", request=R(url="https://example.com/a")),
+        J(name="a-1", request=R(url="https://example.com/a-1")),
+    ),
+)
+valid(
+    "jobs-sorted-bytewise-two",
+    M(
+        J(name="report-b", schedule="@daily", request=R(url="https://example.com/b")),
+        J(name="report-a", schedule="@hourly", request=R(url="https://example.com/a")),
+    ),
     literal='{"version":1,"app":"demo-app","jobs":['
-            '{"name":"report-a","schedules":["@hourly"],"timezone":"UTC","request":{"method":"POST","url":"https://example.com/a","headers":{},"body":""},' + POLICY_DEFAULT + ',"auth":{"secret_refs":[]}},'
-            '{"name":"report-b","schedules":["@daily"],"timezone":"UTC","request":{"method":"POST","url":"https://example.com/b","headers":{},"body":""},' + POLICY_DEFAULT + ',"auth":{"secret_refs":[]}}]}')
+    '{"name":"report-a","schedules":["@hourly"],"timezone":"UTC","request":{"method":"POST","url":"https://example.com/a","headers":{},"body":""},'
+    + POLICY_DEFAULT
+    + ',"auth":{"secret_refs":[]}},'
+    '{"name":"report-b","schedules":["@daily"],"timezone":"UTC","request":{"method":"POST","url":"https://example.com/b","headers":{},"body":""},'
+    + POLICY_DEFAULT
+    + ',"auth":{"secret_refs":[]}}]}',
+)
 
-valid("headers-sorted-uppercase-before-lowercase",
-      M(J(request=R(headers={"c": "4", "a": "3", "Z": "2", "B": "1", "_x": "5", "0": "6", "~t": "7"}))),
-      literal=BASE_LIT.replace('"headers":{}', '"headers":{"0":"6","B":"1","Z":"2","_x":"5","a":"3","c":"4","~t":"7"}'))
-valid("headers-values-kept-verbatim",
-      M(J(request=R(headers={"X-Space": " padded ", "X-Tab": "a\tb", "X-Empty": "", "X-Utf8": "caf\u00e9 \u2603"}))),
-      literal=BASE_LIT.replace('"headers":{}', '"headers":{"X-Empty":"","X-Space":" padded ","X-Tab":"a\\tb","X-Utf8":"caf\u00e9 \u2603"}'))
-valid("headers-token-name-with-ampersand-escaped",
-      M(J(request=R(headers={"X&Y": "<v>", "!#$%'*+-.^_`|~": "ok"}))),
-      literal=BASE_LIT.replace('"headers":{}', '"headers":{"!#$%\'*+-.^_`|~":"ok","X\\u0026Y":"\\u003cv\\u003e"}'))
+valid(
+    "headers-sorted-uppercase-before-lowercase",
+    M(J(request=R(headers={"c": "4", "a": "3", "Z": "2", "B": "1", "_x": "5", "0": "6", "~t": "7"}))),
+    literal=BASE_LIT.replace(
+        '"headers":{}', '"headers":{"0":"6","B":"1","Z":"2","_x":"5","a":"3","c":"4","~t":"7"}'
+    ),
+)
+valid(
+    "headers-values-kept-verbatim",
+    M(
+        J(
+            request=R(
+                headers={"X-Space": " padded ", "X-Tab": "a\tb", "X-Empty": "", "X-Utf8": "caf\u00e9 \u2603"}
+            )
+        )
+    ),
+    literal=BASE_LIT.replace(
+        '"headers":{}',
+        '"headers":{"X-Empty":"","X-Space":" padded ","X-Tab":"a\\tb","X-Utf8":"caf\u00e9 \u2603"}',
+    ),
+)
+valid(
+    "headers-token-name-with-ampersand-escaped",
+    M(J(request=R(headers={"X&Y": "<v>", "!#$%'*+-.^_`|~": "ok"}))),
+    literal=BASE_LIT.replace(
+        '"headers":{}', '"headers":{"!#$%\'*+-.^_`|~":"ok","X\\u0026Y":"\\u003cv\\u003e"}'
+    ),
+)
 
-valid("secret-refs-order-and-duplicates-kept",
-      M(J(auth={"secret_refs": ["env:B", "env:A", "env:B"]})),
-      literal=BASE_LIT.replace('"secret_refs":[]', '"secret_refs":["env:B","env:A","env:B"]'))
-valid("secret-ref-allowed-characters",
-      M(J(auth={"secret_refs": ["aws-sm:arn/x.y_z-1", "Z", "file:/run/secrets/a.b", "gcp:projects/p/secrets/s/versions/1"]})))
+valid(
+    "secret-refs-order-and-duplicates-kept",
+    M(J(auth={"secret_refs": ["env:B", "env:A", "env:B"]})),
+    literal=BASE_LIT.replace('"secret_refs":[]', '"secret_refs":["env:B","env:A","env:B"]'),
+)
+valid(
+    "secret-ref-allowed-characters",
+    M(
+        J(
+            auth={
+                "secret_refs": [
+                    "aws-sm:arn/x.y_z-1",
+                    "Z",
+                    "file:/run/secrets/a.b",
+                    "gcp:projects/p/secrets/s/versions/1",
+                ]
+            }
+        )
+    ),
+)
 valid("secret-ref-128-chars", M(J(auth={"secret_refs": ["a" + "b" * 127]})))
 valid("secret-refs-8-allowed", M(J(auth={"secret_refs": ["env:S%d" % k for k in range(8)]})))
 
 valid("app-and-name-one-char", M(J(name="j"), app="a"))
 valid("app-and-name-63-chars", M(J(name="j" + "0" * 61 + "-"), app="a" + "b-" * 31))
-valid("url-scheme-uppercase-accepted", M(J(request=R(url="HTTPS://Example.COM/Path"))),
-      literal=BASE_LIT.replace(URL_A, "HTTPS://Example.COM/Path"))
+valid(
+    "url-scheme-uppercase-accepted",
+    M(J(request=R(url="HTTPS://Example.COM/Path"))),
+    literal=BASE_LIT.replace(URL_A, "HTTPS://Example.COM/Path"),
+)
 valid("url-scheme-mixed-case-http", M(J(request=R(url="HtTp://example.com:8080/x"))))
 valid("url-plain-http-any-host", M(J(request=R(url="http://example.com/cron"))))
 valid("url-ipv6-host-with-port", M(J(request=R(url="http://[::1]:8080/cron"))))
 valid("url-no-path", M(J(request=R(url="https://example.com"))))
-valid("url-percent-escapes-valid", M(J(request=R(url="https://example.com/a%20b/%2F%e9?q=%7e"))),
-      literal=BASE_LIT.replace(URL_A, "https://example.com/a%20b/%2F%e9?q=%7e"))
-valid("url-query-html-escaped", M(J(request=R(url="https://x/p?a=1&b=<x>"))),
-      literal=BASE_LIT.replace('"' + URL_A + '"', '"https://x/p?a=1\\u0026b=\\u003cx\\u003e"'))
-valid("url-non-ascii-raw", M(J(request=R(url="https://example.com/caf\u00e9"))),
-      literal=BASE_LIT.replace(URL_A, "https://example.com/caf\u00e9"))
+valid(
+    "url-percent-escapes-valid",
+    M(J(request=R(url="https://example.com/a%20b/%2F%e9?q=%7e"))),
+    literal=BASE_LIT.replace(URL_A, "https://example.com/a%20b/%2F%e9?q=%7e"),
+)
+valid(
+    "url-query-html-escaped",
+    M(J(request=R(url="https://x/p?a=1&b=<x>"))),
+    literal=BASE_LIT.replace('"' + URL_A + '"', '"https://x/p?a=1\\u0026b=\\u003cx\\u003e"'),
+)
+invalid("url-non-ascii-raw", M(J(request=R(url="https://example.com/caf\u00e9"))), ["jobs/0/request/url"])
+invalid("url-non-ascii-host", M(J(request=R(url="https://b\u00fccher.example/x"))), ["jobs/0/request/url"])
+valid(
+    "url-non-ascii-percent-encoded",
+    M(J(request=R(url="https://example.com/caf%C3%A9"))),
+    literal=BASE_LIT.replace(URL_A, "https://example.com/caf%C3%A9"),
+)
 
 # ==========================================================================
 # 2. Go escaping of canonical strings (section 1.8)
 # ==========================================================================
 
-valid("escape-html-characters", M(J(request=R(body="a<b>c&d"))),
-      literal=base_lit_body('"a\\u003cb\\u003ec\\u0026d"'))
-valid("escape-line-and-paragraph-separators", M(J(request=R(body="x\u2028y\u2029z"))),
-      literal=base_lit_body('"x\\u2028y\\u2029z"'))
-valid("escape-control-chars-lowercase-hex", M(J(request=R(body="\x00\x01\x0b\x0e\x1b\x1c\x1f"))),
-      literal=base_lit_body('"\\u0000\\u0001\\u000b\\u000e\\u001b\\u001c\\u001f"'))
-valid("escape-short-forms", M(J(request=R(body="n\nt\tr\rb\bf\f"))),
-      literal=base_lit_body('"n\\nt\\tr\\rb\\bf\\f"'))
-valid("escape-quote-and-backslash-not-slash", M(J(request=R(body='{"a":"b\\\\c/d"}'))),
-      literal=base_lit_body('"{\\"a\\":\\"b\\\\\\\\c/d\\"}"'))
-valid("escape-del-raw", M(J(request=R(body="a\x7fb"))),
-      literal=base_lit_body('"a\x7fb"'))
-valid("escape-non-ascii-raw", M(J(request=R(body="caf\u00e9 \u65e5\u672c \U0001F600 \U0001F9D1\u200D\U0001F4BB"))),
-      literal=base_lit_body('"caf\u00e9 \u65e5\u672c \U0001F600 \U0001F9D1\u200D\U0001F4BB"'))
-valid("escape-c1-controls-and-bom-raw", M(J(request=R(body="\u0080\u0085\u009f\ufeff\ufffd"))),
-      literal=base_lit_body('"\u0080\u0085\u009f\ufeff\ufffd"'))
+valid(
+    "escape-html-characters",
+    M(J(request=R(body="a<b>c&d"))),
+    literal=base_lit_body('"a\\u003cb\\u003ec\\u0026d"'),
+)
+valid(
+    "escape-line-and-paragraph-separators",
+    M(J(request=R(body="x\u2028y\u2029z"))),
+    literal=base_lit_body('"x\\u2028y\\u2029z"'),
+)
+valid(
+    "escape-control-chars-lowercase-hex",
+    M(J(request=R(body="\x00\x01\x0b\x0e\x1b\x1c\x1f"))),
+    literal=base_lit_body('"\\u0000\\u0001\\u000b\\u000e\\u001b\\u001c\\u001f"'),
+)
+valid(
+    "escape-short-forms",
+    M(J(request=R(body="n\nt\tr\rb\bf\f"))),
+    literal=base_lit_body('"n\\nt\\tr\\rb\\bf\\f"'),
+)
+valid(
+    "escape-quote-and-backslash-not-slash",
+    M(J(request=R(body='{"a":"b\\\\c/d"}'))),
+    literal=base_lit_body('"{\\"a\\":\\"b\\\\\\\\c/d\\"}"'),
+)
+valid("escape-del-raw", M(J(request=R(body="a\x7fb"))), literal=base_lit_body('"a\x7fb"'))
+valid(
+    "escape-non-ascii-raw",
+    M(J(request=R(body="caf\u00e9 \u65e5\u672c \U0001f600 \U0001f9d1\u200d\U0001f4bb"))),
+    literal=base_lit_body('"caf\u00e9 \u65e5\u672c \U0001f600 \U0001f9d1\u200d\U0001f4bb"'),
+)
+valid(
+    "escape-c1-controls-and-bom-raw",
+    M(J(request=R(body="\u0080\u0085\u009f\ufeff\ufffd"))),
+    literal=base_lit_body('"\u0080\u0085\u009f\ufeff\ufffd"'),
+)
 
 # ==========================================================================
 # 3. Top-level validation
@@ -714,10 +926,13 @@ invalid("jobs-wrong-type-object", M(jobs={}), ["jobs"])
 invalid("jobs-element-not-object", M(jobs=[1]), ["jobs/0"])
 invalid("jobs-element-null", M(jobs=[None]), ["jobs/0"])
 
+
 # Limits: 256 jobs ok, 257 too big.  Input order is reversed to also exercise sorting.
 def many_jobs(n):
-    return [{"name": "job-%03d" % k, "schedule": "@hourly", "request": {"url": "https://example.com/j"}}
-            for k in reversed(range(n))]
+    return [
+        {"name": "job-%03d" % k, "schedule": "@hourly", "request": {"url": "https://example.com/j"}}
+        for k in reversed(range(n))
+    ]
 
 
 valid("jobs-256-allowed", M(*many_jobs(256)))
@@ -726,10 +941,15 @@ invalid("jobs-257-too-big", M(*many_jobs(257)), ["jobs"])
 # Unknown / case-mismatched keys (decision 2).
 invalid("unknown-top-level-key", M(bogus=1), ["bogus"])
 invalid("key-case-sensitive-app", {"version": 1, "APP": "demo-app", "jobs": [J()]}, ["APP", "app"])
-invalid("key-case-sensitive-version", {"Version": 1, "app": "demo-app", "jobs": [J()]}, ["Version", "version"])
+invalid(
+    "key-case-sensitive-version", {"Version": 1, "app": "demo-app", "jobs": [J()]}, ["Version", "version"]
+)
 invalid("unknown-job-key", M(J(bogus=True)), ["jobs/0/bogus"])
-invalid("key-case-sensitive-job-name", M({"Name": "job-a", "schedule": "@daily", "request": {"url": URL_A}}),
-        ["jobs/0/Name", "jobs/0/name"])
+invalid(
+    "key-case-sensitive-job-name",
+    M({"Name": "job-a", "schedule": "@daily", "request": {"url": URL_A}}),
+    ["jobs/0/Name", "jobs/0/name"],
+)
 invalid("unknown-request-key", M(J(request=R(bogus="x"))), ["jobs/0/request/bogus"])
 invalid("unknown-request-key-timeout", M(J(request=R(timeout=5))), ["jobs/0/request/timeout"])
 invalid("unknown-policy-key", M(J(policy={"bogus": 1})), ["jobs/0/policy/bogus"])
@@ -758,18 +978,37 @@ invalid("schedules-empty", M(J(schedule=DEL, schedules=[])), ["jobs/0/schedules"
 invalid("schedules-wrong-type", M(J(schedule=DEL, schedules="@daily")), ["jobs/0/schedules"])
 invalid("schedules-element-wrong-type", M(J(schedule=DEL, schedules=["@daily", 5])), ["jobs/0/schedules/1"])
 invalid("schedules-element-null", M(J(schedule=DEL, schedules=[None])), ["jobs/0/schedules/0"])
-invalid("schedules-element-empty", M(J(schedule=DEL, schedules=["@daily", "", "@hourly"])), ["jobs/0/schedules/1"])
-invalid("schedules-second-invalid", M(J(schedule=DEL, schedules=["@daily", "61 * * * *"])), ["jobs/0/schedules/1"])
-invalid("schedules-all-invalid-reported", M(J(schedule=DEL, schedules=["x", "@daily", "* * * * 7", "@every 1s"])),
-        ["jobs/0/schedules/0", "jobs/0/schedules/2", "jobs/0/schedules/3"])
-valid("schedules-64-allowed", M(J(schedule=DEL, schedules=["%d * * * *" % k for k in range(60)]
-                                   + ["@hourly", "@daily", "@weekly", "@monthly"])))
+invalid(
+    "schedules-element-empty", M(J(schedule=DEL, schedules=["@daily", "", "@hourly"])), ["jobs/0/schedules/1"]
+)
+invalid(
+    "schedules-second-invalid", M(J(schedule=DEL, schedules=["@daily", "61 * * * *"])), ["jobs/0/schedules/1"]
+)
+invalid(
+    "schedules-all-invalid-reported",
+    M(J(schedule=DEL, schedules=["x", "@daily", "* * * * 7", "@every 1s"])),
+    ["jobs/0/schedules/0", "jobs/0/schedules/2", "jobs/0/schedules/3"],
+)
+valid(
+    "schedules-64-allowed",
+    M(
+        J(
+            schedule=DEL,
+            schedules=["%d * * * *" % k for k in range(60)] + ["@hourly", "@daily", "@weekly", "@monthly"],
+        )
+    ),
+)
 invalid("schedules-65-too-big", M(J(schedule=DEL, schedules=["@hourly"] * 65)), ["jobs/0/schedules"])
 
 invalid("timezone-empty", M(J(timezone="")), ["jobs/0/timezone"])
 invalid("timezone-unknown", M(J(timezone="Mars/Base")), ["jobs/0/timezone"])
 invalid("timezone-localtime", M(J(timezone="localtime")), ["jobs/0/timezone"])
 invalid("timezone-path-traversal", M(J(timezone="Etc/../UTC")), ["jobs/0/timezone"])
+invalid("timezone-factory", M(J(timezone="Factory")), ["jobs/0/timezone"])
+invalid("timezone-posixrules", M(J(timezone="posixrules")), ["jobs/0/timezone"])
+invalid("timezone-posix-prefix", M(J(timezone="posix/Europe/Berlin")), ["jobs/0/timezone"])
+invalid("timezone-right-prefix", M(J(timezone="right/UTC")), ["jobs/0/timezone"])
+invalid("timezone-wrong-case", M(J(timezone="europe/berlin")), ["jobs/0/timezone"])
 invalid("timezone-wrong-type", M(J(timezone=0)), ["jobs/0/timezone"])
 
 invalid("request-missing", M(J(request=DEL)), ["jobs/0/request/url"])
@@ -810,16 +1049,26 @@ invalid("header-value-wrong-type", M(J(request=R(headers={"X-A": 1}))), ["jobs/0
 invalid("header-name-with-space", M(J(request=R(headers={"X Bad": "v"}))), ["jobs/0/request/headers/X Bad"])
 invalid("header-name-with-colon", M(J(request=R(headers={"X:Y": "v"}))), ["jobs/0/request/headers/X:Y"])
 invalid("header-name-with-parens", M(J(request=R(headers={"X(Y)": "v"}))), ["jobs/0/request/headers/X(Y)"])
-invalid("header-name-non-ascii", M(J(request=R(headers={"X-\u00e9": "v"}))), ["jobs/0/request/headers/X-\u00e9"])
+invalid(
+    "header-name-non-ascii", M(J(request=R(headers={"X-\u00e9": "v"}))), ["jobs/0/request/headers/X-\u00e9"]
+)
 invalid("header-name-empty", M(J(request=R(headers={"": "v"}))), ["jobs/0/request/headers/"])
-invalid("header-value-crlf", M(J(request=R(headers={"X-A": "a\r\nInjected: 1"}))), ["jobs/0/request/headers/X-A"])
+invalid(
+    "header-value-crlf", M(J(request=R(headers={"X-A": "a\r\nInjected: 1"}))), ["jobs/0/request/headers/X-A"]
+)
 invalid("header-value-lf", M(J(request=R(headers={"X-A": "a\nb"}))), ["jobs/0/request/headers/X-A"])
 invalid("header-value-nul", M(J(request=R(headers={"X-A": "a\x00b"}))), ["jobs/0/request/headers/X-A"])
 invalid("header-value-del", M(J(request=R(headers={"X-A": "a\x7fb"}))), ["jobs/0/request/headers/X-A"])
-invalid("header-duplicate-case-insensitive", M(J(request=R(headers={"Accept": "a", "accept": "b"}))),
-        ["jobs/0/request/headers/accept"])
-invalid("header-bad-one-of-several", M(J(request=R(headers={"X-Good": "ok", "X-Bad": "\r"}))),
-        ["jobs/0/request/headers/X-Bad"])
+invalid(
+    "header-duplicate-case-insensitive",
+    M(J(request=R(headers={"Accept": "a", "accept": "b"}))),
+    ["jobs/0/request/headers/accept"],
+)
+invalid(
+    "header-bad-one-of-several",
+    M(J(request=R(headers={"X-Good": "ok", "X-Bad": "\r"}))),
+    ["jobs/0/request/headers/X-Bad"],
+)
 invalid("body-wrong-type", M(J(request=R(body={"a": 1}))), ["jobs/0/request/body"])
 
 invalid("policy-wrong-type", M(J(policy=[])), ["jobs/0/policy"])
@@ -827,37 +1076,74 @@ invalid("concurrency-lowercase", M(J(policy={"concurrency": "forbid"})), ["jobs/
 invalid("concurrency-unknown", M(J(policy={"concurrency": "Queue"})), ["jobs/0/policy/concurrency"])
 invalid("concurrency-explicit-empty", M(J(policy={"concurrency": ""})), ["jobs/0/policy/concurrency"])
 invalid("concurrency-wrong-type", M(J(policy={"concurrency": 1})), ["jobs/0/policy/concurrency"])
-invalid("concurrency-scope-capitalized", M(J(policy={"concurrency_scope": "Host"})),
-        ["jobs/0/policy/concurrency_scope"])
-invalid("concurrency-scope-explicit-empty", M(J(policy={"concurrency_scope": ""})),
-        ["jobs/0/policy/concurrency_scope"])
+invalid(
+    "concurrency-scope-capitalized",
+    M(J(policy={"concurrency_scope": "Host"})),
+    ["jobs/0/policy/concurrency_scope"],
+)
+invalid(
+    "concurrency-scope-explicit-empty",
+    M(J(policy={"concurrency_scope": ""})),
+    ["jobs/0/policy/concurrency_scope"],
+)
 invalid("timeout-zero", M(J(policy={"timeout_seconds": 0})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-601", M(J(policy={"timeout_seconds": 601})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-negative", M(J(policy={"timeout_seconds": -5})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-float-1-0", M(J(policy={"timeout_seconds": 1.0})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-bool", M(J(policy={"timeout_seconds": True})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-string", M(J(policy={"timeout_seconds": "60"})), ["jobs/0/policy/timeout_seconds"])
-invalid("timeout-int64-max-out-of-range", M(J(policy={"timeout_seconds": 2**63 - 1})),
-        ["jobs/0/policy/timeout_seconds"])
+invalid(
+    "timeout-int64-max-out-of-range",
+    M(J(policy={"timeout_seconds": 2**63 - 1})),
+    ["jobs/0/policy/timeout_seconds"],
+)
 invalid("retries-wrong-type", M(J(policy={"retries": 3})), ["jobs/0/policy/retries"])
-invalid("max-attempts-zero", M(J(policy={"retries": {"max_attempts": 0}})), ["jobs/0/policy/retries/max_attempts"])
-invalid("max-attempts-11", M(J(policy={"retries": {"max_attempts": 11}})), ["jobs/0/policy/retries/max_attempts"])
-invalid("max-attempts-float", M(J(policy={"retries": {"max_attempts": 2.5}})),
-        ["jobs/0/policy/retries/max_attempts"])
-invalid("min-seconds-negative", M(J(policy={"retries": {"min_seconds": -1}})), ["jobs/0/policy/retries/min_seconds"])
-invalid("min-seconds-bool", M(J(policy={"retries": {"min_seconds": False}})), ["jobs/0/policy/retries/min_seconds"])
-invalid("max-seconds-zero", M(J(policy={"retries": {"max_seconds": 0}})), ["jobs/0/policy/retries/max_seconds"])
-invalid("min-greater-than-max", M(J(policy={"retries": {"min_seconds": 10, "max_seconds": 5}})),
-        ["jobs/0/policy/retries"])
-invalid("max-seconds-zero-and-min-greater", M(J(policy={"retries": {"min_seconds": 5, "max_seconds": 0}})),
-        ["jobs/0/policy/retries/max_seconds", "jobs/0/policy/retries"])
+invalid(
+    "max-attempts-zero", M(J(policy={"retries": {"max_attempts": 0}})), ["jobs/0/policy/retries/max_attempts"]
+)
+invalid(
+    "max-attempts-11", M(J(policy={"retries": {"max_attempts": 11}})), ["jobs/0/policy/retries/max_attempts"]
+)
+invalid(
+    "max-attempts-float",
+    M(J(policy={"retries": {"max_attempts": 2.5}})),
+    ["jobs/0/policy/retries/max_attempts"],
+)
+invalid(
+    "min-seconds-negative",
+    M(J(policy={"retries": {"min_seconds": -1}})),
+    ["jobs/0/policy/retries/min_seconds"],
+)
+invalid(
+    "min-seconds-bool",
+    M(J(policy={"retries": {"min_seconds": False}})),
+    ["jobs/0/policy/retries/min_seconds"],
+)
+invalid(
+    "max-seconds-zero", M(J(policy={"retries": {"max_seconds": 0}})), ["jobs/0/policy/retries/max_seconds"]
+)
+invalid(
+    "min-greater-than-max",
+    M(J(policy={"retries": {"min_seconds": 10, "max_seconds": 5}})),
+    ["jobs/0/policy/retries"],
+)
+invalid(
+    "max-seconds-zero-and-min-greater",
+    M(J(policy={"retries": {"min_seconds": 5, "max_seconds": 0}})),
+    ["jobs/0/policy/retries/max_seconds", "jobs/0/policy/retries"],
+)
 
 invalid("auth-wrong-type", M(J(auth=[])), ["jobs/0/auth"])
-invalid("secret-refs-empty", M(J(auth={"secret_refs": []})), ["jobs/0/auth/secret_refs"])
+valid("secret-refs-empty-list-means-none", M(J(auth={"secret_refs": []})), literal=BASE_LIT)
 invalid("secret-refs-wrong-type", M(J(auth={"secret_refs": "env:X"})), ["jobs/0/auth/secret_refs"])
-invalid("secret-refs-9-too-big", M(J(auth={"secret_refs": ["env:S%d" % k for k in range(9)]})),
-        ["jobs/0/auth/secret_refs"])
-invalid("secret-ref-leading-digit", M(J(auth={"secret_refs": ["env:OK", "1abc"]})), ["jobs/0/auth/secret_refs/1"])
+invalid(
+    "secret-refs-9-too-big",
+    M(J(auth={"secret_refs": ["env:S%d" % k for k in range(9)]})),
+    ["jobs/0/auth/secret_refs"],
+)
+invalid(
+    "secret-ref-leading-digit", M(J(auth={"secret_refs": ["env:OK", "1abc"]})), ["jobs/0/auth/secret_refs/1"]
+)
 invalid("secret-ref-empty", M(J(auth={"secret_refs": [""]})), ["jobs/0/auth/secret_refs/0"])
 invalid("secret-ref-space", M(J(auth={"secret_refs": ["env:A B"]})), ["jobs/0/auth/secret_refs/0"])
 invalid("secret-ref-trailing-newline", M(J(auth={"secret_refs": ["env:A\n"]})), ["jobs/0/auth/secret_refs/0"])
@@ -865,33 +1151,76 @@ invalid("secret-ref-129-chars", M(J(auth={"secret_refs": ["a" + "b" * 128]})), [
 invalid("secret-ref-wrong-type", M(J(auth={"secret_refs": [1]})), ["jobs/0/auth/secret_refs/0"])
 invalid("secret-ref-null-element", M(J(auth={"secret_refs": [None]})), ["jobs/0/auth/secret_refs/0"])
 
-invalid("duplicate-job-name", M(
-    J(name="dup", request=R(url="https://example.com/1")),
-    J(name="other"),
-    J(name="dup", request=R(url="https://example.com/2"))), ["jobs/2/name"])
-invalid("duplicate-job-name-three-times", M(J(name="dup"), J(name="dup"), J(name="dup")),
-        ["jobs/1/name", "jobs/2/name"])
+invalid(
+    "duplicate-job-name",
+    M(
+        J(name="dup", request=R(url="https://example.com/1")),
+        J(name="other"),
+        J(name="dup", request=R(url="https://example.com/2")),
+    ),
+    ["jobs/2/name"],
+)
+invalid(
+    "duplicate-job-name-three-times",
+    M(J(name="dup"), J(name="dup"), J(name="dup")),
+    ["jobs/1/name", "jobs/2/name"],
+)
 
 # All issues are reported at once.
-invalid("many-issues-reported-at-once", {
-    "version": 2, "app": "Bad_App",
-    "jobs": [
-        {"name": "Bad", "request": {"method": "get"},
-         "policy": {"concurrency": "x", "concurrency_scope": "y", "timeout_seconds": 0,
-                    "retries": {"max_attempts": 0, "min_seconds": -1, "max_seconds": 0}},
-         "auth": {"secret_refs": []}},
-        {"name": "ok-job", "schedules": ["@daily", "* * * * 7"], "timezone": "Mars/Base",
-         "request": {"url": "ftp://example.com/", "headers": {"Bad Name": "v"}}},
-        {"name": "ok-job", "schedule": "@every 30s", "request": {"url": URL_A},
-         "auth": {"secret_refs": ["env:A", "-bad"]}},
-    ]},
-    ["version", "app",
-     "jobs/0/name", "jobs/0", "jobs/0/request/url", "jobs/0/request/method",
-     "jobs/0/policy/concurrency", "jobs/0/policy/concurrency_scope", "jobs/0/policy/timeout_seconds",
-     "jobs/0/policy/retries/max_attempts", "jobs/0/policy/retries/min_seconds",
-     "jobs/0/policy/retries/max_seconds", "jobs/0/auth/secret_refs",
-     "jobs/1/schedules/1", "jobs/1/timezone", "jobs/1/request/url", "jobs/1/request/headers/Bad Name",
-     "jobs/2/schedule", "jobs/2/auth/secret_refs/1", "jobs/2/name"])
+invalid(
+    "many-issues-reported-at-once",
+    {
+        "version": 2,
+        "app": "Bad_App",
+        "jobs": [
+            {
+                "name": "Bad",
+                "request": {"method": "get"},
+                "policy": {
+                    "concurrency": "x",
+                    "concurrency_scope": "y",
+                    "timeout_seconds": 0,
+                    "retries": {"max_attempts": 0, "min_seconds": -1, "max_seconds": 0},
+                },
+                "auth": {"secret_refs": ["env:A"] * 9},
+            },
+            {
+                "name": "ok-job",
+                "schedules": ["@daily", "* * * * 7"],
+                "timezone": "Mars/Base",
+                "request": {"url": "ftp://example.com/", "headers": {"Bad Name": "v"}},
+            },
+            {
+                "name": "ok-job",
+                "schedule": "@every 30s",
+                "request": {"url": URL_A},
+                "auth": {"secret_refs": ["env:A", "-bad"]},
+            },
+        ],
+    },
+    [
+        "version",
+        "app",
+        "jobs/0/name",
+        "jobs/0",
+        "jobs/0/request/url",
+        "jobs/0/request/method",
+        "jobs/0/policy/concurrency",
+        "jobs/0/policy/concurrency_scope",
+        "jobs/0/policy/timeout_seconds",
+        "jobs/0/policy/retries/max_attempts",
+        "jobs/0/policy/retries/min_seconds",
+        "jobs/0/policy/retries/max_seconds",
+        "jobs/0/auth/secret_refs",
+        "jobs/1/schedules/1",
+        "jobs/1/timezone",
+        "jobs/1/request/url",
+        "jobs/1/request/headers/Bad Name",
+        "jobs/2/schedule",
+        "jobs/2/auth/secret_refs/1",
+        "jobs/2/name",
+    ],
+)
 invalid("empty-job-object", M({}), ["jobs/0/name", "jobs/0", "jobs/0/request/url"])
 invalid("second-job-reported-with-index", M(J(), J(name="job-b", schedule="bad")), ["jobs/1/schedule"])
 
@@ -906,60 +1235,130 @@ invalid("document-number", 1, [""])
 # ==========================================================================
 
 SCHEDULES_VALID = [
-    ("descriptor-hourly", "@hourly"), ("descriptor-daily", "@daily"), ("descriptor-midnight", "@midnight"),
-    ("descriptor-weekly", "@weekly"), ("descriptor-monthly", "@monthly"), ("descriptor-yearly", "@yearly"),
+    ("descriptor-hourly", "@hourly"),
+    ("descriptor-daily", "@daily"),
+    ("descriptor-midnight", "@midnight"),
+    ("descriptor-weekly", "@weekly"),
+    ("descriptor-monthly", "@monthly"),
+    ("descriptor-yearly", "@yearly"),
     ("descriptor-annually", "@annually"),
-    ("every-5m", "@every 5m"), ("every-no-space-5m", "@every5m"), ("every-plus-sign", "@every +5m"),
-    ("every-leading-zero", "@every 05m"), ("every-120s", "@every 120s"), ("every-60s-floor", "@every 60s"),
-    ("every-uppercase-h", "@every 2H"), ("every-uppercase-m", "@every 5M"), ("every-uppercase-s-60", "@every 60S"),
-    ("every-1h", "@every 1h"), ("every-1m", "@every 1m"), ("every-extra-inner-space", "@every \t 15m"),
-    ("all-stars", "* * * * *"), ("max-values", "59 23 31 12 6"), ("min-values", "0 0 1 1 0"),
-    ("question-mark-every-field", "? ? ? ? ?"), ("question-mark-dom", "0 0 ? * 1"),
-    ("list-empty-element", "1,,2 * * * *"), ("list-leading-comma", ",5 * * * *"),
+    ("every-5m", "@every 5m"),
+    ("every-no-space-5m", "@every5m"),
+    ("every-plus-sign", "@every +5m"),
+    ("every-leading-zero", "@every 05m"),
+    ("every-120s", "@every 120s"),
+    ("every-60s-floor", "@every 60s"),
+    ("every-uppercase-h", "@every 2H"),
+    ("every-uppercase-m", "@every 5M"),
+    ("every-uppercase-s-60", "@every 60S"),
+    ("every-1h", "@every 1h"),
+    ("every-1m", "@every 1m"),
+    ("every-extra-inner-space", "@every \t 15m"),
+    ("all-stars", "* * * * *"),
+    ("max-values", "59 23 31 12 6"),
+    ("min-values", "0 0 1 1 0"),
+    ("question-mark-every-field", "? ? ? ? ?"),
+    ("question-mark-dom", "0 0 ? * 1"),
+    ("list-empty-element", "1,,2 * * * *"),
+    ("list-leading-comma", ",5 * * * *"),
     ("list-trailing-comma", "5, * * * *"),
-    ("star-hyphen-quirk", "*-5 * * * *"), ("star-double-hyphen-quirk", "*-1-2 * * * *"),
-    ("star-hyphen-step", "*-5/2 * * * *"), ("question-hyphen-quirk", "?-9 * * * *"),
-    ("plus-sign-number", "+5 * * * *"), ("leading-zeros", "05 007 01 01 00"),
-    ("range", "0-59 0-23 1-31 1-12 0-6"), ("range-equal-ends", "5-5 * * * *"),
-    ("range-step", "1-30/7 */3 1-31/2 */4 1-5/2"), ("single-step", "5/15 * * * *"),
-    ("step-60", "*/60 * * * *"), ("step-larger-than-range", "0 0 1 1/100 *"),
-    ("month-names", "0 0 1 jan,jul *"), ("month-names-range-upper", "0 0 1 JAN-Dec *"),
-    ("dow-names", "0 0 * * mon"), ("dow-names-range", "0 9 * * MON-FRI"), ("dow-names-step", "0 9 * * sun-sat/2"),
-    ("dow-zero-sunday", "0 0 * * 0"), ("dow-list", "0 0 * * 0,6"),
-    ("dom-and-dow-both", "0 0 1,15 * 1-5"), ("dom-31-feb", "0 0 31 2 *"),
+    ("star-hyphen-quirk", "*-5 * * * *"),
+    ("star-double-hyphen-quirk", "*-1-2 * * * *"),
+    ("star-hyphen-step", "*-5/2 * * * *"),
+    ("question-hyphen-quirk", "?-9 * * * *"),
+    ("plus-sign-number", "+5 * * * *"),
+    ("leading-zeros", "05 007 01 01 00"),
+    ("range", "0-59 0-23 1-31 1-12 0-6"),
+    ("range-equal-ends", "5-5 * * * *"),
+    ("range-step", "1-30/7 */3 1-31/2 */4 1-5/2"),
+    ("single-step", "5/15 * * * *"),
+    ("step-60", "*/60 * * * *"),
+    ("step-larger-than-range", "0 0 1 1/100 *"),
+    ("month-names", "0 0 1 jan,jul *"),
+    ("month-names-range-upper", "0 0 1 JAN-Dec *"),
+    ("dow-names", "0 0 * * mon"),
+    ("dow-names-range", "0 9 * * MON-FRI"),
+    ("dow-names-step", "0 9 * * sun-sat/2"),
+    ("dow-zero-sunday", "0 0 * * 0"),
+    ("dow-list", "0 0 * * 0,6"),
+    ("dom-and-dow-both", "0 0 1,15 * 1-5"),
+    ("dom-31-feb", "0 0 31 2 *"),
 ]
 SCHEDULES_INVALID = [
-    ("descriptor-uppercase", "@HOURLY"), ("descriptor-reboot", "@reboot"), ("descriptor-unknown", "@fortnightly"),
-    ("descriptor-with-five-fields", "@foo 1 2 3 4"), ("descriptor-daily-with-fields", "@daily 1 2 3 4"),
-    ("every-59s-below-floor", "@every 59s"), ("every-1s", "@every 1s"), ("every-compound-1h30m", "@every 1h30m"),
-    ("every-fractional", "@every 1.5h"), ("every-zero", "@every 0m"), ("every-negative", "@every -5m"),
-    ("every-unit-d", "@every 1d"), ("every-unit-ms", "@every 5ms"), ("every-unit-missing", "@every 5"),
-    ("every-no-duration", "@every"), ("every-only-unit", "@every m"), ("every-space-before-unit", "@every 5 m"),
-    ("every-unit-x", "@every 10x"), ("everyday", "@everyday"), ("every-59-uppercase-s", "@every 59S"),
-    ("field-count-1", "*"), ("field-count-3", "not a cron"), ("field-count-4", "* * * *"),
-    ("field-count-6-seconds", "0 * * * * *"), ("field-count-7-year", "0 0 0 1 1 ? 2030"),
-    ("tz-prefix-6-fields", "TZ=UTC * * * * *"), ("cron-tz-prefix-5-fields", "CRON_TZ=UTC 0 * * *"),
-    ("minute-60-above-max", "60 * * * *"), ("hour-24-above-max", "* 24 * * *"),
-    ("dom-0-below-min", "* * 0 * *"), ("dom-32-above-max", "* * 32 * *"),
-    ("month-0-below-min", "* * * 0 *"), ("month-13-above-max", "* * * 13 *"),
-    ("dow-7-above-max", "0 0 * * 7"), ("dow-range-to-7", "0 0 * * 1-7"),
-    ("range-end-above-max", "0-60 * * * *"), ("range-beyond-end", "5-1 * * * *"),
+    ("descriptor-uppercase", "@HOURLY"),
+    ("descriptor-reboot", "@reboot"),
+    ("descriptor-unknown", "@fortnightly"),
+    ("descriptor-with-five-fields", "@foo 1 2 3 4"),
+    ("descriptor-daily-with-fields", "@daily 1 2 3 4"),
+    ("every-59s-below-floor", "@every 59s"),
+    ("every-1s", "@every 1s"),
+    ("every-compound-1h30m", "@every 1h30m"),
+    ("every-fractional", "@every 1.5h"),
+    ("every-zero", "@every 0m"),
+    ("every-negative", "@every -5m"),
+    ("every-unit-d", "@every 1d"),
+    ("every-unit-ms", "@every 5ms"),
+    ("every-unit-missing", "@every 5"),
+    ("every-no-duration", "@every"),
+    ("every-only-unit", "@every m"),
+    ("every-space-before-unit", "@every 5 m"),
+    ("every-unit-x", "@every 10x"),
+    ("everyday", "@everyday"),
+    ("every-59-uppercase-s", "@every 59S"),
+    ("field-count-1", "*"),
+    ("field-count-3", "not a cron"),
+    ("field-count-4", "* * * *"),
+    ("field-count-6-seconds", "0 * * * * *"),
+    ("field-count-7-year", "0 0 0 1 1 ? 2030"),
+    ("tz-prefix-6-fields", "TZ=UTC * * * * *"),
+    ("cron-tz-prefix-5-fields", "CRON_TZ=UTC 0 * * *"),
+    ("minute-60-above-max", "60 * * * *"),
+    ("hour-24-above-max", "* 24 * * *"),
+    ("dom-0-below-min", "* * 0 * *"),
+    ("dom-32-above-max", "* * 32 * *"),
+    ("month-0-below-min", "* * * 0 *"),
+    ("month-13-above-max", "* * * 13 *"),
+    ("dow-7-above-max", "0 0 * * 7"),
+    ("dow-range-to-7", "0 0 * * 1-7"),
+    ("range-end-above-max", "0-60 * * * *"),
+    ("range-beyond-end", "5-1 * * * *"),
     ("dow-names-range-reversed", "0 0 * * fri-mon"),
-    ("step-zero", "*/0 * * * *"), ("step-zero-on-range", "1-5/0 * * * *"), ("step-negative-zero", "*/-0 * * * *"),
-    ("step-negative", "*/-1 * * * *"), ("step-empty", "*/ * * * *"), ("step-non-numeric", "*/x * * * *"),
-    ("too-many-hyphens", "1-2-3 * * * *"), ("too-many-slashes", "*/2/3 * * * *"),
-    ("leading-hyphen", "-1 * * * *"), ("trailing-hyphen", "5- * * * *"), ("leading-slash", "/5 * * * *"),
-    ("non-numeric", "a * * * *"), ("month-name-in-minute", "jan * * * *"), ("dow-name-in-month", "* * * mon *"),
-    ("month-name-in-dow", "* * * * jan"), ("month-name-in-dom", "* * jan * *"), ("dow-name-in-hour", "* mon * * *"),
-    ("name-abbrev-too-long", "0 0 * * monday"), ("last-day-l", "0 0 L * *"), ("weekday-w", "0 0 15W * *"),
-    ("nth-weekday-hash", "0 0 * * 1#2"), ("hex-number", "0x5 * * * *"), ("unicode-digit", "\u0665 * * * *"),
-    ("underscore-number", "1_0 * * * *"), ("number-overflow", "99999999999999999999 * * * *"),
+    ("step-zero", "*/0 * * * *"),
+    ("step-zero-on-range", "1-5/0 * * * *"),
+    ("step-negative-zero", "*/-0 * * * *"),
+    ("step-negative", "*/-1 * * * *"),
+    ("step-empty", "*/ * * * *"),
+    ("step-non-numeric", "*/x * * * *"),
+    ("too-many-hyphens", "1-2-3 * * * *"),
+    ("too-many-slashes", "*/2/3 * * * *"),
+    ("leading-hyphen", "-1 * * * *"),
+    ("trailing-hyphen", "5- * * * *"),
+    ("leading-slash", "/5 * * * *"),
+    ("non-numeric", "a * * * *"),
+    ("month-name-in-minute", "jan * * * *"),
+    ("dow-name-in-month", "* * * mon *"),
+    ("month-name-in-dow", "* * * * jan"),
+    ("month-name-in-dom", "* * jan * *"),
+    ("dow-name-in-hour", "* mon * * *"),
+    ("name-abbrev-too-long", "0 0 * * monday"),
+    ("last-day-l", "0 0 L * *"),
+    ("weekday-w", "0 0 15W * *"),
+    ("nth-weekday-hash", "0 0 * * 1#2"),
+    ("hex-number", "0x5 * * * *"),
+    ("unicode-digit", "\u0665 * * * *"),
+    ("underscore-number", "1_0 * * * *"),
+    ("number-overflow", "99999999999999999999 * * * *"),
 ]
 
 for nm, s in SCHEDULES_VALID:
     assert schedule_ok(s), nm
-    valid("schedule-" + nm, M(J(schedule=s)),
-          literal=BASE_LIT.replace('"schedules":["*/5 * * * *"]', '"schedules":[' + go_json_string(go_trim(s)) + "]"))
+    valid(
+        "schedule-" + nm,
+        M(J(schedule=s)),
+        literal=BASE_LIT.replace(
+            '"schedules":["*/5 * * * *"]', '"schedules":[' + go_json_string(go_trim(s)) + "]"
+        ),
+    )
 for nm, s in SCHEDULES_INVALID:
     assert not schedule_ok(s), nm
     invalid("schedule-invalid-" + nm, M(J(schedule=s)), ["jobs/0/schedule"])
@@ -968,8 +1367,10 @@ for nm, s in SCHEDULES_INVALID:
 # 6. Byte-level inputs (inputB64): decoding rules and decisions 3, 4, 6, 11
 # ==========================================================================
 
-BASE_TXT = ('{"version":1,"app":"demo-app","jobs":[{"name":"job-a","schedule":"*/5 * * * *",'
-            '"request":{"url":"https://example.com/cron/job-a","body":%s}%s}]}')
+BASE_TXT = (
+    '{"version":1,"app":"demo-app","jobs":[{"name":"job-a","schedule":"*/5 * * * *",'
+    '"request":{"url":"https://example.com/cron/job-a","body":%s}%s}]}'
+)
 
 
 def base_bytes(body_json=b'""', policy_json=b""):
@@ -982,16 +1383,23 @@ assert json.loads(base_bytes()) == M(J(request=R(body="")))
 valid_bytes("bytes-baseline", base_bytes(), BASE_LIT)
 valid_bytes("bytes-surrounding-json-whitespace", b" \t\r\n" + base_bytes() + b"\n\t \r\n", BASE_LIT)
 valid_bytes("bytes-pretty-printed", json.dumps(json.loads(base_bytes()), indent=4).encode(), BASE_LIT)
-valid_bytes("bytes-escaped-ascii-and-solidus", base_bytes(b'"\\u0041\\/\\u003c"'), base_lit_body('"A/\\u003c"'))
-valid_bytes("bytes-escaped-surrogate-pair", base_bytes(b'"\\ud83d\\ude00"'), base_lit_body('"\U0001F600"'))
+valid_bytes(
+    "bytes-escaped-ascii-and-solidus", base_bytes(b'"\\u0041\\/\\u003c"'), base_lit_body('"A/\\u003c"')
+)
+valid_bytes("bytes-escaped-surrogate-pair", base_bytes(b'"\\ud83d\\ude00"'), base_lit_body('"\U0001f600"'))
 valid_bytes("bytes-lone-high-surrogate-replaced", base_bytes(b'"a\\ud800b"'), base_lit_body('"a\ufffdb"'))
 valid_bytes("bytes-lone-low-surrogate-replaced", base_bytes(b'"\\udc00x"'), base_lit_body('"\ufffdx"'))
 valid_bytes("bytes-high-surrogate-then-non-low", base_bytes(b'"\\ud800\\u0041"'), base_lit_body('"\ufffdA"'))
-valid_bytes("bytes-raw-utf8-body", base_bytes("\"caf\u00e9 \U0001F600\"".encode("utf-8")),
-            base_lit_body('"caf\u00e9 \U0001F600"'))
-valid_bytes("bytes-int64-max-min-seconds",
-            base_bytes(b'""', b',"policy":{"retries":{"min_seconds":9223372036854775807}}'),
-            BASE_LIT.replace('"min_seconds":1', '"min_seconds":9223372036854775807'))
+valid_bytes(
+    "bytes-raw-utf8-body",
+    base_bytes('"caf\u00e9 \U0001f600"'.encode("utf-8")),
+    base_lit_body('"caf\u00e9 \U0001f600"'),
+)
+valid_bytes(
+    "bytes-int64-max-min-seconds",
+    base_bytes(b'""', b',"policy":{"retries":{"min_seconds":9223372036854775807}}'),
+    BASE_LIT.replace('"min_seconds":1', '"min_seconds":9223372036854775807'),
+)
 
 invalid_bytes("bytes-empty-input", b"", [""])
 invalid_bytes("bytes-whitespace-only", b" \n\t ", [""])
@@ -1013,40 +1421,73 @@ invalid_bytes("bytes-nan", base_bytes(b'""', b',"policy":{"timeout_seconds":NaN}
 invalid_bytes("bytes-infinity", base_bytes(b'""', b',"policy":{"timeout_seconds":Infinity}'), [""])
 invalid_bytes("bytes-negative-infinity", base_bytes(b'""', b',"policy":{"timeout_seconds":-Infinity}'), [""])
 invalid_bytes("bytes-single-quotes", b"{'version':1}", [""])
+# Deeper than any recursive decoder allows: one root issue, never a crash.
+invalid_bytes("bytes-deeply-nested-array", b"[" * 20000 + b"]" * 20000, [""])
 
 # Duplicate keys (decision 3).
-invalid_bytes("bytes-duplicate-top-level-key",
-              base_bytes().replace(b'{"version":1,', b'{"version":1,"version":1,', 1), ["version"])
-invalid_bytes("bytes-duplicate-job-key",
-              base_bytes().replace(b'"name":"job-a",', b'"name":"job-a","name":"job-b",', 1), ["jobs/0/name"])
-invalid_bytes("bytes-duplicate-schedule-key",
-              base_bytes().replace(b'"schedule":"*/5 * * * *",', b'"schedule":"@daily","schedule":"@daily",', 1),
-              ["jobs/0/schedule"])
-invalid_bytes("bytes-duplicate-header-key",
-              base_bytes(b'""', b',"policy":{}').replace(b'"body":""', b'"headers":{"X-A":"1","X-A":"2"}', 1),
-              ["jobs/0/request/headers/X-A"])
-invalid_bytes("bytes-duplicate-retries-key",
-              base_bytes(b'""', b',"policy":{"retries":{"max_attempts":2,"max_attempts":2}}'),
-              ["jobs/0/policy/retries/max_attempts"])
+invalid_bytes(
+    "bytes-duplicate-top-level-key",
+    base_bytes().replace(b'{"version":1,', b'{"version":1,"version":1,', 1),
+    ["version"],
+)
+invalid_bytes(
+    "bytes-duplicate-job-key",
+    base_bytes().replace(b'"name":"job-a",', b'"name":"job-a","name":"job-b",', 1),
+    ["jobs/0/name"],
+)
+invalid_bytes(
+    "bytes-duplicate-schedule-key",
+    base_bytes().replace(b'"schedule":"*/5 * * * *",', b'"schedule":"@daily","schedule":"@daily",', 1),
+    ["jobs/0/schedule"],
+)
+invalid_bytes(
+    "bytes-duplicate-header-key",
+    base_bytes(b'""', b',"policy":{}').replace(b'"body":""', b'"headers":{"X-A":"1","X-A":"2"}', 1),
+    ["jobs/0/request/headers/X-A"],
+)
+invalid_bytes(
+    "bytes-duplicate-retries-key",
+    base_bytes(b'""', b',"policy":{"retries":{"max_attempts":2,"max_attempts":2}}'),
+    ["jobs/0/policy/retries/max_attempts"],
+)
 
 # Number forms (decision 4).
 invalid_bytes("bytes-version-1-0", base_bytes().replace(b'"version":1', b'"version":1.0', 1), ["version"])
-invalid_bytes("bytes-timeout-exponent", base_bytes(b'""', b',"policy":{"timeout_seconds":1e2}'),
-              ["jobs/0/policy/timeout_seconds"])
-invalid_bytes("bytes-timeout-exponent-uppercase", base_bytes(b'""', b',"policy":{"timeout_seconds":6E1}'),
-              ["jobs/0/policy/timeout_seconds"])
-invalid_bytes("bytes-timeout-float-trailing-zero", base_bytes(b'""', b',"policy":{"timeout_seconds":60.0}'),
-              ["jobs/0/policy/timeout_seconds"])
-invalid_bytes("bytes-timeout-int64-overflow",
-              base_bytes(b'""', b',"policy":{"timeout_seconds":9223372036854775808}'),
-              ["jobs/0/policy/timeout_seconds"])
-invalid_bytes("bytes-timeout-int64-underflow",
-              base_bytes(b'""', b',"policy":{"timeout_seconds":-9223372036854775809}'),
-              ["jobs/0/policy/timeout_seconds"])
-invalid_bytes("bytes-min-seconds-huge", base_bytes(b'""', b',"policy":{"retries":{"min_seconds":1' + b"0" * 30 + b"}}"),
-              ["jobs/0/policy/retries/min_seconds"])
-invalid_bytes("bytes-timeout-negative-zero", base_bytes(b'""', b',"policy":{"timeout_seconds":-0}'),
-              ["jobs/0/policy/timeout_seconds"])
+invalid_bytes(
+    "bytes-timeout-exponent",
+    base_bytes(b'""', b',"policy":{"timeout_seconds":1e2}'),
+    ["jobs/0/policy/timeout_seconds"],
+)
+invalid_bytes(
+    "bytes-timeout-exponent-uppercase",
+    base_bytes(b'""', b',"policy":{"timeout_seconds":6E1}'),
+    ["jobs/0/policy/timeout_seconds"],
+)
+invalid_bytes(
+    "bytes-timeout-float-trailing-zero",
+    base_bytes(b'""', b',"policy":{"timeout_seconds":60.0}'),
+    ["jobs/0/policy/timeout_seconds"],
+)
+invalid_bytes(
+    "bytes-timeout-int64-overflow",
+    base_bytes(b'""', b',"policy":{"timeout_seconds":9223372036854775808}'),
+    ["jobs/0/policy/timeout_seconds"],
+)
+invalid_bytes(
+    "bytes-timeout-int64-underflow",
+    base_bytes(b'""', b',"policy":{"timeout_seconds":-9223372036854775809}'),
+    ["jobs/0/policy/timeout_seconds"],
+)
+invalid_bytes(
+    "bytes-min-seconds-huge",
+    base_bytes(b'""', b',"policy":{"retries":{"min_seconds":1' + b"0" * 30 + b"}}"),
+    ["jobs/0/policy/retries/min_seconds"],
+)
+invalid_bytes(
+    "bytes-timeout-negative-zero",
+    base_bytes(b'""', b',"policy":{"timeout_seconds":-0}'),
+    ["jobs/0/policy/timeout_seconds"],
+)
 
 # Sanity: every inputB64 document that is valid JSON per Python agrees with the
 # literal for its valid twin (guards the hand-made byte edits above).
@@ -1058,31 +1499,43 @@ for v in VECTORS:
 
 def main():
     doc = {
-        "$comment": ("Manifest conformance vectors for cronix (Python), generated by "
-                     "spec/vectors/generate_manifest_vectors.py - do not edit by hand. "
-                     "Each vector has `input` (a JSON value) or `inputB64` (standard base64 of the exact "
-                     "input bytes; cronix extension for byte-level cases). valid=true: the canonical "
-                     "output must equal `expected` byte-for-byte. valid=false: the adapter's reported "
-                     "paths must contain at least one `errorPaths` entry exactly (all entries are the "
-                     "issues expected in one report; \"\" is the root). See spec/vectors/README.md."),
+        "$comment": (
+            "Manifest conformance vectors for cronix (Python), generated by "
+            "spec/vectors/generate_manifest_vectors.py - do not edit by hand. "
+            "Each vector has `input` (a JSON value) or `inputB64` (standard base64 of the exact "
+            "input bytes; cronix extension for byte-level cases). valid=true: the canonical "
+            "output must equal `expected` byte-for-byte. valid=false: the adapter's reported "
+            "paths must contain at least one `errorPaths` entry exactly (all entries are the "
+            'issues expected in one report; "" is the root). See spec/vectors/README.md.'
+        ),
         "version": 1,
         "vectors": VECTORS,
     }
-    lines = ['{"$comment": ' + json.dumps(doc["$comment"]) + ',',
-             ' "version": 1,',
-             ' "vectors": [']
+    lines = ['{"$comment": ' + json.dumps(doc["$comment"]) + ",", ' "version": 1,', ' "vectors": [']
     for i, v in enumerate(VECTORS):
-        lines.append("  " + json.dumps(v, ensure_ascii=True, separators=(", ", ": "))
-                     + ("," if i + 1 < len(VECTORS) else ""))
+        lines.append(
+            "  "
+            + json.dumps(v, ensure_ascii=True, separators=(", ", ": "))
+            + ("," if i + 1 < len(VECTORS) else "")
+        )
     lines.append(" ]}")
     text = "\n".join(lines) + "\n"
     assert json.loads(text) == doc
     with open(OUT, "w", encoding="ascii", newline="\n") as f:
         f.write(text)
     n_valid = sum(1 for v in VECTORS if v["valid"])
-    print("wrote %s: %d vectors (%d valid, %d invalid, %d inputB64), %d bytes"
-          % (OUT, len(VECTORS), n_valid, len(VECTORS) - n_valid,
-             sum(1 for v in VECTORS if "inputB64" in v), len(text)), file=sys.stderr)
+    print(
+        "wrote %s: %d vectors (%d valid, %d invalid, %d inputB64), %d bytes"
+        % (
+            OUT,
+            len(VECTORS),
+            n_valid,
+            len(VECTORS) - n_valid,
+            sum(1 for v in VECTORS if "inputB64" in v),
+            len(text),
+        ),
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

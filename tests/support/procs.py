@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 __all__ = ["free_port", "require_binary", "running", "wait_until"]
@@ -47,11 +47,19 @@ def require_binary(name: str, package: str) -> str:
 
 @contextlib.contextmanager
 def running(
-    argv: list[str], *, ready: Callable[[], bool], log: Path, timeout: float = 15.0
+    argv: list[str],
+    *,
+    ready: Callable[[], bool],
+    log: Path,
+    timeout: float = 15.0,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``argv`` in its own session until the block ends; wait for ``ready`` first."""
+    """Run ``argv`` in its own session until the block ends; wait for ``ready`` first.
+
+    ``env`` replaces the environment (pass secrets here, never in ``argv``).
+    """
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     try:
         try:
             wait_until(lambda: proc.poll() is not None or ready(), timeout=timeout)

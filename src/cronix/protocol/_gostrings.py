@@ -9,6 +9,8 @@ whitespace, and ``int`` accepts ``_`` separators and Unicode digits.
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["GO_SPACE", "AtoiError", "atoi", "fields", "trim_space", "wrap_int64"]
 
 # unicode.IsSpace: \t \n \v \f \r space, U+0085, U+00A0 and categories Zs/Zl/Zp.
@@ -19,6 +21,7 @@ GO_SPACE = frozenset(
 )
 _GO_SPACE_STR = "".join(sorted(GO_SPACE))
 
+_PY_ONLY_SPACE = re.compile("[\x1c-\x1f]")
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
@@ -30,6 +33,8 @@ def trim_space(s: str) -> str:
 
 def fields(s: str) -> list[str]:
     """``strings.Fields``: split on runs of Go whitespace, dropping empty pieces."""
+    if s.isascii() and _PY_ONLY_SPACE.search(s) is None:
+        return s.split()  # for ASCII, Python and Go agree except on \x1c-\x1f
     out: list[str] = []
     start = -1
     for i, ch in enumerate(s):
@@ -50,6 +55,8 @@ class AtoiError(ValueError):
 
 def atoi(s: str) -> int:
     """``strconv.Atoi`` on a 64-bit platform: optional sign, ASCII digits, int64 range."""
+    if s.isdigit() and s.isascii() and len(s) < 19:
+        return int(s)  # the common case; always within int64
     digits = s[1:] if s[:1] in ("+", "-") else s
     if not digits or not all("0" <= c <= "9" for c in digits):
         raise AtoiError(f'strconv.Atoi: parsing "{_go_quote_inner(s)}": invalid syntax')

@@ -168,12 +168,10 @@ def _tz_prefix_error(text: str) -> str:
 
 
 def _parse_fields(text: str, parts: list[str]) -> CronFields:
-    sets: list[frozenset[int]] = []
-    for part, (lo, hi, names) in zip(parts, _BOUNDS, strict=True):
-        try:
-            sets.append(_parse_field(part, lo, hi, names))
-        except ScheduleError as exc:
-            raise ScheduleError(f"invalid cron expression: {exc.message}") from None
+    try:
+        sets = [_parse_field(part, i) for i, part in enumerate(parts)]
+    except ScheduleError as exc:
+        raise ScheduleError(f"invalid cron expression: {exc.message}") from None
     minute, hour, dom, _month, dow = parts
     return CronFields(
         raw=(parts[0], parts[1], parts[2], parts[3], parts[4]),
@@ -188,7 +186,15 @@ def _parse_fields(text: str, parts: list[str]) -> CronFields:
     )
 
 
-def _parse_field(field: str, lo: int, hi: int, names: dict[str, int] | None) -> frozenset[int]:
+# Field texts repeat across schedules ("*", "0", "1-5"); caching them keeps the
+# validation of a maximum-size manifest (16,384 schedules) well under a second.
+@lru_cache(maxsize=8192)
+def _parse_field(field: str, index: int) -> frozenset[int]:
+    lo, hi, names = _BOUNDS[index]
+    if field.isdigit() and field.isascii() and len(field) < 10:
+        value = int(field)  # the common case: one plain number
+        if lo <= value <= hi:
+            return frozenset((value,))
     values: set[int] = set()
     for expr in field.split(","):
         if expr:  # strings.FieldsFunc drops empty list elements

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ DEFAULT_REPLAY_WINDOW_SECONDS = 300
 MIN_REPLAY_WINDOW_SECONDS = 30
 _MAX_TIMESTAMP = (1 << 63) - 1
 _HEX = frozenset("0123456789abcdefABCDEF")
+_CANONICAL_HEADER = re.compile(r"t=([0-9]{1,19}),v1=([0-9a-fA-F]{64})")
 
 
 def signed_payload(timestamp: int, method: str, path: str, body: bytes) -> bytes:
@@ -84,6 +86,11 @@ def parse_signature_header(value: str) -> ParsedSignature:
     Segments are split on ``,`` without trimming; every segment needs an ``=``; keys other
     than ``t`` and ``v1`` are ignored; when a key repeats the last value wins.
     """
+    canonical = _CANONICAL_HEADER.fullmatch(value) if isinstance(value, str) else None
+    if canonical is not None:  # what every signer writes: skip the general parse
+        ts = int(canonical[1])
+        if ts <= _MAX_TIMESTAMP:
+            return ParsedSignature((ts, bytes.fromhex(canonical[2])))
     if not isinstance(value, str) or value == "":
         raise _malformed("signature header is empty")
     timestamp: int | None = None

@@ -70,7 +70,7 @@ _AUTH_KEYS = frozenset({"secret_refs"})
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
+_URL_FORBIDDEN = re.compile(r"[^\x21-\x7e]")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _INT64_MAX = (1 << 63) - 1
 _INT64_MIN = -(1 << 63)
@@ -308,7 +308,7 @@ def _url_problems(url: str) -> Iterator[str]:
         yield "url must be http(s)"
         return
     if _URL_FORBIDDEN.search(url):
-        yield "url must not contain spaces or control characters; percent-encode them"
+        yield "url must be ASCII without spaces or control characters; percent-encode the rest"
     elif _BAD_PERCENT.search(url):
         yield "url has a % that does not start a %XX escape"
     if "#" in url:
@@ -392,9 +392,8 @@ def _validate_auth(c: _Collector, job: JSONObject, path: tuple[str, ...]) -> Non
     refs = c.string_list(auth, "secret_refs", apath)
     if not isinstance(refs, list):
         return
-    if not refs:
-        c.add((*apath, "secret_refs"), "must contain at least one secret_ref", "too_small")
-    elif len(refs) > LIMITS.MAX_SECRET_REFS:
+    # An empty list means "none" (D-010): the canonical form always writes one.
+    if len(refs) > LIMITS.MAX_SECRET_REFS:
         c.add(
             (*apath, "secret_refs"),
             f"must contain at most {LIMITS.MAX_SECRET_REFS} secret_refs",

@@ -1,0 +1,368 @@
+"""The :class:`Cron` registry: an app's jobs, declared next to their handlers.
+
+::
+
+    cron = Cron(app="billing", base_url="https://billing.internal", secret=os.environ["CRON_SECRET"])
+
+    @cron.job("reconcile-payments", schedule="*/15 * * * *", timezone="Europe/Berlin")
+    async def reconcile(ctx: JobContext) -> None: ...
+
+Every job is validated by the protocol's manifest validator when it is registered, so a
+bad schedule or policy fails at import time with every problem listed, not at the first
+fire. :meth:`Cron.manifest` is the normalized manifest the app serves; verification and
+dispatch live in :mod:`cronix.sdk.verifying` and :mod:`cronix.sdk.dispatch`, and the
+adapters (:mod:`cronix.sdk.asgi`, :mod:`cronix.sdk.wsgi`, :mod:`cronix.sdk.django`) feed
+requests in.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
+
+from cronix.protocol.errors import ManifestError
+from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX
+from cronix.protocol.manifest import Job, Manifest, canonical_json, load_manifest_object
+from cronix.protocol.signing import DEFAULT_REPLAY_WINDOW_SECONDS
+from cronix.protocol.validation import LIMITS, is_valid_id
+from cronix.sdk import dispatch, verifying
+from cronix.sdk.errors import CronConfigError, JobDefinitionError
+from cronix.sdk.hooks import Hooks
+from cronix.sdk.logs import SDKLogger, default_logger
+from cronix.sdk.results import Rejection, Response, json_response
+from cronix.sdk.utilities import check_replay_window
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    from cronix.sdk.context import JobContext
+    from cronix.sdk.idempotency import IdempotencyStore
+    from cronix.sdk.incoming import CronRequest
+    from cronix.sdk.results import TriggerVerified, Verified
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "Cron",
+    "Handler",
+    "JobOptions",
+    "PolicySpec",
+    "RegisteredJob",
+    "RetriesSpec",
+    "SecretSource",
+]
+
+#: A handler takes the context and returns None, a status, a body or a Response;
+#: it may be ``async def``.
+Handler = Callable[["JobContext"], Any]
+H = TypeVar("H", bound=Handler)
+SecretSource = str | Sequence[str] | Callable[[], str | Sequence[str]]
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class RetriesSpec(TypedDict, total=False):
+    max_attempts: int
+    min_seconds: int
+    max_seconds: int
+
+
+class PolicySpec(TypedDict, total=False):
+    concurrency: str
+    concurrency_scope: str
+    timeout_seconds: int
+    retries: RetriesSpec
+
+
+class JobOptions(TypedDict, total=False):
+    """Keyword options of :meth:`Cron.register` / :meth:`Cron.job` (manifest field names)."""
+
+    schedule: str
+    schedules: Sequence[str]
+    timezone: str
+    method: str
+    headers: Mapping[str, str]
+    body: str
+    url: str  # overrides <base_url>/api/v1/scheduled/<name>
+    policy: PolicySpec
+    secret_refs: Sequence[str]
+    skip_verify: bool  # wins over the instance setting, both ways
+
+
+@dataclass(slots=True)
+class RegisteredJob:
+    """A validated, normalized job, its handler (if bound yet) and its ``skip_verify`` override."""
+
+    job: Job
+    handler: Handler | None = None
+    skip_verify: bool | None = None
+    #: The job's URL follows ``Cron.base_url`` unless it was given explicitly.
+    url_override: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.job.name
+
+
+class Cron:
+    """An app's job registry, verifier and dispatcher.
+
+    ``secret`` is a string, a list (rotation: every secret verifies, ``ctx.secret_index``
+    says which one matched) or a callable returning either, called on every verification.
+    ``replay_window_seconds`` must be at least 30. ``skip_verify=True`` turns signature
+    checks off for the manifest and for every job that does not override it; it logs a
+    warning, and is meant for local development only.
+    """
+
+    def __init__(
+        self,
+        *,
+        app: str,
+        base_url: str,
+        secret: SecretSource | None = None,
+        replay_window_seconds: int = DEFAULT_REPLAY_WINDOW_SECONDS,
+        skip_verify: bool = False,
+        hooks: Hooks | None = None,
+        logger: SDKLogger | None = None,
+        error_response: Callable[[Rejection], Response] | None = None,
+        idempotency: IdempotencyStore | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        if not isinstance(app, str) or not is_valid_id(app):
+            raise CronConfigError(f"cronix: app id {app!r} must match ^[a-z][a-z0-9-]{{0,62}}$")
+        self.app = app
+        self._jobs: dict[str, RegisteredJob] = {}
+        self._manifest_bytes: bytes | None = None
+        self.base_url = base_url
+        _check_secret(secret, skip_verify)
+        self._secret = secret
+        self.replay_window_seconds = check_replay_window(replay_window_seconds)
+        self.skip_verify = bool(skip_verify)
+        self.hooks = hooks if hooks is not None else Hooks()
+        if not isinstance(self.hooks, Hooks):
+            raise CronConfigError("cronix: hooks must be a cronix.sdk.Hooks")
+        self.logger: SDKLogger = logger if logger is not None else default_logger()
+        self.error_response = error_response
+        self.idempotency = idempotency
+        if max_body_bytes < 1:
+            raise CronConfigError("cronix: max_body_bytes must be positive")
+        self.max_body_bytes = max_body_bytes
+        if self.skip_verify:
+            self.logger.warning(
+                "cronix: skip_verify=True for app %s: requests are NOT authenticated; "
+                "anyone who can reach the app can fire its jobs. Never use this in production.",
+                app,
+            )
+
+    # ------------------------------------------------------------------ registry
+
+    @overload
+    def register(self, name: str, handler: H, **options: Unpack[JobOptions]) -> H: ...
+    @overload
+    def register(
+        self, name: str, handler: None = None, **options: Unpack[JobOptions]
+    ) -> Callable[[H], H]: ...
+    def register(self, name: str, handler: Handler | None = None, **options: Unpack[JobOptions]) -> Any:
+        """Declare job ``name``; with no handler, return a decorator that binds one.
+
+        The job is validated immediately with the manifest rules; a problem raises
+        :class:`JobDefinitionError` listing every issue. A job registered without ever
+        binding a handler answers its fires with ``503 NoHandler``.
+        """
+        if name in self._jobs:
+            raise JobDefinitionError(name, f"cronix: job already registered: {name}")
+        if len(self._jobs) >= LIMITS.MAX_JOBS:
+            raise JobDefinitionError(name, f"cronix: an app may declare at most {LIMITS.MAX_JOBS} jobs")
+        skip = options.pop("skip_verify", None)
+        if skip is not None and not isinstance(skip, bool):
+            raise JobDefinitionError(name, f"cronix: skip_verify for job {name} must be a bool")
+        job = self._validated_job(name, options)
+        self._jobs[name] = RegisteredJob(job, None, skip, url_override="url" in options)
+        self._manifest_bytes = None
+        if skip:
+            self.logger.warning(
+                "cronix: skip_verify=True for job %s.%s: its fires are NOT authenticated", self.app, name
+            )
+        if handler is not None:
+            return self.bind(name, handler)
+
+        def decorator(fn: H) -> H:
+            return self.bind(name, fn)
+
+        return decorator
+
+    def job(self, name: str, **options: Unpack[JobOptions]) -> Callable[[H], H]:
+        """Decorator form of :meth:`register`: ``@cron.job("name", schedule="@hourly")``."""
+        return self.register(name, **options)
+
+    def bind(self, name: str, handler: H) -> H:
+        """Bind (or rebind) the handler of an already registered job."""
+        entry = self._jobs.get(name)
+        if entry is None:
+            raise JobDefinitionError(name, f"cronix: cannot bind a handler: no job registered named {name}")
+        if not callable(handler):
+            raise JobDefinitionError(name, f"cronix: the handler of job {name} must be callable")
+        entry.handler = handler
+        return handler
+
+    def jobs(self) -> tuple[RegisteredJob, ...]:
+        """The registered jobs, sorted by name."""
+        return tuple(self._jobs[n] for n in sorted(self._jobs))
+
+    def get(self, name: str) -> RegisteredJob | None:
+        return self._jobs.get(name)
+
+    @property
+    def base_url(self) -> str:
+        """Where the scheduler reaches the app; job URLs are ``<base_url>/api/v1/scheduled/<name>``."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        """Change the base URL (e.g. once the port is known); derived job URLs follow."""
+        self._base_url = self._check_base_url(value)
+        for entry in self._jobs.values():
+            if not entry.url_override:
+                request = dataclasses.replace(entry.job.request, url=self.trigger_url(entry.name))
+                entry.job = dataclasses.replace(entry.job, request=request)
+        self._manifest_bytes = None
+
+    def trigger_url(self, name: str) -> str:
+        return f"{self.base_url}{TRIGGER_PATH_PREFIX}{name}"
+
+    def skips_verification(self, entry: RegisteredJob) -> bool:
+        """The job's own ``skip_verify`` when set (either way), else the instance's."""
+        return self.skip_verify if entry.skip_verify is None else entry.skip_verify
+
+    def _check_base_url(self, base_url: str) -> str:
+        if not isinstance(base_url, str):
+            raise CronConfigError(f"cronix: base_url must be a string, got {type(base_url).__name__}")
+        base = base_url.rstrip("/")
+        if "?" in base or "#" in base:
+            raise CronConfigError(f"cronix: base_url must not have a query or fragment, got {base_url!r}")
+        # Whatever the manifest rules say about a job URL derived from it.
+        probe = {
+            "name": "probe",
+            "schedule": "@daily",
+            "request": {"url": f"{base}{TRIGGER_PATH_PREFIX}probe"},
+        }
+        try:
+            load_manifest_object({"version": 1, "app": self.app, "jobs": [probe]})
+        except ManifestError as exc:
+            problems = "; ".join(i.message for i in exc.issues)
+            raise CronConfigError(f"cronix: base_url {base_url!r} is not usable: {problems}") from None
+        return base
+
+    def _validated_job(self, name: str, options: Mapping[str, Any]) -> Job:
+        raw: dict[str, Any] = {"name": name}
+        for key in ("schedule", "timezone"):
+            if key in options:
+                raw[key] = options[key]
+        if "schedules" in options:
+            given = options["schedules"]
+            raw["schedules"] = list(given) if isinstance(given, (list, tuple)) else given
+        request: dict[str, Any] = {"url": options.get("url", self.trigger_url(name))}
+        for key in ("method", "body"):
+            if key in options:
+                request[key] = options[key]
+        if "headers" in options:
+            request["headers"] = dict(options["headers"])
+        raw["request"] = request
+        if "policy" in options:
+            raw["policy"] = _plain(options["policy"])
+        if "secret_refs" in options:
+            raw["auth"] = {"secret_refs": _plain(options["secret_refs"])}
+        try:
+            manifest = load_manifest_object({"version": 1, "app": self.app, "jobs": [raw]})
+        except ManifestError as exc:
+            prefix = ("jobs", "0")
+            rendered = "; ".join(
+                f"{'/'.join(i.path[2:] if i.path[:2] == prefix else i.path) or '(job)'}: {i.message}"
+                for i in exc.issues
+            )
+            raise JobDefinitionError(
+                name, f"cronix: invalid job definition for {name}: {rendered}", exc.issues
+            ) from None
+        return manifest.jobs[0]
+
+    # ------------------------------------------------------------------ manifest
+
+    def manifest(self) -> Manifest:
+        """The normalized manifest: defaults filled in, jobs sorted by name."""
+        return Manifest(app=self.app, jobs=tuple(entry.job for entry in self.jobs()))
+
+    def manifest_json(self) -> bytes:
+        """The bytes served at ``/.well-known/cron-manifest``: the canonical form (Go-JSON)."""
+        if self._manifest_bytes is None:
+            self._manifest_bytes = canonical_json(self.manifest()).encode("utf-8")
+        return self._manifest_bytes
+
+    # ------------------------------------------------------------------ requests
+
+    def secrets(self) -> list[str]:
+        """The secrets to verify with now (a callable source is called each time)."""
+        source = self._secret
+        value = source() if callable(source) else source
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [s for s in value if isinstance(s, str)]
+
+    def serves(self, route: str) -> bool:
+        """Whether the SDK answers this route (the manifest or anything under the trigger prefix)."""
+        return route == MANIFEST_PATH or route.startswith(TRIGGER_PATH_PREFIX)
+
+    def verify_manifest(self, request: CronRequest) -> Verified | Rejection:
+        return verifying.verify_manifest(self, request)
+
+    def verify_trigger(self, request: CronRequest) -> TriggerVerified | Rejection:
+        return verifying.verify_trigger(self, request)
+
+    def handle(self, request: CronRequest) -> Response:
+        """Answer a manifest or trigger request (sync; async handlers run in a fresh event loop)."""
+        return dispatch.handle(self, request)
+
+    async def handle_async(self, request: CronRequest) -> Response:
+        """Answer a request from async code (sync handlers run in a worker thread)."""
+        return await dispatch.handle_async(self, request)
+
+    def run(self, verified: TriggerVerified) -> Response:
+        """Run the handler of a verified trigger (as :meth:`handle` does after verifying)."""
+        return dispatch.run(self, verified)
+
+    async def run_async(self, verified: TriggerVerified) -> Response:
+        return await dispatch.run_async(self, verified)
+
+    def error(self, failure: Rejection) -> Response:
+        """The response for a failure: ``error_response(failure)`` if set, else JSON code/message."""
+        if self.error_response is not None:
+            try:
+                return self.error_response(failure)
+            except Exception:
+                self.logger.exception("cronix: error_response raised; sending the default error body")
+        return json_response(failure.status, failure.body())
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy with tuples as lists, so the validator sees JSON shapes."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return copy.copy(value)
+
+
+def _check_secret(secret: SecretSource | None, skip_verify: bool) -> None:
+    if secret is None:
+        if not skip_verify:
+            raise CronConfigError("cronix: secret is required (pass skip_verify=True for local development)")
+        return
+    if callable(secret):
+        return
+    values = [secret] if isinstance(secret, str) else list(secret)
+    if not all(isinstance(s, str) for s in values):
+        raise CronConfigError("cronix: secret must be a string, a list of strings, or a callable")
+    if not any(values):
+        raise CronConfigError("cronix: secret must not be empty")
