@@ -109,7 +109,7 @@ def read_source(
         return LoadedSource(_display(source), data)
     if scheme:
         raise UsageError(
-            f'manifest source "{_display(source)}" is not supported: use a path, file://, https://, '
+            f'manifest source "{_display(source)}" is not supported here: use a path, file://, https://, '
             "http://localhost or -"
         )
     return _read_file(source, max_bytes)

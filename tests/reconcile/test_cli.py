@@ -203,3 +203,16 @@ def test_json_schema_doc_lists_every_reconciler_command() -> None:
         "verify-ownership",
     ):
         assert f"## `cronix {command}" in doc
+
+
+def test_library_layers_stay_light() -> None:
+    """The reconciler, the crontab backend and the sources load no CLI, YAML or HTTP stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cronix.reconcile, cronix.backends.crontab, cronix.sources;"
+        "print(sorted(m for m in ('click', 'yaml', 'http.client', 'ssl', 'rich') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
