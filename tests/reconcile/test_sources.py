@@ -252,3 +252,11 @@ def test_relative_and_file_url_sources(host: Host, monkeypatch: pytest.MonkeyPat
     for source in ("m.json", "./m.json", f"file://{host.root / 'm.json'}", "file:m.json"):
         result = host.run("plan", "--manifest", source, *host.backend_flags(), "-o", "json")
         assert result.code == 0, (source, result.err)
+
+
+def test_file_secret_ref_signs_the_fetch(host: Host, http_server: _Server) -> None:
+    secret_file = host.root / "secret"
+    secret_file.write_text(SECRET + "\n")
+    result = _plan(host, f"http://127.0.0.1:{http_server.server_address[1]}/m", f"file:{secret_file}")
+    assert result.code == 0, result.err
+    assert http_server.seen == [("/m", True)]

@@ -44,6 +44,7 @@ def command(output: str, only_app: str | None, yes: bool, **opts: Any) -> None:
                     f"This will delete {len(entries)} cronix-owned entries ({len(jobs)} jobs) from backend "
                     f'"{backend.name}". Continue?',
                     default=False,
+                    err=True,
                 ):
                     raise UsageError("prune: aborted, nothing was deleted")
             if jobs:
