@@ -25,7 +25,7 @@ __all__ = ["BUILTIN_BACKENDS", "is_builtin", "open_builtin", "options_class"]
 # type -> (factory "module:function", options dataclass "module:Class").
 # One line per backend; later issues add systemd-timer, kubernetes, aws-scheduler, vercel.
 BUILTIN_BACKENDS: dict[str, tuple[str, str]] = {
-    "crontab": ("cronix.backends.crontab:open_backend", "cronix.backends.crontab:CrontabOptions"),
+    "crontab": ("cronix.backends.crontab:open_backend", "cronix.backends.crontab_options:CrontabOptions"),
 }
 
 
