@@ -104,9 +104,9 @@ def starter_config(*, app: str | None = None, url: str | None = None, secret_ref
             for kind in BUILTIN_BACKENDS:
                 lines.append(f"  {kind}:")
                 lines.extend(_section(options_class(kind), "    "))
-        elif _dataclass_of(hints[f.name]) is not None:
+        elif (section := _dataclass_of(hints[f.name])) is not None:
             lines.append(f"{f.name}:")
-            lines.extend(_section(_dataclass_of(hints[f.name]), "  "))  # type: ignore[arg-type]
+            lines.extend(_section(section, "  "))
         else:
             lines.append(f"{f.name}: {_scalar(_default(f))}")
         lines.append("")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cronix.backends.base import Backend
     from cronix.config import Config
     from cronix.protocol.manifest import Job, Manifest
-    from cronix.reconcile import LockSettings
+    from cronix.reconcile import LockSettings, Outcome
 
 __all__ = [
     "LoadedManifest",
@@ -188,6 +188,19 @@ class Session:
         if job is None:
             raise UsageError(f'job "{name}" is not in the manifest')
         return app, name, job
+
+    def dry_runs(self) -> list[Outcome]:
+        """Plan every manifest (``--manifest`` or the config's sources) without changing anything."""
+        from cronix.reconcile import reconcile
+
+        outcomes = []
+        for loaded in self.manifests():
+            backend = self.open_backend()
+            try:
+                outcomes.append(reconcile(loaded.manifest, backend, dry_run=True))
+            finally:
+                backend.close()
+        return outcomes
 
     def manifests(self, *, required: bool = True) -> list[LoadedManifest]:
         """``--manifest``, else every ``manifest_sources`` entry of cronix.yaml."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from cronix.reconcile import Op, Outcome, Plan
 
-__all__ = ["ProgressLine", "print_outcome", "print_plan", "short"]
+__all__ = ["ProgressLine", "print_outcome", "print_plan", "short", "show_plans"]
 
 
 def short(hashes: Sequence[str]) -> str:
@@ -36,6 +36,20 @@ def print_plan(plan: Plan) -> None:
             f"  {op.mark} {op.action:<7} {op.app}.{op.job}  "
             f"({short(op.old_hashes)} → {short(op.new_hashes)}){reason}"
         )
+
+
+def show_plans(outcomes: Sequence[Outcome], output: str) -> None:
+    """The plans of a dry run: one JSON document (an array for several manifests) or tables."""
+    from cronix.cli.render import emit_json
+
+    if output == "json":
+        docs = [o.plan.as_json() for o in outcomes]
+        emit_json(docs[0] if len(docs) == 1 else docs)
+        return
+    for outcome in outcomes:
+        for w in outcome.warnings:
+            click.echo(f"cronix: warning: {w}", err=True)
+        print_plan(outcome.plan)
 
 
 def print_outcome(outcome: Outcome) -> None:

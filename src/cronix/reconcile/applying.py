@@ -72,10 +72,11 @@ def apply_plan(plan: Plan, backend: Backend, *, progress: Progress | None = None
     if not ops:
         return result
     transactional = isinstance(backend, SupportsTransaction)
+    batch = backend.transaction() if isinstance(backend, SupportsTransaction) else contextlib.nullcontext()
     staged: list[Op] = []
     current: Op | None = None
     try:
-        with backend.transaction() if transactional else contextlib.nullcontext():  # type: ignore[attr-defined]
+        with batch:
             for i, op in enumerate(ops):
                 current = op
                 if progress is not None:

@@ -8,7 +8,7 @@ import click
 
 from cronix.cli.app import command_help
 from cronix.cli.reconcile_flags import backend_flags, manifest_flags
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import output_option
 
 
 @click.command("drift", short_help=command_help("drift"))
@@ -21,27 +21,12 @@ def command(output: str, exit_on_drift: bool, **opts: Any) -> None:
 
     Exit status: 0, or 5 with --exit-on-drift when the backend differs; 1/2/3/4 as for plan.
     """
-    from cronix.cli.reconcile_flags import Session, warn
-    from cronix.cli.reconcile_render import print_plan
+    from cronix.cli.reconcile_flags import Session
+    from cronix.cli.reconcile_render import show_plans
     from cronix.errors import DriftDetected
-    from cronix.reconcile import reconcile
 
-    session = Session(opts)
-    plans = []
-    for loaded in session.manifests():
-        backend = session.open_backend()
-        try:
-            plans.append(reconcile(loaded.manifest, backend, dry_run=True).plan)
-        finally:
-            backend.close()
-    if output == "json":
-        docs = [p.as_json() for p in plans]
-        emit_json(docs[0] if len(docs) == 1 else docs)
-    else:
-        for plan in plans:
-            for w in plan.warnings:
-                warn(w)
-            print_plan(plan)
-    drifted = [f"{op.app}.{op.job}" for p in plans for op in p.changes()]
+    outcomes = Session(opts).dry_runs()
+    show_plans(outcomes, output)
+    drifted = [f"{op.app}.{op.job}" for o in outcomes for op in o.plan.changes()]
     if exit_on_drift and drifted:
         raise DriftDetected(f"drift detected in {len(drifted)} job(s): {', '.join(drifted)}")

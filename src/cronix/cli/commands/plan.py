@@ -8,7 +8,7 @@ import click
 
 from cronix.cli.app import command_help
 from cronix.cli.reconcile_flags import backend_flags, manifest_flags
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import output_option
 
 
 @click.command("plan", short_help=command_help("plan"))
@@ -22,22 +22,6 @@ def command(output: str, **opts: Any) -> None:
     express, 2 usage or config error, 3 backend unreachable, 4 manifest fetch refused.
     """
     from cronix.cli.reconcile_flags import Session
-    from cronix.cli.reconcile_render import print_plan
-    from cronix.reconcile import reconcile
+    from cronix.cli.reconcile_render import show_plans
 
-    session = Session(opts)
-    plans = []
-    for loaded in session.manifests():
-        backend = session.open_backend()
-        try:
-            plans.append(reconcile(loaded.manifest, backend, dry_run=True))
-        finally:
-            backend.close()
-    if output == "json":
-        docs = [o.plan.as_json() for o in plans]
-        emit_json(docs[0] if len(docs) == 1 else docs)
-        return
-    for outcome in plans:
-        for w in outcome.warnings:
-            click.echo(f"cronix: warning: {w}", err=True)
-        print_plan(outcome.plan)
+    show_plans(Session(opts).dry_runs(), output)
