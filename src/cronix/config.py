@@ -133,6 +133,14 @@ class RedisConfig:
         default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")
     )
     tls: bool = field(default=False, metadata=_doc("Connect with TLS."))
+    ttl_seconds: int = field(
+        default=30,
+        metadata=_doc(
+            "Lock TTL; cronix trigger refreshes it every third of this while a fire runs, "
+            "so a crashed holder blocks the job for at most this long.",
+            check=_int_range(3, 3600),
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

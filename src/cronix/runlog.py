@@ -1,1 +1,373 @@
-"""The local run log (one JSON line per finished fire) and history folding (to be built)."""
+"""The local run log and history folding: how ``cronix history`` knows what fired.
+
+**Run log** (D-209). ``cronix trigger`` appends one JSON object per finished run — one
+line, ``O_APPEND``, a single ``write`` — to ``/var/log/cronix/runs.jsonl``
+(``trigger.run_log``), so history works on any host, with or without journald::
+
+    {"v":1,"app":"billing","job":"ping","run_id":"0190…","status":"ok","outcome":"success",
+     "exit_code":0,"attempts":1,"http_status":200,"started_at":"…Z","finished_at":"…Z",
+     "fire_time":"…Z","duration_ms":84,"host":"web-1","detail":""}
+
+``status`` uses history's vocabulary (``ok``, ``failed``, ``lock-contended``); ``outcome``
+is the trigger's (the OTel ``cronix.outcome`` values plus ``lock_lost`` and
+``terminated``). When the file would grow past ``max_bytes`` it is rotated like
+logrotate's numbered scheme (``runs.jsonl.1`` is the newest old file, ``keep`` are kept);
+writers serialise on ``flock`` of the file, so concurrent shims neither interleave nor
+lose lines across a rotation.
+
+**Shim-log folding** (reference reconciler §4.5). The trigger's stdout JSON lines — raw,
+or as ``journalctl --output=json`` records — fold into runs by ``run_id``, classified by
+``msg``. These are pure functions over lines so the crontab backend's journald history
+and ``cronix history`` share them. Beyond the reference, ``attempts`` (on "retries
+exhausted") counts as the attempt number, and the trigger's own terminal lines
+``lock lost``, ``terminated``, ``lock acquire`` and Replace's ``gave up`` are classified
+(the reference ignores them, so such runs were invisible).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "RUN_LOG_VERSION",
+    "HistoryRun",
+    "append_run",
+    "collect_history",
+    "fold_shim_logs",
+    "format_time",
+    "from_unix",
+    "merge_runs",
+    "read_journald",
+    "read_run_log",
+    "run_log_files",
+]
+
+RUN_LOG_VERSION = 1
+
+# msg → (status, terminal); the reference's table, then cronix's additions.
+_CLASSIFY: dict[str, tuple[str, bool]] = {
+    "trigger: success": ("ok", True),
+    "trigger: app rejected": ("failed", True),
+    "trigger: retries exhausted": ("failed", True),
+    "trigger: lock contended": ("lock-contended", True),
+    "trigger: panic": ("failed", True),
+    "trigger: attempt failed": ("failed", False),
+    "trigger: server error": ("failed", False),
+    "trigger: replace gave up — holder non-local or refused SIGTERM": ("lock-contended", True),
+    "trigger: lock lost": ("failed", True),
+    "trigger: lock acquire": ("failed", True),
+    "trigger: terminated": ("failed", True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRun:
+    """One run as history shows it; the same fields as ``cronix.backends.base.HistoryEntry``."""
+
+    app: str
+    job: str
+    run_id: str
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str
+    source: str
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "app": self.app,
+            "job": self.job,
+            "run_id": self.run_id,
+            "attempt": self.attempt,
+            "started_at": format_time(self.started_at),
+            "finished_at": format_time(self.finished_at),
+            "status": self.status,
+            "source": self.source,
+            "detail": self.detail,
+        }
+
+    @property
+    def when(self) -> datetime | None:
+        return self.finished_at or self.started_at
+
+
+def format_time(when: datetime | None) -> str | None:
+    """RFC 3339 in UTC with milliseconds (``2026-01-02T03:04:05.678Z``)."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_unix(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _parse_time(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def append_run(path: str, record: Mapping[str, Any], *, max_bytes: int, keep: int) -> None:
+    """Append one record as one line, rotating first when the file would pass ``max_bytes``.
+
+    Raises :class:`OSError` when the log cannot be written (the trigger reports it and
+    carries on: a full disk must not turn a successful fire into a failed one).
+    """
+    line = (json.dumps(dict(record), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            st = os.fstat(fd)
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                current = None
+            if current is None or current.st_ino != st.st_ino:
+                continue  # rotated while we waited for the lock: open the new file
+            if st.st_size > 0 and st.st_size + len(line) > max_bytes:
+                _rotate(path, keep)
+                continue
+            os.write(fd, line)
+            return
+        finally:
+            os.close(fd)
+
+
+def _rotate(path: str, keep: int) -> None:
+    """``path`` → ``path.1`` → … → ``path.<keep>`` (the oldest is dropped)."""
+    if keep <= 0:
+        os.unlink(path)
+        return
+    for n in range(keep - 1, 0, -1):
+        src = f"{path}.{n}"
+        if os.path.exists(src):
+            os.replace(src, f"{path}.{n + 1}")
+    os.replace(path, f"{path}.1")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def run_log_files(path: str) -> list[str]:
+    """The live log and its rotations, oldest first."""
+    rotated: list[tuple[int, str]] = []
+    directory, base = os.path.split(path)
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        names = []
+    for name in names:
+        suffix = name[len(base) + 1 :] if name.startswith(base + ".") else ""
+        if suffix.isdigit():
+            rotated.append((int(suffix), os.path.join(directory, name)))
+    files = [p for _, p in sorted(rotated, reverse=True)]
+    if os.path.exists(path):
+        files.append(path)
+    return files
+
+
+def read_run_log(
+    path: str,
+    app: str,
+    job: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+) -> list[HistoryRun]:
+    """Runs of ``app.job`` from the run log and its rotations, oldest first."""
+    runs: list[HistoryRun] = []
+    for file in run_log_files(path):
+        try:
+            with open(file, encoding="utf-8", errors="replace") as fh:
+                lines = fh.readlines()
+        except OSError:
+            continue
+        for line in lines:
+            run = _run_from_record(line, app, job)
+            if run is not None and _keep(run, since, until, status):
+                runs.append(run)
+    return runs
+
+
+def _run_from_record(line: str, app: str, job: str) -> HistoryRun | None:
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("app") != app or doc.get("job") != job:
+        return None
+    run_id = doc.get("run_id")
+    if not isinstance(run_id, str) or not run_id:
+        return None
+    attempts = doc.get("attempts")
+    detail = doc.get("detail")
+    return HistoryRun(
+        app=app,
+        job=job,
+        run_id=run_id,
+        attempt=attempts if isinstance(attempts, int) else 0,
+        started_at=_parse_time(doc.get("started_at")),
+        finished_at=_parse_time(doc.get("finished_at")),
+        status=str(doc.get("status") or "unknown"),
+        source="runlog",
+        detail=detail if isinstance(detail, str) else "",
+    )
+
+
+def _keep(run: HistoryRun, since: datetime | None, until: datetime | None, status: str | None) -> bool:
+    when = run.when
+    if since is not None and (when is None or when < since):
+        return False
+    if until is not None and (when is None or when > until):
+        return False
+    return status is None or run.status == status
+
+
+# ---------------------------------------------------------------- shim logs (journald)
+
+
+def fold_shim_logs(
+    lines: Iterable[str], app: str, job: str, source: str, status: str | None = None
+) -> list[HistoryRun]:
+    """Fold trigger log lines (raw or ``journalctl --output=json``) into runs, in first-seen order."""
+    runs: dict[str, HistoryRun] = {}
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        event, when = _shim_event(line)
+        if event is None:
+            continue
+        run_id = event.get("run_id")
+        if not isinstance(run_id, str) or not run_id:
+            continue
+        if event.get("app") not in (None, "", app) or event.get("job") not in (None, "", job):
+            continue
+        classified = _CLASSIFY.get(str(event.get("msg", "")))
+        if classified is None:
+            continue
+        run_status, terminal = classified
+        previous = runs.get(run_id)
+        if previous is not None and not terminal:
+            continue
+        attempt = event.get("attempt", event.get("attempts", 0))
+        started = previous.started_at if previous is not None else None
+        if started is None or (when is not None and when < started):
+            started = when
+        runs[run_id] = HistoryRun(
+            app=app,
+            job=job,
+            run_id=run_id,
+            attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0,
+            started_at=started,
+            finished_at=when,
+            status=run_status,
+            source=source,
+        )
+    return [r for r in runs.values() if status is None or r.status == status]
+
+
+def _shim_event(line: str) -> tuple[dict[str, Any] | None, datetime | None]:
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    message = doc.get("MESSAGE")
+    if isinstance(message, list):  # journald's encoding of a non-UTF-8 message
+        message = bytes(b & 0xFF for b in message if isinstance(b, int)).decode("utf-8", "replace")
+    if isinstance(message, str) and message and "__REALTIME_TIMESTAMP" in doc:
+        try:
+            inner = json.loads(message)
+        except ValueError:
+            inner = None
+        if isinstance(inner, dict) and inner.get("run_id"):
+            micros = str(doc.get("__REALTIME_TIMESTAMP", ""))
+            when = datetime.fromtimestamp(int(micros) / 1e6, UTC) if micros.isdigit() else None
+            return inner, when
+    return doc, _parse_time(doc.get("time"))
+
+
+def read_journald(
+    app: str,
+    job: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+    journalctl: str = "journalctl",
+    timeout: float = 30.0,
+) -> list[HistoryRun]:
+    """Runs folded from the journal (``_COMM=cronix``); empty when journald is not available."""
+    # Not at module level: the trigger imports this module on every fire, and these two
+    # (shutil pulls in bz2 and lzma) are only needed by history.
+    import shutil
+    import subprocess
+
+    binary = shutil.which(journalctl)
+    if binary is None:
+        return []
+    argv = [binary, "--output=json", "--no-pager", "--quiet", "_COMM=cronix"]
+    if since is not None:
+        argv.append(f"--since=@{int(since.timestamp())}")
+    if until is not None:
+        argv.append(f"--until=@{int(until.timestamp())}")
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if proc.returncode != 0:
+        return []
+    return fold_shim_logs(proc.stdout.splitlines(), app, job, "journald", status)
+
+
+def merge_runs(*sources: Iterable[HistoryRun], limit: int = 0) -> list[HistoryRun]:
+    """One list, oldest first, each ``run_id`` once (the first source that has it wins)."""
+    seen: dict[str, HistoryRun] = {}
+    for runs in sources:
+        for run in runs:
+            seen.setdefault(run.run_id, run)
+    floor = datetime.min.replace(tzinfo=UTC)
+    ordered = sorted(seen.values(), key=lambda r: r.when or floor)
+    return ordered[-limit:] if limit > 0 else ordered
+
+
+def collect_history(
+    app: str,
+    job: str,
+    *,
+    run_log: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    journald: bool = True,
+) -> list[HistoryRun]:
+    """``cronix history``: the run log first, then journald (when present), merged by run id."""
+    sources = [read_run_log(run_log, app, job, since=since, until=until, status=status)] if run_log else []
+    if journald:
+        sources.append(read_journald(app, job, since=since, until=until, status=status))
+    return merge_runs(*sources, limit=limit)

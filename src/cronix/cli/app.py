@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "global-status": ("global_status", "Owned / in-sync / drifted entries of every configured backend."),
     "init": ("init", "Write a commented starter cronix.yaml."),
     # -- trigger
+    "history": ("history", "Show the past runs of one job (run log and journald)."),
     # -- sdk / examples
     # -- plugins
     # -- meta

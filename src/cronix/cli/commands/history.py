@@ -1,0 +1,102 @@
+"""``cronix history <app>.<job>``: the past runs of one job, on any host.
+
+Reads the trigger's run log (``trigger.run_log``) and, when ``journalctl`` is there and
+has entries, the shim's log lines in journald, folded by run id
+(:func:`cronix.runlog.collect_history`). JSON output (``-o json``)::
+
+    {"app": "billing", "job": "ping",
+     "entries": [{"app", "job", "run_id", "attempt", "started_at", "finished_at",
+                  "status", "source", "detail"}, …]}     # oldest first
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import click
+
+from cronix.cli.app import command_help
+from cronix.cli.render import emit_json, emit_table, output_option
+from cronix.errors import UsageError
+
+_DURATION = re.compile(r"(\d+)(w|d|h|m|s)")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since") -> datetime:
+    """``7d``, ``2h30m``, ``45s`` (ago) or an RFC 3339 time, as an aware UTC datetime."""
+    value = text.strip()
+    if value and _DURATION.sub("", value) == "":
+        seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(value))
+        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{flag}: expected a duration like 7d, 2h or 30m, or an RFC 3339 time, got {text!r}"
+        ) from None
+    if when.tzinfo is None:
+        raise UsageError(f"{flag}: an RFC 3339 time needs a UTC offset (Z or +02:00), got {text!r}")
+    return when.astimezone(UTC)
+
+
+@click.command("history", short_help=command_help("history"))
+@click.argument("target", metavar="<app>.<job>")
+@click.option("--since", help="Only runs after this: a duration ago (7d, 2h, 30m) or an RFC 3339 time.")
+@click.option("--until", help="Only runs before this (same forms as --since).")
+@click.option(
+    "--status", type=click.Choice(["ok", "failed", "lock-contended"]), help="Only runs with this status."
+)
+@click.option(
+    "--limit", type=click.IntRange(0), default=50, show_default=True, help="Newest N runs; 0 = all."
+)
+@click.option("--run-log", help="Run log to read (default: trigger.run_log of cronix.yaml).")
+@click.option("--config", "config_path", help="cronix.yaml to read settings from.")
+@click.option("--no-journald", is_flag=True, help="Do not read journald.")
+@click.option("--backend", help="Also read this backend's native history (not available yet).")
+@output_option()
+def command(
+    target: str,
+    since: str | None,
+    until: str | None,
+    status: str | None,
+    limit: int,
+    run_log: str | None,
+    config_path: str | None,
+    no_journald: bool,
+    backend: str | None,
+    output: str,
+) -> None:
+    """Show the past runs of <app>.<job>, oldest first: when, run id, attempts, status, source."""
+    from cronix.config import load_config
+    from cronix.runlog import collect_history, format_time
+
+    app, dot, job = target.partition(".")
+    if not dot or not app or not job:
+        raise UsageError(f'history: expected <app>.<job>, got "{target}"')
+    if backend:
+        # HOOK(lead): read `backend`'s native history (Backend.history with HistoryQuery) and
+        # merge it after the run log once the backend registry lands on main.
+        raise UsageError(f"--backend {backend}: reading a backend's native history is not wired yet")
+    path = run_log if run_log is not None else load_config(config_path).trigger.run_log
+    runs = collect_history(
+        app,
+        job,
+        run_log=path,
+        since=parse_when(since) if since else None,
+        until=parse_when(until, flag="--until") if until else None,
+        status=status,
+        limit=limit,
+        journald=not no_journald,
+    )
+    if output == "json":
+        emit_json({"app": app, "job": job, "entries": [r.as_json() for r in runs]})
+        return
+    if not runs:
+        click.echo(f"no runs of {app}.{job} recorded" + (f" in {path}" if path else ""))
+        return
+    emit_table(
+        ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", "DETAIL"],
+        [[format_time(r.when) or "-", r.run_id, r.attempt, r.status, r.source, r.detail] for r in runs],
+    )

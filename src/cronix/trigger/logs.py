@@ -1,0 +1,95 @@
+"""The shim's structured log: one JSON object per line on stdout, as the reference writes it.
+
+``cronix history`` (ours and the Go CLI's) folds these lines back into runs, from journald
+or from captured output, so the ``msg`` strings, the key names and the key order are a
+contract (fire-time §1.12, DESIGN §2): ``time``, ``level``, ``msg``, then the bound
+``app``, ``job``, ``run_id``, then the call's own keys. ``time`` is RFC 3339 with up to
+nine fractional digits (trailing zeros trimmed) in the local UTC offset, like Go's slog.
+
+Secrets and the ``X-Cron-Signature`` value never reach this module: callers pass error
+strings that name secret *references*, never values.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from typing import IO, Any, Final
+
+__all__ = ["MSG", "JsonLog", "rfc3339_local"]
+
+
+class MSG:
+    """The exact ``msg`` strings (the reference's, plus the ones marked *cronix*)."""
+
+    LOAD_SPEC: Final = "trigger: load spec"
+    RESOLVE_SECRETS: Final = "trigger: resolve secrets"
+    SECRET_SKIPPED: Final = "trigger: secret skipped"  # cronix: the warning the reference promised
+    LOCK_CONTENDED: Final = "trigger: lock contended"
+    REPLACE_GAVE_UP: Final = "trigger: replace gave up — holder non-local or refused SIGTERM"
+    LOCK_ACQUIRE: Final = "trigger: lock acquire"
+    REPLACED: Final = "trigger: replaced previous holder"
+    LOCK_LOST: Final = "trigger: lock lost"  # cronix: a global lock's refresh failed
+    HEADER_IGNORED: Final = "trigger: static header ignored"  # cronix: D-208
+    ATTEMPT_FAILED: Final = "trigger: attempt failed"
+    SUCCESS: Final = "trigger: success"
+    APP_REJECTED: Final = "trigger: app rejected"
+    SERVER_ERROR: Final = "trigger: server error"
+    RETRIES_EXHAUSTED: Final = "trigger: retries exhausted"
+    LOCK_RELEASE: Final = "trigger: lock release"
+    PANIC: Final = "trigger: panic"
+    TERMINATED: Final = "trigger: terminated"  # cronix: SIGTERM (e.g. a Replace peer) mid-fire
+    RUN_LOG: Final = "trigger: run log"  # cronix: the run log or state file could not be written
+    OTEL_INIT_FAILED: Final = "trigger: otel init failed; running without traces"
+
+
+def rfc3339_local(ns: int | None = None) -> str:
+    """``ns`` (Unix nanoseconds, default now) as Go's RFC3339Nano in the local offset."""
+    ns = time.time_ns() if ns is None else ns
+    secs, frac = divmod(ns, 1_000_000_000)
+    local = datetime.fromtimestamp(secs).astimezone()
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += f".{frac:09d}".rstrip("0")
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    if minutes == 0:
+        return text + "Z"
+    sign = "+" if minutes > 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{text}{sign}{hours:02d}:{mins:02d}"
+
+
+class JsonLog:
+    """A minimal slog-compatible JSON-lines logger; :meth:`bind` adds keys to every line."""
+
+    __slots__ = ("_bound", "_stream")
+
+    def __init__(self, stream: IO[str] | None = None, bound: dict[str, Any] | None = None) -> None:
+        self._stream = stream
+        self._bound: dict[str, Any] = bound or {}
+
+    def bind(self, **attrs: Any) -> JsonLog:
+        return JsonLog(self._stream, {**self._bound, **attrs})
+
+    def info(self, msg: str, **attrs: Any) -> None:
+        self._emit("INFO", msg, attrs)
+
+    def warn(self, msg: str, **attrs: Any) -> None:
+        self._emit("WARN", msg, attrs)
+
+    def error(self, msg: str, **attrs: Any) -> None:
+        self._emit("ERROR", msg, attrs)
+
+    def _emit(self, level: str, msg: str, attrs: dict[str, Any]) -> None:
+        record: dict[str, Any] = {"time": rfc3339_local(), "level": level, "msg": msg}
+        record.update(self._bound)
+        record.update(attrs)
+        stream = self._stream if self._stream is not None else sys.stdout
+        try:
+            stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            stream.flush()
+        except (OSError, ValueError):  # stdout closed: the run log still records the outcome
+            pass

@@ -1,0 +1,53 @@
+"""Per-job state: when the job last succeeded (``X-Cron-Previous-Success-Time``, D-205).
+
+One small JSON file per job, ``<state_dir>/<app>.<job>.json``::
+
+    {"app": "billing", "job": "ping", "last_success_time": 1730000000, "run_id": "0190…"}
+
+written after every success through a temp file in the same directory and a rename, so a
+crashed shim leaves the previous value, never half a file. There is no fsync: it would put
+a disk flush on every fire, and the worst a power cut can do is leave a file the reader
+treats as unknown. A missing or unreadable file means "unknown" and the header is
+omitted; the state is per host. The reference defines the header but never sends it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+
+__all__ = ["read_last_success", "state_path", "write_last_success"]
+
+
+def state_path(state_dir: str, app: str, job: str) -> str:
+    return os.path.join(state_dir, f"{app}.{job}.json")
+
+
+def read_last_success(state_dir: str, app: str, job: str) -> int | None:
+    try:
+        with open(state_path(state_dir, app, job), "rb") as fh:
+            doc = json.loads(fh.read(4096))
+    except (OSError, ValueError):
+        return None
+    value = doc.get("last_success_time") if isinstance(doc, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def write_last_success(state_dir: str, app: str, job: str, when: int, run_id: str) -> None:
+    """Record a success; raise :class:`OSError` when the directory is not writable."""
+    os.makedirs(state_dir, mode=0o755, exist_ok=True)
+    path = state_path(state_dir, app, job)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    doc = {"app": app, "job": job, "last_success_time": when, "run_id": run_id}
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, json.dumps(doc, separators=(",", ":")).encode() + b"\n")
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
