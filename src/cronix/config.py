@@ -31,6 +31,8 @@ from typing import Any, Literal
 
 from cronix.errors import ConfigError
 
+_T = typing.TypeVar("_T")
+
 __all__ = [
     "DEFAULT_PATHS",
     "ApplyConfig",
@@ -44,6 +46,7 @@ __all__ = [
     "RetriesDefaults",
     "TriggerConfig",
     "config_path",
+    "decode_section",
     "load_config",
     "parse_config",
 ]
@@ -361,6 +364,20 @@ def _cross_checks(config: Config, issues: list[str]) -> None:
 
 
 # ---------------------------------------------------------------- strict decoding
+
+
+def decode_section(cls: type[_T], mapping: Any, path: str) -> _T:
+    """Decode ``mapping`` strictly into the dataclass ``cls``; one :class:`ConfigError` lists every issue.
+
+    Used by backends to validate their own options (``backends.<name>``) with the same
+    rules and key-path messages as the rest of the file.
+    """
+    issues: list[str] = []
+    value = _decode(cls, {} if mapping is None else mapping, path, issues)
+    if issues:
+        raise ConfigError("; ".join(issues))
+    return typing.cast(_T, value)
+
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 

@@ -12,7 +12,8 @@ Every failure a user can see is a :class:`CronixError` whose class decides the e
     ├── UsageError                       2  bad flags, arguments, or a source that cannot be read
     │   └── ConfigError                  2  cronix.yaml is missing, unreadable or invalid
     ├── BackendError                     3  backend unreachable, or a backend/plugin failure
-    │   └── PluginError                  3
+    │   ├── PluginError                  3
+    │   └── SourceUnreachable            3  a manifest URL cannot be fetched (connection, TLS, HTTP 5xx)
     ├── FetchAuthError                   4  the app refused the signed manifest fetch (401/403)
     │   └── PluginIntegrityError         4  a plugin binary failed its checksum pin
     ├── DriftDetected                    5  ``drift --exit-on-drift`` found differences
@@ -63,6 +64,7 @@ __all__ = [
     "PluginIntegrityError",
     "ScheduleError",
     "SignatureError",
+    "SourceUnreachable",
     "UsageError",
 ]
 
@@ -107,6 +109,14 @@ class BackendError(CronixError):
 
 class PluginError(BackendError):
     """An out-of-tree backend plugin failed (crash, hang, protocol error)."""
+
+
+class SourceUnreachable(BackendError):
+    """A manifest URL could not be fetched: connection refused, DNS, TLS, timeout, HTTP error.
+
+    Exit 3 like an unreachable backend; a local file that cannot be read is a
+    :class:`UsageError` (exit 2) instead, because it is the command line that is wrong.
+    """
 
 
 class FetchAuthError(CronixError):

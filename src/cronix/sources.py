@@ -6,27 +6,54 @@ Accepted sources:
   working directory);
 * ``file:///abs/path.json``, ``file://relative.json``, ``file:rel.json`` — the same,
   percent-decoded;
-* ``-`` — standard input.
+* ``-`` — standard input;
+* ``https://…`` — any host; ``http://…`` — loopback hosts only (``localhost``,
+  ``127.0.0.0/8``, ``[::1]``, compared exactly, never as a string prefix).
+
+HTTP(S) sources are fetched with a GET signed like a trigger request
+(``X-Cron-Signature`` over ``GET``, the URL's real path-and-query, and an empty body) with
+the first resolved secret; redirects are not followed (a redirect could carry the
+signature elsewhere or downgrade to plain HTTP), the whole fetch has 30 s, and HTTPS
+verifies certificates against the system store (``SSL_CERT_FILE`` is honoured).
 
 Every read is capped at :data:`~cronix.protocol.jsondecode.MAX_MANIFEST_BYTES` and fails
-with a one-line message that names the source. A source that cannot be read is a usage
-error (exit 2); bytes that are not a manifest are a manifest error (exit 1).
+with a one-line message that names the source. Exit codes (``spec/DECISIONS.md`` D-109):
+a local source that cannot be read is a usage error (2); a URL that cannot be fetched —
+connection, TLS, timeout, non-2xx status — is :class:`~cronix.errors.SourceUnreachable`
+(3); 401/403 is :class:`~cronix.errors.FetchAuthError` (4); bytes that are not a manifest
+are a manifest error (1).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
 import sys
+import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from cronix.errors import ManifestSyntaxError, UsageError
+from cronix.errors import FetchAuthError, ManifestError, ManifestSyntaxError, SourceUnreachable, UsageError
+from cronix.protocol.headers import X_CRON_SIGNATURE
 from cronix.protocol.jsondecode import MAX_MANIFEST_BYTES
 from cronix.protocol.manifest import Manifest, parse_manifest
+from cronix.protocol.signing import sign
 
-__all__ = ["LoadedSource", "load_manifest", "read_source"]
+__all__ = [
+    "FETCH_TIMEOUT_SECONDS",
+    "LoadedSource",
+    "SecretProvider",
+    "is_loopback_host",
+    "load_manifest",
+    "read_source",
+]
+
+FETCH_TIMEOUT_SECONDS = 30.0
+#: Returns the signing secret for an HTTP(S) fetch; called only when one is needed.
+SecretProvider = Callable[[], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +64,77 @@ class LoadedSource:
     data: bytes
 
 
-def load_manifest(source: str, *, max_bytes: int = MAX_MANIFEST_BYTES) -> Manifest:
+def load_manifest(
+    source: str,
+    *,
+    secret: SecretProvider | None = None,
+    max_bytes: int = MAX_MANIFEST_BYTES,
+    timeout: float = FETCH_TIMEOUT_SECONDS,
+) -> Manifest:
     """Read and parse the manifest at ``source``."""
-    loaded = read_source(source, max_bytes=max_bytes)
-    return parse_manifest(loaded.data, max_bytes=max_bytes)
+    loaded = read_source(source, secret=secret, max_bytes=max_bytes, timeout=timeout)
+    try:
+        return parse_manifest(loaded.data, max_bytes=max_bytes)
+    except ManifestError as exc:
+        exc.source = exc.source or loaded.name
+        raise
 
 
-def read_source(source: str, *, max_bytes: int = MAX_MANIFEST_BYTES) -> LoadedSource:
+def read_source(
+    source: str,
+    *,
+    secret: SecretProvider | None = None,
+    max_bytes: int = MAX_MANIFEST_BYTES,
+    timeout: float = FETCH_TIMEOUT_SECONDS,
+) -> LoadedSource:
     """The raw bytes of ``source`` (see the module docstring for the accepted forms)."""
     if source == "-":
         return LoadedSource("<stdin>", _read_capped(sys.stdin.buffer, "<stdin>", max_bytes))
     scheme = source.split(":", 1)[0].lower() if "://" in source or source.startswith("file:") else ""
     if scheme == "file":
         return _read_file(_file_url_path(source), max_bytes)
+    if scheme in ("http", "https"):
+        url = urllib.parse.urlsplit(source)
+        if scheme == "http" and not is_loopback_host(url.hostname or ""):
+            raise UsageError(
+                f'manifest source "{_display(source)}": plain http:// is allowed only for loopback hosts '
+                "(localhost, 127.0.0.1, [::1]); use https://"
+            )
+        if secret is None:
+            raise UsageError(
+                f"manifest fetch {_display(source)} needs a secret: pass --secret-ref env:NAME "
+                "(or set secret_refs in manifest_sources)"
+            )
+        data = fetch_signed(source, secret(), max_bytes=max_bytes, timeout=timeout)
+        return LoadedSource(_display(source), data)
     if scheme:
-        raise UsageError(f'manifest source "{source}" is not supported here: use a path, file:// URL or -')
+        raise UsageError(
+            f'manifest source "{_display(source)}" is not supported here: use a path, file://, https://, '
+            "http://localhost or -"
+        )
     return _read_file(source, max_bytes)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback IP address, compared exactly (``localhost.evil`` is not)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _display(url: str) -> str:
+    """A URL fit for messages: user info (which may hold a password) removed."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def _file_url_path(url: str) -> str:
@@ -94,3 +176,74 @@ def _read_capped(fh: BinaryIO, name: str, max_bytes: int) -> bytes:
             code="too_big",
         )
     return data
+
+
+def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> bytes:
+    """GET ``url`` with an ``X-Cron-Signature`` over its path-and-query; the body, capped."""
+    import http.client
+    import ssl
+
+    parts = urllib.parse.urlsplit(url)
+    shown = _display(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        X_CRON_SIGNATURE: sign(secret, "GET", target, b""),
+        "Accept": "application/json",
+        "User-Agent": "cronix",
+    }
+    deadline = time.monotonic() + timeout
+    conn: http.client.HTTPConnection
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"manifest source {shown}: invalid port") from None
+    host = parts.hostname or ""
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", target, headers=headers)
+        response = conn.getresponse()
+        status = response.status
+        if status in (401, 403):
+            raise FetchAuthError(
+                f"manifest fetch {shown} was refused with HTTP {status}: "
+                "check that --secret-ref names a secret "
+                "the app accepts"
+            )
+        if not 200 <= status < 300:
+            hint = " (redirects are not followed: use the final URL)" if 300 <= status < 400 else ""
+            raise SourceUnreachable(f"manifest fetch {shown} failed: HTTP {status} {response.reason}{hint}")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            chunk = response.read(min(65536, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                raise ManifestSyntaxError(
+                    f"manifest {shown} is larger than the limit of {max_bytes} bytes", code="too_big"
+                )
+        return b"".join(chunks)
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        raise SourceUnreachable(f"cannot fetch manifest {shown}: {_describe(exc, timeout)}") from None
+    finally:
+        conn.close()
+
+
+def _describe(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no complete response within {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    import ssl
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted ({exc.verify_message})"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return str(text)

@@ -33,6 +33,22 @@ Recipe for an implementer (in-tree or plugin author):
    raises :class:`UnsupportedOperation`.
 8. ``close()`` — release connections or child processes; called exactly once.
 
+Two optional protocols let a backend do better than the minimum; the reconciler checks
+for them with ``isinstance`` and works without them (the gRPC plugin proxy need not
+implement either):
+
+* :class:`SupportsTransaction` — ``transaction()`` stages every create/update/delete of
+  one apply and commits them in one atomic write (crontab: one rename of the file), so a
+  crash leaves either the old or the new state, never a half-applied one.
+* :class:`SupportsContentCheck` — ``entry_matches(app, job, entry)`` says whether the
+  installed artifact is exactly what the backend would write for that job now. The
+  reconciler asks it for entries whose marker hash is current; ``False`` means the entry
+  was edited by hand (or a rendering option such as the trigger path changed) and is
+  planned as an update. It is how hand edits are found on schedulers whose marker
+  cannot say on its own that the entry changed (crontab).
+* :class:`SupportsMarkerAudit` — ``audit_markers()`` reports ownership markers that are
+  malformed or detached from their entry (``cronix verify-ownership``).
+
 Failures raise :class:`~cronix.errors.BackendError` (exit 3) with a one-line message
 naming the backend and the object.
 """
@@ -46,6 +62,7 @@ from cronix.errors import BackendError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from contextlib import AbstractContextManager
     from datetime import datetime
 
     from cronix.protocol.manifest import Job
@@ -61,6 +78,9 @@ __all__ = [
     "HistoryQuery",
     "ManagedEntry",
     "Severity",
+    "SupportsContentCheck",
+    "SupportsMarkerAudit",
+    "SupportsTransaction",
     "UnsupportedOperation",
 ]
 
@@ -192,3 +212,29 @@ class Backend(Protocol):
     def history(self, query: HistoryQuery) -> list[HistoryEntry]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SupportsTransaction(Protocol):
+    """Optional: stage the writes of one apply and commit them atomically.
+
+    Inside ``with backend.transaction():`` create/update/delete only stage changes; a
+    normal exit commits them all at once (and writes nothing when nothing changed); an
+    exception discards them. Nesting is not supported.
+    """
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class SupportsContentCheck(Protocol):
+    """Optional: is ``entry`` exactly what this backend would install for ``job`` now?"""
+
+    def entry_matches(self, app: str, job: Job, entry: ManagedEntry) -> bool: ...
+
+
+@runtime_checkable
+class SupportsMarkerAudit(Protocol):
+    """Optional: ownership markers that do not form a valid entry (malformed, orphaned)."""
+
+    def audit_markers(self) -> list[Diagnostic]: ...

@@ -28,6 +28,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "The language-neutral conformance adapter (JSON on stdin).",
     ),
     # -- reconciler (apply, plan, drift, list, show, prune, adopt, history, init, ...)
+    "plan": ("plan", "Show what apply would change (validates every job on the backend first)."),
+    "diff": ("plan", "Alias of plan."),
+    "apply": ("apply", "Make the backend match the manifest and write the trigger spec files."),
+    "drift": ("drift", "Show differences between manifest and backend (--exit-on-drift: exit 5)."),
+    "list": ("list_entries", "List every entry cronix owns on the backend."),
+    "show": ("show", "Show one job: entries, sync state, next fire times."),
+    "prune": ("prune", "Delete cronix-owned entries (all, or one app's)."),
+    "adopt": ("adopt", "Put existing entries that run cronix trigger APP.JOB under management."),
+    "verify-ownership": ("verify_ownership", "Audit every owned entry's marker, identity and hash (exit 5)."),
+    "global-status": ("global_status", "Owned / in-sync / drifted entries of every configured backend."),
+    "init": ("init", "Write a commented starter cronix.yaml."),
     # -- trigger
     "history": ("history", "Show the past runs of one job (run log and journald)."),
     # -- sdk / examples

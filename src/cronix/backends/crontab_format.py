@@ -1,0 +1,309 @@
+"""The crontab text format cronix writes and reads: translation, entry lines, the fenced block.
+
+Pure functions over strings (no I/O), so the rules can be tested and benchmarked alone.
+
+What cronix owns in a crontab (DESIGN §3 item 2, ``spec/DECISIONS.md`` D-101..D-104)::
+
+    # BEGIN cronix-managed
+    # Managed by cronix apply: hand edits here are reported as drift and overwritten.
+    */15 * * * * root /usr/local/bin/cronix trigger billing.reconcile
+    # cronix:owned app=billing job=reconcile hash=21c1b02a51242d12 idx=0
+    # END cronix-managed
+
+* An *entry* is a schedule line immediately followed by its *marker*; the marker format
+  is the reference's, byte for byte, so either implementation recognises the other's
+  entries. The schedule line must end in ``trigger <app>.<job>`` for the marker's app and
+  job; a marker without such a line is an orphan and is dropped on the next write (its
+  neighbour, whatever it is, stays).
+* Entries the reference wrote without a fence are recognised where they are and moved
+  into the block on the next write; the block takes the place of the first of them.
+* Every other line — outside or inside the fences — is *foreign* and is kept byte for
+  byte (line endings, encoding, a missing final newline included). Foreign lines found
+  inside the fences are moved just after the block; foreign lines never change order.
+* A new block is appended at the end of the file, before a final line that has no
+  newline (so that line stays byte-identical).
+* With ``CRON_TZ`` support switched on, each entry is preceded by ``CRON_TZ=<zone>`` and
+  the block ends by restoring the host's zone, so foreign lines after it are unaffected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from cronix.protocol.errors import ScheduleError
+from cronix.protocol.schedule import parse_schedule
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "BEGIN",
+    "END",
+    "HEADER",
+    "MARKER_PREFIX",
+    "MARKER_RE",
+    "CrontabDocument",
+    "InstalledEntry",
+    "TranslationError",
+    "canonical_cron",
+    "render_entry_line",
+    "render_marker",
+    "translate",
+]
+
+BEGIN = "# BEGIN cronix-managed"
+END = "# END cronix-managed"
+HEADER = "# Managed by cronix apply: hand edits here are reported as drift and overwritten."
+MARKER_PREFIX = "# cronix:owned "
+MARKER_RE = re.compile(
+    r"^# cronix:owned app=(?P<app>[a-z][a-z0-9-]{0,62}) job=(?P<job>[a-z][a-z0-9-]{0,62}) "
+    r"hash=(?P<hash>[0-9a-f]{1,64}) idx=(?P<idx>\d+)$"
+)
+_TZ_PREFIX = "CRON_TZ="
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {n: i for i, n in enumerate(_MONTH_NAMES, 1)}
+_DAYS = {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
+_FIELDS: tuple[tuple[int, int, dict[str, int] | None], ...] = (
+    (0, 59, None),
+    (0, 23, None),
+    (1, 31, None),
+    (1, 12, _MONTHS),
+    (0, 6, _DAYS),
+)
+
+
+class TranslationError(ValueError):
+    """The schedule is valid but crontab cannot express it."""
+
+
+# ---------------------------------------------------------------- translation
+
+
+@lru_cache(maxsize=65536)
+def translate(schedule: str) -> str:
+    """The five crontab fields for a manifest schedule, in a form every Vixie cron accepts.
+
+    Shortcuts become their five fields (reference §3.0.1); ``@every`` becomes a step
+    when it divides an hour or a day; cron expressions are rewritten field by field into
+    plain numbers (names, ``?``, ``+5``, ``1,,2`` and ``*-5`` are robfig-isms Vixie cron
+    does not share, and ``N/S`` means ``N-max/S`` in robfig but ``N`` in Vixie).
+    """
+    try:
+        parsed = parse_schedule(schedule)
+    except ScheduleError as exc:
+        raise TranslationError(exc.message) from None
+    if parsed.every_seconds is not None:
+        return _every(parsed.source, parsed.every_seconds)
+    assert parsed.cron is not None
+    return canonical_cron(parsed.cron.raw)
+
+
+def canonical_cron(raw: Sequence[str]) -> str:
+    """Five already-valid cron fields rewritten in plain Vixie syntax."""
+    return " ".join(
+        _canonical_field(f, lo, hi, names) for f, (lo, hi, names) in zip(raw, _FIELDS, strict=True)
+    )
+
+
+def _canonical_field(text: str, lo: int, hi: int, names: dict[str, int] | None) -> str:
+    parts = []
+    for element in text.split(","):
+        if not element:
+            continue
+        range_part, _, step = element.partition("/")
+        low, dash, high = range_part.partition("-")
+        suffix = f"/{int(step)}" if step else ""
+        if low in ("*", "?"):
+            parts.append("*" + suffix)
+            continue
+        a = _number(low, names)
+        if dash:
+            parts.append(f"{a}-{_number(high, names)}{suffix}")
+        elif step:
+            parts.append(f"{a}-{hi}{suffix}")
+        else:
+            parts.append(str(a))
+    return ",".join(parts)
+
+
+def _number(text: str, names: dict[str, int] | None) -> int:
+    if names is not None and text.lower() in names:
+        return names[text.lower()]
+    return int(text)
+
+
+def _every(source: str, seconds: int) -> str:
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        if minutes < 60 and 60 % minutes == 0:
+            return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+        if minutes % 60 == 0:
+            hours = minutes // 60
+            if hours == 24:
+                return "0 0 * * *"
+            if hours < 24 and 24 % hours == 0:
+                return "0 * * * *" if hours == 1 else f"0 */{hours} * * *"
+    raise TranslationError(
+        f'crontab cannot express "{source}": an @every interval must be a whole number of minutes '
+        "that divides an hour, or of hours that divides a day"
+    )
+
+
+# ---------------------------------------------------------------- lines
+
+
+def render_entry_line(cron5: str, user: str | None, trigger_bin: str, app: str, job: str) -> str:
+    who = f"{user} " if user else ""
+    return f"{cron5} {who}{trigger_bin} trigger {app}.{job}"
+
+
+def render_marker(app: str, job: str, hash_: str, index: int) -> str:
+    return f"# cronix:owned app={app} job={job} hash={hash_} idx={index}"
+
+
+def _bare(line: str) -> str:
+    """A line without its ``\\n`` and one trailing ``\\r`` (as the reference reads lines)."""
+    if line.endswith("\n"):
+        line = line[:-1]
+    if line.endswith("\r"):
+        line = line[:-1]
+    return line
+
+
+def _runs_trigger(line: str, app: str, job: str) -> bool:
+    if line.lstrip().startswith("#"):
+        return False
+    tokens = line.split()
+    return len(tokens) >= 8 and tokens[-2] == "trigger" and tokens[-1] == f"{app}.{job}"
+
+
+# ---------------------------------------------------------------- the document
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledEntry:
+    """One owned entry as found in (or about to be written to) the file."""
+
+    app: str
+    job: str
+    index: int
+    hash: str
+    line: str
+    tz_line: str | None = None
+    fenced: bool = True
+
+    def text(self) -> str:
+        tz = f"{self.tz_line}\n" if self.tz_line else ""
+        return f"{tz}{self.line}\n{render_marker(self.app, self.job, self.hash, self.index)}\n"
+
+
+@dataclass(slots=True)
+class CrontabDocument:
+    """A parsed crontab: foreign lines (kept verbatim), owned entries, and where the block goes."""
+
+    foreign: list[str] = field(default_factory=list)
+    #: 1-based line number of each foreign line in the parsed text.
+    foreign_lineno: list[int] = field(default_factory=list)
+    entries: list[InstalledEntry] = field(default_factory=list)
+    #: The block is written after this many foreign lines (``None``: at the end).
+    anchor: int | None = None
+    #: Lines that start like a marker but do not match the marker format (1-based numbers).
+    malformed_markers: list[tuple[int, str]] = field(default_factory=list)
+    #: Markers whose schedule line is missing or is not an entry of that job (1-based numbers).
+    orphan_markers: list[tuple[int, str]] = field(default_factory=list)
+    has_block: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> CrontabDocument:
+        lines = _split_lines(text)
+        bare = [_bare(line) for line in lines]
+        inside, first_begin = _fenced(bare)
+        doc = cls(has_block=first_begin is not None)
+        owned: set[int] = set()
+        anchor_line = first_begin
+        for i, b in enumerate(bare):
+            if b in (BEGIN, END) or (inside[i] and (b == HEADER or b.startswith(_TZ_PREFIX))):
+                owned.add(i)  # fences (paired or stray), the header, CRON_TZ lines cronix wrote
+                continue
+            match = MARKER_RE.match(b) if b.startswith("# cronix:") else None
+            if match is None:
+                if b.startswith(MARKER_PREFIX.rstrip()):
+                    doc.malformed_markers.append((i + 1, b))
+                continue
+            owned.add(i)
+            app, job = match["app"], match["job"]
+            prev = i - 1
+            if (
+                prev < 0
+                or prev in owned
+                or inside[prev] != inside[i]
+                or not _runs_trigger(bare[prev], app, job)
+            ):
+                doc.orphan_markers.append((i + 1, b))
+                continue
+            owned.add(prev)
+            if anchor_line is None:
+                anchor_line = prev
+            tz_line = None
+            if inside[i] and prev >= 1 and inside[prev - 1] and bare[prev - 1].startswith(_TZ_PREFIX):
+                tz_line = bare[prev - 1]
+            doc.entries.append(
+                InstalledEntry(app, job, int(match["idx"]), match["hash"], bare[prev], tz_line, inside[i])
+            )
+        doc.entries.sort(key=lambda e: not e.fenced)  # fenced first, each group in file order
+        for i, line in enumerate(lines):
+            if i in owned:
+                continue
+            if anchor_line is not None and i > anchor_line and doc.anchor is None:
+                doc.anchor = len(doc.foreign)
+            doc.foreign.append(line)
+            doc.foreign_lineno.append(i + 1)
+        if anchor_line is not None and doc.anchor is None:
+            doc.anchor = len(doc.foreign)
+        return doc
+
+    def render(self, entries: Iterable[InstalledEntry], *, reset_tz: str | None = None) -> str:
+        """The whole file with ``entries`` as the block (no block at all when there are none)."""
+        body = "".join(e.text() for e in entries)
+        if not body:
+            return "".join(self.foreign)
+        if reset_tz and any(e.tz_line for e in entries):
+            body += f"{_TZ_PREFIX}{reset_tz}\n"
+        block = f"{BEGIN}\n{HEADER}\n{body}{END}\n"
+        at = self.anchor
+        if at is None:
+            at = len(self.foreign)
+            if self.foreign and not self.foreign[-1].endswith("\n"):
+                at -= 1
+        return "".join(self.foreign[:at]) + block + "".join(self.foreign[at:])
+
+
+def _split_lines(text: str) -> list[str]:
+    """Split on ``\\n`` only, keeping line ends (``str.splitlines`` splits on much more)."""
+    if not text:
+        return []
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def _fenced(bare: Sequence[str]) -> tuple[list[bool], int | None]:
+    """Which lines lie strictly between a BEGIN fence and its END fence; the first paired BEGIN."""
+    inside = [False] * len(bare)
+    begin: int | None = None
+    first: int | None = None
+    for i, b in enumerate(bare):
+        if b == BEGIN:
+            begin = i
+        elif b == END and begin is not None:
+            for k in range(begin + 1, i):
+                inside[k] = True
+            first = begin if first is None else first
+            begin = None
+    return inside, first

@@ -1,0 +1,92 @@
+"""``cronix adopt <app>.<job>``: take over existing entries that already run this job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cronix.cli.app import command_help
+from cronix.cli.reconcile_flags import backend_flags, lock_flags, manifest_flags
+from cronix.cli.render import emit_json, output_option
+
+
+@click.command("adopt", short_help=command_help("adopt"))
+@click.argument("target", metavar="APP.JOB")
+@manifest_flags
+@backend_flags
+@lock_flags
+@click.option("--dry-run", is_flag=True, help="Report what would be adopted; change nothing.")
+@output_option()
+def command(target: str, output: str, dry_run: bool, **opts: Any) -> None:
+    """Put pre-existing entries that run `cronix trigger APP.JOB` under management, if they
+    match the manifest's schedules exactly.
+
+    Exit status: 0 adopted (or already managed), 6 the entries diverge from the manifest,
+    7 nothing to adopt; 1/2/3/4 as for apply.
+    """
+    from cronix.backends.base import UnsupportedOperation
+    from cronix.cli.reconcile_flags import Session, warn
+    from cronix.errors import AdoptDiverged, AdoptNoCandidate, UsageError
+    from cronix.protocol.ownership import ownership_hashes
+    from cronix.reconcile import hold_apply_lock
+
+    session = Session(opts)
+    if not opts.get("manifest"):
+        raise UsageError("adopt needs --manifest SOURCE")
+    app, job_name, job = session.target_job(target)
+    assert job is not None
+    backend = session.open_backend()
+    try:
+        if "adopt" not in backend.capabilities:
+            raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
+        lock = None if dry_run else session.lock(on_wait=warn)
+        with hold_apply_lock(lock, host_local=backend.host_local):
+            result = backend.adopt(app, job, ownership_hashes(job), dry_run=dry_run)
+    finally:
+        backend.close()
+    if output == "json":
+        emit_json(
+            {
+                "app": app,
+                "job": job_name,
+                "dry_run": dry_run,
+                "found": result.found,
+                "adopted": result.adopted,
+                "already_managed": result.already_managed,
+                "diverged": result.diverged,
+                "divergences": list(result.divergences),
+                "entries": [e.as_json() for e in result.entries],
+            }
+        )
+    else:
+        _print(app, job_name, result, dry_run)
+    if result.diverged:
+        raise AdoptDiverged(f"adopt {app}.{job_name}: the existing entries diverge from the manifest")
+    if not result.found and not result.already_managed:
+        raise AdoptNoCandidate(f"adopt {app}.{job_name}: no entry runs cronix trigger {app}.{job_name}")
+
+
+def _print(app: str, job: str, result: Any, dry_run: bool) -> None:
+    n = len(result.entries)
+    plural = "entry" if n == 1 else "entries"
+    if result.already_managed:
+        click.echo(f"ALREADY-MANAGED  {app}.{job}  (no action taken)")
+    elif result.diverged:
+        click.echo(f"DIVERGED         {app}.{job}  (no action taken)")
+        for d in result.divergences:
+            click.echo(f"  ! {d}")
+        click.echo("")
+        click.echo(
+            "Resolve by editing the manifest or the backend so they agree, then re-run `cronix adopt`. "
+            "Or run `cronix apply` to overwrite the backend entry with the manifest's form."
+        )
+    elif result.adopted:
+        click.echo(f"ADOPTED          {app}.{job}  ({n} {plural} now under management)")
+    elif result.found and dry_run:
+        click.echo(f"WOULD-ADOPT      {app}.{job}  ({n} {plural} — dry-run, no changes)")
+    else:
+        click.echo(f"NOT-FOUND        {app}.{job}  (no candidate entry on backend)")
+    if result.adopted or (result.found and dry_run and not result.diverged):
+        for e in result.entries:
+            click.echo(f"  + idx={e.index} hash={e.hash}")

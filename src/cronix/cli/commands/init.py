@@ -1,0 +1,45 @@
+"""``cronix init``: write a commented starter cronix.yaml."""
+
+from __future__ import annotations
+
+import click
+
+from cronix.cli.app import command_help
+
+
+@click.command("init", short_help=command_help("init"))
+@click.option(
+    "--config", "path", metavar="PATH", help="Where to write [$CRONIX_CONFIG or ~/.cronix/cronix.yaml]."
+)
+@click.option("--app", metavar="APP", help="First manifest source: the app id.")
+@click.option("--manifest-url", metavar="URL", help="First manifest source: where its manifest is served.")
+@click.option(
+    "--secret-ref", "secret_refs", multiple=True, metavar="REF", help="First manifest source: a secret ref."
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def command(
+    path: str | None, app: str | None, manifest_url: str | None, secret_refs: tuple[str, ...], force: bool
+) -> None:
+    """Write a starter operator config in which every key is present, commented, and set to
+    its default; it loads as is."""
+    import os
+
+    from cronix.cli.configdoc import starter_config
+    from cronix.config import parse_config
+    from cronix.errors import UsageError
+
+    dest = path or os.environ.get("CRONIX_CONFIG") or os.path.expanduser("~/.cronix/cronix.yaml")
+    if os.path.exists(dest) and not force:
+        raise UsageError(f"{dest} already exists (pass --force to overwrite)")
+    refs = [r for value in secret_refs for r in value.split(",") if r]
+    text = starter_config(app=app, url=manifest_url, secret_refs=refs)
+    parse_config(text, source=dest)  # what init writes must load
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(dest)), mode=0o755, exist_ok=True)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {dest}")
+    click.echo(f"next: review it, then run `cronix plan --config {dest}` and `cronix apply --config {dest}`.")

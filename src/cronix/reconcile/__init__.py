@@ -1,0 +1,41 @@
+"""Reconcile a manifest onto a backend: validate, plan, apply, record — backend-agnostic.
+
+Public entry points: :func:`reconcile` (plan and apply under the apply lock, then write
+trigger spec files), :func:`compute_plan` and :func:`apply_plan` (the two halves), and the
+audits :func:`verify_ownership` and :func:`classify_entries`. The reconciler cannot tell
+an in-tree backend from a plugin: it only speaks :class:`cronix.backends.base.Backend`.
+"""
+
+from __future__ import annotations
+
+from cronix.reconcile.applying import ApplyFailed, ApplyResult, apply_plan
+from cronix.reconcile.applylock import ApplyLockTimeout, LockSettings, apply_lock, hold_apply_lock
+from cronix.reconcile.auditing import EntryStatus, Finding, classify_entries, recorded_jobs, verify_ownership
+from cronix.reconcile.planning import BackendInvalid, Op, Plan, compute_plan, validate_jobs
+from cronix.reconcile.session import Outcome, check_backend, reconcile
+from cronix.reconcile.specfiles import SpecSync, sync_spec_files
+
+__all__ = [
+    "ApplyFailed",
+    "ApplyLockTimeout",
+    "ApplyResult",
+    "BackendInvalid",
+    "EntryStatus",
+    "Finding",
+    "LockSettings",
+    "Op",
+    "Outcome",
+    "Plan",
+    "SpecSync",
+    "apply_lock",
+    "apply_plan",
+    "check_backend",
+    "classify_entries",
+    "compute_plan",
+    "hold_apply_lock",
+    "reconcile",
+    "recorded_jobs",
+    "sync_spec_files",
+    "validate_jobs",
+    "verify_ownership",
+]

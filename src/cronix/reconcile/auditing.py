@@ -1,0 +1,129 @@
+"""Audits without applying: ``verify-ownership`` and ``global-status``.
+
+Both need to know what an installed entry *should* be. With a manifest that is the
+manifest's job; without one, host-local backends have the trigger spec files apply last
+wrote (the recorded job for each ``<app>.<job>``). An entry is *in sync* when its marker
+hash is the recorded job's hash for its index and the backend confirms the artifact is
+what it would write; *drifted* when either check fails or the backend itself reports a
+hand edit; *unverified* when no recorded job exists.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsMarkerAudit
+from cronix.protocol.ownership import ownership_hashes
+from cronix.protocol.specfile import SpecFileError, parse_spec_file
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from cronix.backends.base import Backend, ManagedEntry
+    from cronix.protocol.manifest import Job
+
+__all__ = ["EntryStatus", "Finding", "classify_entries", "recorded_jobs", "verify_ownership"]
+
+
+def recorded_jobs(spec_dir: str) -> dict[tuple[str, str], Job]:
+    """The jobs recorded in ``spec_dir`` (unreadable or foreign files are skipped)."""
+    out: dict[tuple[str, str], Job] = {}
+    try:
+        names = sorted(os.listdir(spec_dir))
+    except OSError:
+        return out
+    for name in names:
+        if not name.endswith(".json") or name.startswith("."):
+            continue
+        try:
+            with open(os.path.join(spec_dir, name), "rb") as fh:
+                spec = parse_spec_file(fh.read())
+        except (OSError, SpecFileError):
+            continue
+        out[(spec.app, spec.job.name)] = spec.job
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class EntryStatus:
+    entry: ManagedEntry
+    state: str  # in-sync | drifted | unverified
+    detail: str = ""
+
+
+def classify_entries(
+    backend: Backend, entries: list[ManagedEntry], jobs: Mapping[tuple[str, str], Job]
+) -> list[EntryStatus]:
+    check = backend if isinstance(backend, SupportsContentCheck) else None
+    hashes = {key: ownership_hashes(job) for key, job in jobs.items()}
+    out = []
+    for e in entries:
+        key = (e.app, e.job)
+        if e.hash == DRIFT_SENTINEL:
+            out.append(EntryStatus(e, "drifted", "edited by hand"))
+        elif key not in jobs:
+            out.append(EntryStatus(e, "unverified", "no recorded job"))
+        elif e.index >= len(hashes[key]) or hashes[key][e.index] != e.hash:
+            out.append(EntryStatus(e, "drifted", "marker hash does not match the recorded job"))
+        elif check is not None and not check.entry_matches(e.app, jobs[key], e):
+            out.append(EntryStatus(e, "drifted", "installed entry differs from what cronix wrote"))
+        else:
+            out.append(EntryStatus(e, "in-sync"))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    problem: str
+    app: str = ""
+    job: str = ""
+    index: int | None = None
+    severity: str = "error"
+
+    def render(self) -> str:
+        where = f"{self.app}.{self.job}" + (f"[{self.index}]" if self.index is not None else "")
+        return f"{where}: {self.problem}" if self.app else self.problem
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "app": self.app,
+            "job": self.job,
+            "index": self.index,
+            "problem": self.problem,
+        }
+
+
+def verify_ownership(backend: Backend, jobs: Mapping[tuple[str, str], Job]) -> tuple[int, list[Finding]]:
+    """Audit every owned entry; return ``(entries audited, findings)``."""
+    findings: list[Finding] = []
+    if isinstance(backend, SupportsMarkerAudit):
+        findings += [Finding(d.message) for d in backend.audit_markers()]
+    entries = backend.list_entries()
+    counts = Counter((e.app, e.job, e.index) for e in entries)
+    for (app, job, index), n in sorted(counts.items()):
+        if n > 1:
+            findings.append(Finding(f"{n} entries claim this identity", app, job, index))
+    for e in entries:
+        if not backend.verify_ownership(e):
+            findings.append(
+                Finding("the backend no longer confirms cronix owns this entry", e.app, e.job, e.index)
+            )
+    for status in classify_entries(backend, entries, jobs):
+        e = status.entry
+        if status.state == "drifted":
+            findings.append(Finding(status.detail, e.app, e.job, e.index))
+        elif status.state == "unverified":
+            findings.append(
+                Finding(
+                    "no manifest or spec file records this job; hash not checked",
+                    e.app,
+                    e.job,
+                    e.index,
+                    "warning",
+                )
+            )
+    return len(entries), findings

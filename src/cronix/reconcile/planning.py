@@ -1,0 +1,175 @@
+"""Validate, then plan: what must change on a backend so it matches a manifest.
+
+The host decides (DESIGN §4); the backend only answers ``validate`` and ``list_entries``
+(and, when it can, ``entry_matches``). Rules:
+
+* Every job is validated on the chosen backend first; any error aborts with all of them
+  listed (:class:`BackendInvalid`, exit 1). Warnings travel with the plan.
+* Identity is ``(app, job, index)``; the ownership hash says whether the content changed.
+  Per desired job: nothing installed → ``create``; the installed hashes equal the desired
+  ones, once per index, and every entry is what the backend would write → ``skip``;
+  otherwise → ``update`` (with the reason). Installed jobs of the *manifest's* app that
+  the manifest no longer has → ``delete``. Entries of other apps are never touched.
+* Order is deterministic: desired jobs in manifest order (sorted by name), then deletes
+  sorted by job name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck
+from cronix.errors import CronixError
+from cronix.protocol.ownership import ownership_hashes
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from cronix.backends.base import Backend, Diagnostic, ManagedEntry
+    from cronix.protocol.manifest import Job, Manifest
+
+__all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs"]
+
+Action = Literal["create", "update", "delete", "skip"]
+_MARKS = {"create": "+", "update": "~", "delete": "-", "skip": "·"}
+
+
+class BackendInvalid(CronixError):
+    """The backend cannot express one or more jobs; nothing was planned or changed (exit 1)."""
+
+    def __init__(self, backend: str, problems: Sequence[tuple[str, Diagnostic]]) -> None:
+        self.problems = tuple(problems)
+        n = len(self.problems)
+        listed = "; ".join(f"{where} {d.render()}" for where, d in self.problems)
+        super().__init__(
+            f"backend {backend} cannot run this manifest ({n} issue{'s' if n != 1 else ''}): {listed}"
+        )
+
+    def as_json(self) -> list[dict[str, str]]:
+        return [{"job": where, **d.as_json()} for where, d in self.problems]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    action: Action
+    app: str
+    job: str
+    reason: str
+    desired: Job | None = None
+    old_hashes: tuple[str, ...] = ()
+    new_hashes: tuple[str, ...] = ()
+    #: The installed entries of this job (what an update or delete replaces).
+    entries: tuple[ManagedEntry, ...] = ()
+
+    @property
+    def mark(self) -> str:
+        return _MARKS[self.action]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "app": self.app,
+            "job": self.job,
+            "reason": self.reason,
+            "old_hashes": list(self.old_hashes),
+            "new_hashes": list(self.new_hashes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    backend: str
+    app: str
+    ops: tuple[Op, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def noop(self) -> bool:
+        return all(op.action == "skip" for op in self.ops)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for op in self.ops if op.action == action)
+
+    def changes(self) -> list[Op]:
+        return [op for op in self.ops if op.action != "skip"]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "app": self.app,
+            "noop": self.noop,
+            "summary": {a: self.count(a) for a in ("create", "update", "delete", "skip")},
+            "ops": [op.as_json() for op in self.ops],
+            "warnings": list(self.warnings),
+        }
+
+
+def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
+    """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error."""
+    errors: list[tuple[str, Diagnostic]] = []
+    warnings: list[str] = []
+    for job in manifest.jobs:
+        where = f"{manifest.app}.{job.name}"
+        for diag in backend.validate(manifest.app, job):
+            if diag.severity == "error":
+                errors.append((where, diag))
+            else:
+                warnings.append(f"{where} {diag.render()}")
+    if errors:
+        raise BackendInvalid(backend.name, errors)
+    return warnings
+
+
+def compute_plan(
+    backend: Backend,
+    manifest: Manifest,
+    *,
+    entries: Iterable[ManagedEntry] | None = None,
+    validate: bool = True,
+) -> Plan:
+    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``."""
+    warnings = validate_jobs(backend, manifest) if validate else []
+    installed: dict[str, list[ManagedEntry]] = {}
+    for entry in backend.list_entries() if entries is None else entries:
+        if entry.app == manifest.app:
+            installed.setdefault(entry.job, []).append(entry)
+    content_check = backend if isinstance(backend, SupportsContentCheck) else None
+    ops: list[Op] = []
+    for job in manifest.jobs:
+        want = ownership_hashes(job)
+        have = installed.pop(job.name, [])
+        ops.append(_job_op(manifest.app, job, want, have, content_check))
+    for name in sorted(installed):
+        have = installed[name]
+        ops.append(
+            Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
+        )
+    return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings))
+
+
+def _hashes(entries: Sequence[ManagedEntry]) -> tuple[str, ...]:
+    """Installed hashes by index (``""`` for a missing index), as the reference groups them."""
+    size = max((e.index for e in entries), default=-1) + 1
+    out = [""] * size
+    for e in entries:
+        out[e.index] = e.hash
+    return tuple(out)
+
+
+def _job_op(
+    app: str, job: Job, want: tuple[str, ...], have: list[ManagedEntry], check: SupportsContentCheck | None
+) -> Op:
+    if not have:
+        return Op("create", app, job.name, "new job", job, (), want)
+    old = _hashes(have)
+    entries = tuple(have)
+    if any(e.hash == DRIFT_SENTINEL for e in have):
+        return Op("update", app, job.name, "edited by hand", job, old, want, entries)
+    if old != want:
+        return Op("update", app, job.name, "changed in the manifest", job, old, want, entries)
+    if len(have) != len(want):
+        return Op("update", app, job.name, "duplicate entries", job, old, want, entries)
+    if check is not None and not all(check.entry_matches(app, job, e) for e in have):
+        return Op("update", app, job.name, "edited by hand", job, old, want, entries)
+    return Op("skip", app, job.name, "in sync", job, old, want, entries)

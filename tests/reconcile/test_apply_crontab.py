@@ -1,0 +1,218 @@
+"""apply / plan / drift on a real crontab file: writes, no-writes, mode, owner, drift, deletes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from tests.reconcile.conftest import Host, job
+
+PING = job("ping", "@hourly")
+PONG = job("pong", "@daily")
+
+
+def test_apply_creates_the_block_then_a_second_apply_writes_nothing(host: Host) -> None:
+    m = host.manifest("billing", PING, PONG)
+    first = host.apply(m)
+    assert first.code == 0, first.err
+    assert "created=2" in first.out
+    text = host.crontab.read_text()
+    assert "0 * * * * /usr/local/bin/cronix trigger billing.ping\n" in text
+    assert "# cronix:owned app=billing job=ping hash=b4d36b09619ce838 idx=0\n" in text
+    assert "# cronix:owned app=billing job=pong hash=e090e685f0de1edc idx=0\n" in text
+    assert stat.S_IMODE(host.crontab.stat().st_mode) == 0o644
+    before = host.crontab.stat()
+    spec_before = {p.name: p.stat().st_mtime_ns for p in host.spec_dir.iterdir()}
+    second = host.apply(m)
+    assert second.code == 0
+    assert second.out.startswith("Apply: noop")
+    after = host.crontab.stat()
+    assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
+    assert {p.name: p.stat().st_mtime_ns for p in host.spec_dir.iterdir()} == spec_before
+
+
+def test_spec_files_shape_mode_and_removal(host: Host) -> None:
+    m = host.manifest("billing", PING, PONG)
+    assert host.apply(m, "--secret-ref", "env:CRON_SECRET").code == 0
+    spec = host.spec_dir / "billing.ping.json"
+    assert stat.S_IMODE(spec.stat().st_mode) == 0o640
+    doc = json.loads(spec.read_text())
+    assert doc["app"] == "billing"
+    assert doc["job"]["schedules"] == ["@hourly"]
+    assert doc["secret_refs"] == ["env:CRON_SECRET"]
+    assert doc["schedule_index"] == 0
+    assert not spec.read_text().endswith("\n")
+    m2 = host.manifest("billing", PING)
+    result = host.apply(m2, "--secret-ref", "env:CRON_SECRET")
+    assert result.code == 0
+    assert "deleted=1" in result.out
+    assert sorted(p.name for p in host.spec_dir.iterdir()) == ["billing.ping.json"]
+    assert "billing.pong" not in host.crontab.read_text()
+
+
+def test_spec_file_secret_refs_null_without_refs(host: Host) -> None:
+    assert host.apply(host.manifest("billing", PING)).code == 0
+    assert json.loads((host.spec_dir / "billing.ping.json").read_text())["secret_refs"] is None
+
+
+def test_raw_secret_refs_are_refused_for_apply(host: Host) -> None:
+    result = host.apply(host.manifest("billing", PING), "--secret-ref", "raw:hunter2")
+    assert result.code == 2
+    assert "hunter2" not in result.err + result.out
+    assert not host.crontab.exists()
+
+
+def test_mode_and_owner_are_preserved(host: Host) -> None:
+    host.crontab.write_text("# mine\n")
+    os.chmod(host.crontab, 0o600)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(host.crontab, nobody.pw_uid, nobody.pw_gid)
+    assert host.apply(host.manifest("billing", PING)).code == 0
+    st = host.crontab.stat()
+    assert stat.S_IMODE(st.st_mode) == 0o600
+    assert (st.st_uid, st.st_gid) == (nobody.pw_uid, nobody.pw_gid)
+    assert host.crontab.read_text().startswith("# mine\n# BEGIN cronix-managed\n")
+
+
+def test_other_apps_entries_are_never_touched(host: Host) -> None:
+    assert host.apply(host.manifest("other", job("keep", "5 5 * * *"))).code == 0
+    assert host.apply(host.manifest("billing", PING)).code == 0
+    assert host.apply(host.manifest("billing", PONG)).code == 0
+    text = host.crontab.read_text()
+    assert "trigger other.keep" in text
+    assert "trigger billing.pong" in text
+    assert "trigger billing.ping" not in text
+
+
+def test_plan_orders_ops_and_shows_reference_hashes(host: Host) -> None:
+    assert host.apply(host.manifest("billing", PONG, job("zeta"), job("alpha"))).code == 0
+    plan = host.plan(host.manifest("billing", PING, PONG), "-o", "json")
+    assert plan.code == 0
+    doc = plan.json()
+    assert [(o["action"], o["job"]) for o in doc["ops"]] == [
+        ("create", "ping"),
+        ("skip", "pong"),
+        ("delete", "alpha"),
+        ("delete", "zeta"),
+    ]
+    assert doc["ops"][0]["new_hashes"] == ["b4d36b09619ce838"]
+    assert doc["ops"][1]["old_hashes"] == ["e090e685f0de1edc"]
+    assert doc["noop"] is False
+    assert doc["summary"] == {"create": 1, "update": 0, "delete": 2, "skip": 1}
+    table = host.plan(host.manifest("billing", PING, PONG))
+    assert "  + create  billing.ping  ((none) → b4d36b09619ce838)  new job" in table.out
+    assert "  · skip    billing.pong  (e090e685f0de1edc → e090e685f0de1edc)" in table.out
+
+
+def test_hand_edited_schedule_line_is_drift_and_apply_repairs_it(host: Host) -> None:
+    m = host.manifest("billing", PING)
+    assert host.apply(m).code == 0
+    original = host.crontab.read_text()
+    host.crontab.write_text(original.replace("0 * * * * /usr", "7 * * * * /usr"))
+    drift = host.run("drift", "--manifest", str(m), *host.backend_flags(), "--exit-on-drift")
+    assert drift.code == 5
+    assert "edited by hand" in drift.out
+    assert "drift detected" in drift.err
+    assert host.apply(m).code == 0
+    assert host.crontab.read_text() == original
+
+
+def test_changing_trigger_bin_rewrites_the_lines(host: Host) -> None:
+    m = host.manifest("billing", PING)
+    assert host.apply(m).code == 0
+    result = host.run(
+        "apply", "--manifest", str(m), *host.apply_flags(), "--trigger-bin", "/opt/cronix/bin/cronix"
+    )
+    assert result.code == 0
+    assert "updated=1" in result.out
+    assert "0 * * * * /opt/cronix/bin/cronix trigger billing.ping" in host.crontab.read_text()
+
+
+def test_system_format_has_a_user_field(host: Host) -> None:
+    m = host.manifest("billing", PING)
+    assert host.apply(m, "--crontab-format", "system", "--crontab-run-as", "daemon").code == 0
+    assert "0 * * * * daemon /usr/local/bin/cronix trigger billing.ping\n" in host.crontab.read_text()
+    assert host.plan(m, "--crontab-format", "system", "--crontab-run-as", "daemon", "-o", "json").json()[
+        "noop"
+    ]
+    # switching the format is a visible change, not silent drift
+    assert host.plan(m, "-o", "json").json()["ops"][0]["reason"] == "edited by hand"
+
+
+@pytest.mark.parametrize(
+    ("path", "user_field"),
+    [
+        ("/etc/crontab", "root"),
+        ("/etc/cron.d/cronix", "root"),
+        ("/var/spool/cron/crontabs/x", None),
+        ("/tmp/ct", None),
+    ],
+)
+def test_line_format_follows_the_target(path: str, user_field: str | None) -> None:
+    from cronix.backends.crontab import CrontabBackend, CrontabOptions
+
+    assert CrontabBackend(CrontabOptions(path=path)).user_field == user_field
+
+
+def test_cron_d_file_with_a_dot_is_refused(host: Host) -> None:
+    from cronix.backends.crontab import CrontabBackend, CrontabOptions
+
+    problems = CrontabBackend(CrontabOptions(path="/etc/cron.d/cronix.tab")).check()
+    assert any(d.code == "ignored_by_cron" and d.severity == "error" for d in problems)
+
+
+def test_timezone_other_than_the_hosts_is_an_error_listing_every_issue(host: Host) -> None:
+    m = host.manifest(
+        "billing",
+        job("a", "@every 7m"),
+        job("b", "@hourly", tz="Europe/Berlin"),
+        job("c", "@hourly", tz="Etc/UTC"),
+    )
+    result = host.apply(m, "--crontab-run-as", "root")
+    assert result.code == 1
+    assert result.err.count("\n") == 1  # one line
+    assert "billing.a schedules/0: crontab cannot express" in result.err
+    assert "billing.b timezone: Europe/Berlin differs from the host's zone" in result.err
+    assert "billing.c" not in result.err  # Etc/UTC has the same rules as the host's UTC
+    assert not host.crontab.exists()
+
+
+def test_accept_timezone_shift_installs_with_a_warning(host: Host) -> None:
+    m = host.manifest("billing", job("b", "@hourly", tz="Europe/Berlin"))
+    result = host.apply(m, "--accept-timezone-shift")
+    assert result.code == 0
+    assert "warning: billing.b timezone:" in result.err
+    assert "CRON_TZ" not in host.crontab.read_text()
+
+
+def test_cron_tz_support_writes_the_zone(host: Host) -> None:
+    m = host.manifest("billing", job("b", "@hourly", tz="Europe/Berlin"))
+    assert host.apply(m, "--cron-tz").code == 0
+    text = host.crontab.read_text()
+    assert "CRON_TZ=Europe/Berlin\n0 * * * * /usr/local/bin/cronix trigger billing.b\n" in text
+    assert host.plan(m, "--cron-tz", "-o", "json").json()["noop"]
+
+
+def test_lock_timeout_fails_clearly_and_changes_nothing(host: Host) -> None:
+    import fcntl
+
+    lock = host.root / "apply.lock"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        result = host.apply(host.manifest("billing", PING), "--lock-timeout", "0.2")
+    assert result.code == 1
+    assert "another cronix apply" in result.err
+    assert str(lock) in result.err
+    assert not host.crontab.exists()
+
+
+def test_dry_run_changes_nothing(host: Host) -> None:
+    result = host.apply(host.manifest("billing", PING), "--dry-run")
+    assert result.code == 0
+    assert result.out.startswith("Plan: backend=crontab noop=false ops=1")
+    assert not host.crontab.exists()
+    assert not host.spec_dir.exists()
