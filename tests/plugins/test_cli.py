@@ -93,7 +93,7 @@ def test_plugins_pin_refuses_to_drop_comments(tmp_path: Path, plugin_dir: Path) 
 
 def test_plugins_pin_unknown_and_unsafe(tmp_path: Path, layout: dict[str, Path]) -> None:
     env = _env(tmp_path, layout)
-    assert_one_line_error(run_cronix("plugins", "pin", "nope", env=env), 2, "no backend named 'nope'")
+    assert_one_line_error(run_cronix("plugins", "pin", "nope", env=env), 2, "unknown backend 'nope'")
     assert_one_line_error(run_cronix("plugins", "pin", "loose", env=env), 4, "refusing plugin loose")
 
 
@@ -202,7 +202,7 @@ def test_conformance_backend_unknown_plugin(tmp_path: Path) -> None:
         "nope",
         env={"HOME": str(tmp_path), "CRONIX_PLUGIN_DIR": str(tmp_path)},
     )
-    assert_one_line_error(proc, 2, "no backend named 'nope'")
+    assert_one_line_error(proc, 2, "unknown backend 'nope'")
 
 
 def test_conformance_bad_backend_config(tmp_path: Path) -> None:

@@ -14,7 +14,9 @@ PING = job("ping", "@hourly")
 def test_unknown_backend_is_a_usage_error(host: Host) -> None:
     result = host.run("list", "--backend", "nope")
     assert result.code == 2
-    assert result.err == 'cronix: error: unknown backend "nope" (built in: crontab)\n'
+    assert result.err.startswith(
+        "cronix: error: unknown backend 'nope': not built in (crontab) and no plugin cronix-backend-nope in "
+    )
 
 
 def test_bad_backend_option_in_config_names_the_key_path(host: Host) -> None:

@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from cronix.errors import BackendError
+from cronix.runlog import HistoryRun
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -153,32 +154,9 @@ class HistoryQuery:
     limit: int = 50
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """One finished (or folded) run of a job, from whatever source the backend reads."""
-
-    app: str
-    job: str
-    run_id: str
-    attempt: int
-    started_at: datetime | None
-    finished_at: datetime | None
-    status: str
-    source: str
-    detail: str = ""
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "app": self.app,
-            "job": self.job,
-            "run_id": self.run_id,
-            "attempt": self.attempt,
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "status": self.status,
-            "source": self.source,
-            "detail": self.detail,
-        }
+#: One finished (or folded) run of a job, from whatever source the backend reads. The
+#: same type the run log and ``cronix history`` use, so sources merge without conversion.
+HistoryEntry = HistoryRun
 
 
 @runtime_checkable

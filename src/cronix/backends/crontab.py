@@ -34,7 +34,6 @@ from cronix.backends.base import (
     HistoryEntry,
     HistoryQuery,
     ManagedEntry,
-    UnsupportedOperation,
 )
 from cronix.backends.crontab_format import (
     CrontabDocument,
@@ -73,7 +72,7 @@ class CrontabBackend:
     def __init__(self, options: CrontabOptions | None = None, *, trigger_bin: str = "/usr/local/bin/cronix"):
         self.options = options or CrontabOptions()
         self.trigger_bin = trigger_bin
-        caps: set[Capability] = {"adopt", "drift-detection", "every"}
+        caps: set[Capability] = {"adopt", "drift-detection", "every", "history"}
         if self.options.cron_tz:
             caps.add("timezones")
         self.capabilities: frozenset[Capability] = frozenset(caps)
@@ -221,7 +220,10 @@ class CrontabBackend:
 
     def verify_ownership(self, entry: ManagedEntry) -> bool:
         installed = self._installed(entry.app, entry.job, entry.index)
-        return installed is not None and installed.hash == entry.hash and installed.line == entry.raw
+        if installed is None or installed.hash != entry.hash:
+            return False
+        # ``raw`` is the line as listed; when the caller has it, it must still be there.
+        return entry.raw is None or installed.line == entry.raw
 
     def create(self, app: str, job: Job, hashes: Sequence[str]) -> None:
         with self._staging() as staged:
@@ -260,7 +262,15 @@ class CrontabBackend:
         return out
 
     def history(self, query: HistoryQuery) -> list[HistoryEntry]:
-        raise UnsupportedOperation("crontab: history is not available yet")
+        """Runs of the job from journald, where cron's children log (the reference's source).
+
+        Empty when journald is not there; ``cronix history`` also reads the trigger's own
+        run log, which works on every host.
+        """
+        from cronix.runlog import merge_runs, read_journald
+
+        runs = read_journald(query.app, query.job, since=query.since, until=query.until, status=query.status)
+        return merge_runs(runs, limit=query.limit)
 
     def close(self) -> None:
         self._cache = None

@@ -20,13 +20,18 @@ if TYPE_CHECKING:
 
     from cronix.backends.base import Backend
 
-__all__ = ["BUILTIN_BACKENDS", "is_builtin", "open_builtin", "options_class"]
+__all__ = ["BUILTIN_BACKENDS", "RESERVED_BACKEND_NAMES", "is_builtin", "open_builtin", "options_class"]
 
 # type -> (factory "module:function", options dataclass "module:Class").
 # One line per backend; later issues add systemd-timer, kubernetes, aws-scheduler, vercel.
 BUILTIN_BACKENDS: dict[str, tuple[str, str]] = {
     "crontab": ("cronix.backends.crontab:open_backend", "cronix.backends.crontab_options:CrontabOptions"),
 }
+
+#: Names a plugin may never take: today's built-ins and the ones the design reserves.
+RESERVED_BACKEND_NAMES: frozenset[str] = frozenset(
+    {*BUILTIN_BACKENDS, "crontab", "systemd-timer", "kubernetes", "aws-scheduler", "vercel"}
+)
 
 
 def is_builtin(kind: str) -> bool:

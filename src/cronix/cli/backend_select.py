@@ -11,20 +11,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.registry import BUILTIN_BACKENDS, is_builtin, open_builtin
+from cronix.backends.registry import BUILTIN_BACKENDS, RESERVED_BACKEND_NAMES, is_builtin, open_builtin
 from cronix.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from cronix.backends.base import Backend
     from cronix.config import Config
 
-__all__ = ["backend_type", "open_backend"]
+__all__ = ["backend_type", "open_backend", "parse_backend_config"]
 
 
 def backend_type(name: str, config: Config) -> str:
     return config.backend_options(name)[0]
+
+
+def parse_backend_config(pairs: Iterable[str]) -> dict[str, str]:
+    """``--backend-config KEY=VALUE`` flags → a dict (a bad pair is a usage error, exit 2)."""
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--backend-config expects KEY=VALUE, got {pair!r}")
+        settings[key.strip()] = value
+    return settings
 
 
 def open_backend(
@@ -33,18 +44,43 @@ def open_backend(
     config: Config,
     *,
     trigger_bin: str | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Backend:
-    """The backend called ``name`` (default: the config's ``backend``).
+    """The backend called ``name`` (default: the config's ``backend``); ``close()`` it.
 
-    ``overrides`` maps a backend type to option values from flags; ``None`` values are
-    "not given" and leave the configured value in place.
+    ``overrides`` maps a backend type to option values from typed flags; ``None`` values
+    are "not given" and leave the configured value in place. ``settings`` are the
+    ``--backend-config KEY=VALUE`` flags, which win over everything else. A name that is
+    not built in is an out-of-tree plugin (``cronix-backend-<name>``): its settings are
+    ``plugins.config.<name>``, then ``backends.<name>``, then the flags.
     """
     name = name or config.backend
     kind, options = config.backend_options(name)
     merged = dict(options)
     merged.update({k: v for k, v in overrides.get(kind, {}).items() if v is not None})
     if is_builtin(kind):
+        merged.update({k: _scalar(v) for k, v in (settings or {}).items()})
         return open_builtin(kind, name, merged, trigger_bin=trigger_bin or config.trigger_bin)
-    # -- plugins: the lead calls cronix.plugins.open_plugin_backend(name, kind, merged, config) here
-    #    once the plugin branch is merged; until then an unknown name is a usage error.
-    raise UsageError(f'unknown backend "{name}" (built in: {", ".join(sorted(BUILTIN_BACKENDS))})')
+    if kind in RESERVED_BACKEND_NAMES:
+        raise UsageError(
+            f'backend "{kind}" is not available in this version of cronix (built in: {_builtins()})'
+        )
+    from cronix.plugins import open_plugin_backend
+
+    merged.update(settings or {})  # plugin settings are strings, passed through as given
+    return open_plugin_backend(kind, config, {k: str(v) for k, v in merged.items()})
+
+
+def _scalar(text: str) -> Any:
+    """A ``--backend-config`` value for a typed built-in option: ``true``, ``5`` or a string."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (bool, int, float, str)) else text
+
+
+def _builtins() -> str:
+    return ", ".join(sorted(BUILTIN_BACKENDS))

@@ -78,6 +78,13 @@ backend_flags = _stack(
     click.option(
         "--trigger-bin", metavar="PATH", help="The cronix executable entries run [/usr/local/bin/cronix]."
     ),
+    click.option(
+        "--backend-config",
+        "backend_config",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A backend setting, for plugin backends (repeatable); wins over cronix.yaml.",
+    ),
 )
 
 manifest_flags = _stack(
@@ -135,7 +142,7 @@ class Session:
         return str(self.opts.get("backend") or self.config.backend)
 
     def open_backend(self, name: str | None = None) -> Backend:
-        from cronix.cli.backend_select import open_backend
+        from cronix.cli.backend_select import open_backend, parse_backend_config
 
         o = self.opts
         crontab = {
@@ -148,7 +155,11 @@ class Session:
             "trigger_bin": o.get("trigger_bin"),
         }
         return open_backend(
-            name or self.backend_name, {"crontab": crontab}, self.config, trigger_bin=o.get("trigger_bin")
+            name or self.backend_name,
+            {"crontab": crontab},
+            self.config,
+            trigger_bin=o.get("trigger_bin"),
+            settings=parse_backend_config(o.get("backend_config") or ()),
         )
 
     @property

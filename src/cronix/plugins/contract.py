@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from cronix.backends.registry import RESERVED_BACKEND_NAMES
+
 __all__ = [
     "BUILTIN_BACKENDS",
     "DEFAULT_IDLE_TIMEOUT",
@@ -35,7 +37,8 @@ __all__ = [
 ]
 
 #: In-tree backend names; a plugin with one of these names is never used.
-BUILTIN_BACKENDS: Final = frozenset({"crontab", "systemd-timer", "kubernetes", "aws-scheduler", "vercel"})
+#: A plugin never shadows a built-in backend, present or reserved (the registry's list).
+BUILTIN_BACKENDS: Final = RESERVED_BACKEND_NAMES
 
 #: Executables are named ``cronix-backend-<name>``.
 EXECUTABLE_PREFIX: Final = "cronix-backend-"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from cronix.backends.registry import BUILTIN_BACKENDS as AVAILABLE_BUILTINS
 from cronix.plugins.contract import BUILTIN_BACKENDS, EXECUTABLE_PREFIX, NAME_PATTERN
 from cronix.plugins.errors import PluginNotFound, PluginUntrusted
 
@@ -111,8 +112,9 @@ def find_plugin(name: str, dirs: Sequence[str]) -> Candidate:
             raise PluginUntrusted(f"refusing plugin {name} at {candidate.path}: {candidate.detail}")
         return candidate
     raise PluginNotFound(
-        f"no backend named {name!r}: no executable {EXECUTABLE_PREFIX}{name} in "
-        f"{', '.join(dirs)} (set CRONIX_PLUGIN_DIR or plugins.dirs in cronix.yaml)"
+        f"unknown backend {name!r}: not built in ({', '.join(sorted(AVAILABLE_BUILTINS))}) and no plugin "
+        f"{EXECUTABLE_PREFIX}{name} in {', '.join(dirs)} "
+        "(set CRONIX_PLUGIN_DIR or plugins.dirs in cronix.yaml)"
     )
 
 

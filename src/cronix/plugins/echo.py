@@ -156,7 +156,7 @@ class EchoBackend:
         with self.state.locked(write=not dry_run) as doc:
             owned = [self._managed(e) for e in doc["entries"] if _owned_by(e, app, job.name)]
             if owned:
-                return AdoptResult(found=True, already_managed=True, entries=tuple(owned))
+                return AdoptResult(found=False, already_managed=True, entries=tuple(owned))
             candidates = [e for e in doc["entries"] if e.get("marker") is None and _runs(e, app, job.name)]
             if not candidates:
                 return AdoptResult()

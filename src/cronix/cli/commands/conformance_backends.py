@@ -16,28 +16,15 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
     from cronix.backends.base import Backend
     from cronix.config import Config
     from cronix.conformance.backend_suite import Check
 
-__all__ = ["backend", "parse_backend_config", "plugin"]
+__all__ = ["backend", "plugin"]
 
 _VECTORS = "spec/vectors/backend-vectors.json"
-
-
-def parse_backend_config(pairs: Iterable[str]) -> dict[str, str]:
-    """``KEY=VALUE`` flags → a dict (a bad pair is a usage error, exit 2)."""
-    from cronix.errors import UsageError
-
-    settings: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--backend-config expects KEY=VALUE, got {pair!r}")
-        settings[key.strip()] = value
-    return settings
 
 
 vectors_option = click.option(
@@ -73,10 +60,12 @@ def backend(name: str, pairs: tuple[str, ...], config_path: str | None, vectors_
 
     vectors = load_backend_vectors(_vector_file(vectors_path))
     config = load_config(config_path)
+    from cronix.cli.backend_select import parse_backend_config
+
     with _expanded(parse_backend_config(pairs)) as overrides:
         opened, settings = _open_backend(name, config, overrides)
         try:
-            _report(run_backend_suite(opened, vectors, seeder=seeder_for(name, settings)))
+            _report(run_backend_suite(opened, vectors, seeder=seeder_for(name, settings, opened)))
         finally:
             opened.close()
 
@@ -100,23 +89,23 @@ def plugin(path: str, pairs: tuple[str, ...], vectors_path: Path | None) -> None
 
     vectors = load_backend_vectors(_vector_file(vectors_path))
     name = os.path.basename(path).removeprefix(EXECUTABLE_PREFIX)
+    from cronix.cli.backend_select import parse_backend_config
+
     with _expanded(parse_backend_config(pairs)) as settings:
         _report(run_plugin_checks(path, settings, vectors, seeder=seeder_for(name, settings)))
 
 
 def _open_backend(name: str, config: Config, overrides: dict[str, str]) -> tuple[Backend, dict[str, str]]:
     """The backend the reconciler would use for ``name``, and its effective settings."""
-    from importlib import import_module
+    from cronix.cli.backend_select import open_backend
+    from cronix.plugins.host import plugin_settings
 
-    from cronix.plugins.contract import BUILTIN_BACKENDS
-    from cronix.plugins.host import open_plugin_backend, plugin_settings
-
-    if name in BUILTIN_BACKENDS:
-        # The in-tree registry (cronix.backends.registry) is owned by the reconciler work.
-        registry = import_module("cronix.backends.registry")
-        opened: Backend = registry.create_backend(name, overrides)
-        return opened, overrides
-    return open_plugin_backend(name, config, overrides), plugin_settings(name, config.plugins, overrides)
+    opened = open_backend(name, {}, config, settings=overrides)
+    return opened, {
+        **plugin_settings(name, config.plugins),
+        **dict(config.backend_options(name)[1]),
+        **overrides,
+    }
 
 
 def _report(checks: Iterator[Check]) -> None:

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from cronix.cli.app import command_help
 from cronix.cli.render import emit_json, emit_table, output_option
 from cronix.errors import UsageError
+
+if TYPE_CHECKING:
+    from cronix.backends.base import HistoryEntry, HistoryQuery
+    from cronix.config import Config
 
 _DURATION = re.compile(r"(\d+)(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -54,7 +59,9 @@ def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since")
 @click.option("--run-log", help="Run log to read (default: trigger.run_log of cronix.yaml).")
 @click.option("--config", "config_path", help="cronix.yaml to read settings from.")
 @click.option("--no-journald", is_flag=True, help="Do not read journald.")
-@click.option("--backend", help="Also read this backend's native history (not available yet).")
+@click.option(
+    "--backend", help="Also read this backend's native history (e.g. journald for crontab, a plugin's)."
+)
 @output_option()
 def command(
     target: str,
@@ -69,27 +76,26 @@ def command(
     output: str,
 ) -> None:
     """Show the past runs of <app>.<job>, oldest first: when, run id, attempts, status, source."""
+    from cronix.backends.base import HistoryQuery
     from cronix.config import load_config
-    from cronix.runlog import collect_history, format_time
+    from cronix.runlog import collect_history, format_time, merge_runs
 
     app, dot, job = target.partition(".")
     if not dot or not app or not job:
         raise UsageError(f'history: expected <app>.<job>, got "{target}"')
-    if backend:
-        # HOOK(lead): read `backend`'s native history (Backend.history with HistoryQuery) and
-        # merge it after the run log once the backend registry lands on main.
-        raise UsageError(f"--backend {backend}: reading a backend's native history is not wired yet")
-    path = run_log if run_log is not None else load_config(config_path).trigger.run_log
+    config = load_config(config_path)
+    path = run_log if run_log is not None else config.trigger.run_log
+    start = parse_when(since) if since else None
+    end = parse_when(until, flag="--until") if until else None
     runs = collect_history(
-        app,
-        job,
-        run_log=path,
-        since=parse_when(since) if since else None,
-        until=parse_when(until, flag="--until") if until else None,
-        status=status,
-        limit=limit,
-        journald=not no_journald,
+        app, job, run_log=path, since=start, until=end, status=status, limit=limit, journald=not no_journald
     )
+    if backend:
+        runs = merge_runs(
+            runs,
+            _backend_history(backend, config, HistoryQuery(app, job, start, end, status, limit)),
+            limit=limit,
+        )
     if output == "json":
         emit_json({"app": app, "job": job, "entries": [r.as_json() for r in runs]})
         return
@@ -100,3 +106,17 @@ def command(
         ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", "DETAIL"],
         [[format_time(r.when) or "-", r.run_id, r.attempt, r.status, r.source, r.detail] for r in runs],
     )
+
+
+def _backend_history(name: str, config: Config, query: HistoryQuery) -> list[HistoryEntry]:
+    """The backend's own record of runs (empty when it keeps none)."""
+    from cronix.backends.base import UnsupportedOperation
+    from cronix.cli.backend_select import open_backend
+
+    backend = open_backend(name, {}, config)
+    try:
+        return backend.history(query)
+    except UnsupportedOperation:
+        return []
+    finally:
+        backend.close()

@@ -89,7 +89,7 @@ def check(name: str, pairs: tuple[str, ...], config_path: str | None, output: st
     Exit status: 0 ready · 2 not found or bad settings · 3 the plugin failed or reported a
     prerequisite error · 4 refused by the trust policy.
     """
-    from cronix.cli.commands.conformance_backends import parse_backend_config
+    from cronix.cli.backend_select import parse_backend_config
     from cronix.config import load_config
     from cronix.errors import BackendError
     from cronix.plugins.host import open_plugin_backend
