@@ -1,18 +1,16 @@
 """``./run demo``: the main job end to end on this machine, unattended, explained as it goes.
 
-Steps (each one is a method below, so later ones can be swapped in as the reconciler
-and the trigger shim land — plan/apply into a demo crontab, ``cronix trigger``,
-``cronix history``, ``cronix drift``):
-
-1. validate ``examples/manifest.json`` (previewing each schedule's next fire) and print
-   its canonical form, the bytes ownership hashes are computed over;
+1. validate ``examples/manifest.json`` and print its canonical form;
 2. start the FastAPI example app on a free loopback port, its secret only in the
    environment (``CRON_SECRET``), never on a command line or in the output;
-3. write the app's manifest (``cron.manifest()``) to a file and ``cronix validate`` it;
-4. fetch the manifest over HTTP with a signed GET (the SDK's ``sign_request``);
-5. fire one job with a signed POST, the way ``cronix trigger`` does;
-6. show the line the job's handler logged;
-7. stop the app.
+3. ``cronix validate`` the app's manifest URL (a signed GET);
+4. write an operator config (``cronix.yaml``) that points cronix at a demo crontab file;
+5. ``cronix plan`` and ``cronix apply`` from the signed manifest URL into that file;
+6. ``cronix list`` and ``cronix show`` (with the next fire times);
+7. ``cronix trigger`` one job, exactly as cron would run it;
+8. show that the app's handler ran: its log line and ``cronix history``;
+9. apply again (nothing to change) and ``cronix drift`` (in sync);
+10. stop the app.
 
 Exit status 0 when every step worked, 1 otherwise (with the step that failed).
 """
@@ -31,7 +29,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,16 +63,21 @@ class Demo:
         self.env = {**os.environ, "CRON_SECRET": self.secret}
         self.log_path = workdir / "app.log"
         self.app: subprocess.Popen[bytes] | None = None
-        self.run_id = str(uuid.uuid4())
+        self.config = workdir / "cronix.yaml"
+        self.crontab = workdir / "crontab"
+        self.run_id = ""
 
     # -- helpers -----------------------------------------------------------------
 
-    def cronix(self, *args: str) -> str:
-        say(f"  $ cronix {' '.join(args)}")
-        done = subprocess.run([str(BIN / "cronix"), *args], capture_output=True, text=True, env=self.env)
+    def cronix(self, *args: str, env: dict[str, str] | None = None) -> str:
+        shown = " ".join(a.replace(str(self.workdir), "$DEMO") for a in args)
+        say(f"  $ cronix {shown}")
+        done = subprocess.run(
+            [str(BIN / "cronix"), *args], capture_output=True, text=True, env={**self.env, **(env or {})}
+        )
         output = (done.stdout + done.stderr).rstrip()
         for line in output.splitlines():
-            say(f"    {line}")
+            say(f"    {line.replace(str(self.workdir), '$DEMO')}")
         if done.returncode != 0:
             raise StepFailed(f"cronix {args[0]} exited with {done.returncode}")
         return done.stdout
@@ -128,57 +130,92 @@ class Demo:
                 time.sleep(0.1)
         raise StepFailed("the app did not answer /healthz within 30 s")
 
-    def validate_app_manifest(self) -> None:
-        """Write the app's manifest (cron.manifest()) to a file and validate it."""
-        path = self.workdir / "shop-manifest.json"
-        out = subprocess.run(
-            [sys.executable, str(APP), "--port", str(self.port), "--manifest"],
-            capture_output=True,
-            check=False,
-            env=self.env,
+    @property
+    def manifest_url(self) -> str:
+        return f"{self.base_url}/.well-known/cron-manifest"
+
+    def validate_manifest_url(self) -> None:
+        """Validate the app's manifest URL: cronix fetches it with a signed GET."""
+        say("  the app answers only requests signed with its secret (X-Cron-Signature, HMAC-SHA256)")
+        self.cronix("validate", self.manifest_url, "--secret-ref", "env:CRON_SECRET", "--next", "1")
+
+    def write_config(self) -> None:
+        """Write the operator config: where the manifest is, and a demo crontab file as the backend."""
+        w = self.workdir
+        say(f"  $DEMO is {w}, a scratch directory removed at the end")
+        self.config.write_text(
+            f"""# cronix.yaml for the demo: everything lives under $DEMO
+manifest_sources:
+  - app: shop
+    url: {self.manifest_url}
+    secret_refs: [env:CRON_SECRET]   # a reference: the secret itself is never written
+backend: crontab
+backends:
+  crontab:
+    path: {self.crontab}
+    accept_timezone_shift: true      # this host runs cron in UTC; the jobs say Europe/Berlin
+trigger_bin: {BIN / "cronix"}
+spec_dir: {w / "jobs"}
+apply:
+  lock_path: {w / "apply.lock"}
+trigger:
+  run_log: {w / "runs.jsonl"}
+  state_dir: {w / "state"}
+locks:
+  flock:
+    dir: {w / "locks"}
+""",
+            encoding="utf-8",
         )
-        if out.returncode != 0:
-            raise StepFailed(f"app.py --manifest failed: {out.stderr.decode(errors='replace')}")
-        path.write_bytes(out.stdout)
-        say(f"  wrote {path}")
-        self.cronix("validate", str(path))
+        self.env["CRONIX_CONFIG"] = str(self.config)  # what `cronix trigger` reads when cron runs it
+        for line in self.config.read_text().splitlines():
+            say(f"    {line.replace(str(w), '$DEMO')}")
 
-    def fetch_manifest(self) -> None:
-        """Fetch the manifest over HTTP with a signed GET."""
-        say(
-            f"  GET {self.base_url}/.well-known/cron-manifest  (X-Cron-Signature: HMAC-SHA256 of the request)"
-        )
-        doc = json.loads(self.request("GET", "/.well-known/cron-manifest"))
-        say(f"    app {doc['app']!r} declares {len(doc['jobs'])} jobs:")
-        for job in doc["jobs"]:
-            schedules = ", ".join(job["schedules"])
-            say(f"      {job['name']:<20} {schedules:<14} {job['timezone']:<14} {job['request']['url']}")
+    def plan_and_apply(self) -> None:
+        """Plan, then apply the app's manifest (fetched from its URL) into the demo crontab."""
+        self.cronix("plan")
+        self.cronix("apply")
+        say(f"  the crontab file cron would read ({self.crontab.name}):")
+        for line in self.crontab.read_text().splitlines():
+            say(f"    | {line.replace(str(self.workdir), '$DEMO').replace(str(BIN), '.venv/bin')}")
 
-    def fire_job(self) -> None:
-        """Fire one job with a signed POST, as `cronix trigger` does."""
-        path = f"/api/v1/scheduled/{JOB}"
-        now = str(int(time.time()))
-        headers = {
-            "X-Cron-Run-Id": self.run_id,
-            "X-Cron-Schedule-Name": JOB,
-            "X-Cron-Fire-Time": now,
-            "X-Cron-Fire-Time-Actual": now,
-            "X-Cron-Attempt": "1",
-        }
-        say(f"  POST {self.base_url}{path}  run id {self.run_id}")
-        say(f"    response body: {self.request('POST', path, b'', headers).decode()}")
+    def list_and_show(self) -> None:
+        """List what cronix owns there, and show one job with its next fire times."""
+        self.cronix("list")
+        self.cronix("show", f"shop.{JOB}", "--manifest", self.manifest_url, "--secret-ref", "env:CRON_SECRET")
 
-    def show_handler_log(self) -> None:
-        """Show the line the job's handler logged."""
+    def trigger_job(self) -> None:
+        """Fire one job the way cron will: `cronix trigger shop.reconcile-payments`."""
+        out = self.cronix("trigger", f"shop.{JOB}")
+        for line in out.splitlines():
+            event = json.loads(line)
+            if event.get("msg") == "trigger: success":
+                self.run_id = event["run_id"]
+        if not self.run_id:
+            raise StepFailed("cronix trigger did not log a success line")
+
+    def show_handler_ran(self) -> None:
+        """Show that the handler ran: the app's log line for this run id, and `cronix history`."""
         wanted = f"{JOB} ran: run_id={self.run_id}"
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            for line in self.log_path.read_text(errors="replace").splitlines():
-                if wanted in line:
-                    say(f"    {line}")
-                    return
+        while True:
+            found = [
+                line for line in self.log_path.read_text(errors="replace").splitlines() if wanted in line
+            ]
+            if found:
+                say(f"  the app logged: {found[0]}")
+                break
+            if time.monotonic() > deadline:
+                raise StepFailed(f"the handler's log line ({wanted!r}) did not appear in {self.log_path}")
             time.sleep(0.1)
-        raise StepFailed(f"the handler's log line ({wanted!r}) did not appear in {self.log_path}")
+        self.cronix("history", f"shop.{JOB}", "--no-journald")
+
+    def converged(self) -> None:
+        """Apply again (nothing to change) and check for drift (none)."""
+        out = self.cronix("apply")
+        if "noop" not in out:
+            raise StepFailed("the second apply was expected to change nothing")
+        self.cronix("drift", "--exit-on-drift")
 
     def stop_app(self) -> None:
         """Stop the app."""
@@ -198,10 +235,13 @@ class Demo:
             for m in (
                 self.validate_example_manifest,
                 self.start_app,
-                self.validate_app_manifest,
-                self.fetch_manifest,
-                self.fire_job,
-                self.show_handler_log,
+                self.validate_manifest_url,
+                self.write_config,
+                self.plan_and_apply,
+                self.list_and_show,
+                self.trigger_job,
+                self.show_handler_ran,
+                self.converged,
                 self.stop_app,
             )
         ]
@@ -211,8 +251,8 @@ def main() -> int:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="cronix-demo-"))
     demo = Demo(workdir)
-    say("cronix demo: an app declares its jobs in code, serves them as a signed manifest,")
-    say("and verifies every signed fire before its handler runs.")
+    say("cronix demo: an app declares its jobs in code and serves them as a signed manifest;")
+    say("cronix installs them into a crontab and fires one as cron would; the app verifies it.")
     try:
         for number, (title, step) in enumerate(demo.steps(), start=1):
             say()

@@ -93,8 +93,22 @@ def test_demo_runs_end_to_end_without_printing_the_secret() -> None:
         [sys.executable, str(REPO / "examples" / "demo.py")], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for step in ("Step 1. Validate", "Step 4. Fetch the manifest", "Step 6. Show the line", "Step 7. Stop"):
+    for step in (
+        "Step 1. Validate",
+        "Step 3. Validate the app's manifest URL",
+        "Step 5. Plan, then apply",
+        "Step 7. Fire one job",
+        "Step 8. Show that the handler ran",
+        "Step 9. Apply again",
+        "Step 10. Stop",
+    ):
         assert step in done.stdout
-    assert re.search(r"reconcile-payments ran: run_id=[0-9a-f-]{36} attempt=1", done.stdout)
+    ran = re.search(r"reconcile-payments ran: run_id=([0-9a-f-]{36}) attempt=1", done.stdout)
+    assert ran, done.stdout
+    # the run the handler logged is the one cronix trigger fired and cronix history shows
+    assert re.search(rf'"msg":"trigger: success".*"run_id":"{ran[1]}"', done.stdout)
+    assert re.search(rf"{ran[1]}\s+1\s+ok\s+runlog", done.stdout)
+    assert "Apply: backend=crontab created=2" in done.stdout
+    assert "Apply: noop (nothing to change)" in done.stdout
     assert "demo OK" in done.stdout
     assert not re.search(r"[0-9a-f]{64}", done.stdout + done.stderr)  # the generated secret's shape

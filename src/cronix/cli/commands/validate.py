@@ -12,6 +12,13 @@ from cronix.cli.render import emit_json, output_option
 
 @click.command("validate", short_help=command_help("validate"))
 @click.argument("source")
+@click.option(
+    "--secret-ref",
+    "secret_refs",
+    multiple=True,
+    metavar="REF",
+    help="Secret for fetching an https:// or loopback http:// SOURCE: env:NAME or file:/path (repeatable).",
+)
 @output_option()
 @click.option("--canonical", is_flag=True, help="Print the canonical JSON form of the manifest instead.")
 @click.option(
@@ -21,20 +28,29 @@ from cronix.cli.render import emit_json, output_option
     default=0,
     help="Also show the next N fire times of every schedule, in the job's timezone.",
 )
-def command(source: str, output: str, canonical: bool, next_count: int) -> None:
-    """Validate the manifest at SOURCE: a path, a file:// URL, or - for standard input.
+def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: bool, next_count: int) -> None:
+    """Validate the manifest at SOURCE: a path, a file:// URL, - for standard input, or an
+    app's manifest URL (https://, or http:// on loopback), fetched with a signed GET.
 
     Every problem is reported at once, each with its path (jobs/0/schedule), message and
-    code. Exit status: 0 valid, 1 invalid, 2 the source cannot be read.
+    code. Exit status: 0 valid, 1 invalid, 2 the source cannot be read, 3 the URL cannot
+    be fetched, 4 the app refused the signed fetch.
     """
     from zoneinfo import ZoneInfo
 
+    from cronix.cli.reconcile_flags import Session, warn
     from cronix.protocol.errors import ManifestError
     from cronix.protocol.firetimes import next_fire_times
     from cronix.protocol.manifest import canonical_json, parse_manifest
+    from cronix.secrets import resolve_secrets
     from cronix.sources import read_source
 
-    loaded = read_source(source)
+    refs = Session({"secret_refs": secret_refs}).cli_secret_refs
+
+    def secret() -> str:
+        return resolve_secrets(refs or (), warn=warn)[0]
+
+    loaded = read_source(source, secret=secret if refs else None)
     try:
         manifest = parse_manifest(loaded.data)
     except ManifestError as exc:
