@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -188,8 +189,37 @@ class Fire:
         return self.served.send(method, target, body, {**sent, **(headers or {})})
 
     def trigger(self, target: str, *, method: str = "POST", body: bytes = b"", run_id: str) -> list[Reply]:
-        # Swap point: run the real `cronix trigger` here once the shim (issue 4) lands.
+        """The independent signer's emulation of the shim (one reply per attempt)."""
         return shim_fire(self.served.send, target, self.secrets.new, method=method, body=body, run_id=run_id)
+
+    def real_trigger(self, tmp: Path, job: str, *, body: str = "") -> tuple[int, list[dict[str, Any]]]:
+        """Fire ``job`` with the real ``cronix trigger`` process: ``(exit code, its JSON log lines)``."""
+        if self.served.name == "django-test-client":
+            pytest.skip("Django's test client has no network endpoint; wsgiref-django serves the real shim")
+        from cronix.protocol.manifest import load_manifest_object
+        from cronix.protocol.specfile import render_spec_file
+
+        raw = {
+            "name": job,
+            "schedule": "@hourly",
+            "request": {"url": f"{self.served.base_url}/api/v1/scheduled/{job}", "body": body},
+            "policy": {"retries": {"max_attempts": 3, "min_seconds": 0}},
+        }
+        spec = load_manifest_object({"version": 1, "app": "sdk-test", "jobs": [raw]}).jobs[0]
+        (tmp / "jobs").mkdir(exist_ok=True)
+        (tmp / "jobs" / f"sdk-test.{job}.json").write_text(
+            render_spec_file("sdk-test", spec, ["env:SDK_TEST_SECRET"])
+        )
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("cronix")), "trigger", f"sdk-test.{job}",
+             "--spec-dir", str(tmp / "jobs"), "--lock-dir", str(tmp / "locks"),
+             "--run-log", str(tmp / "runs.jsonl"), "--state-dir", str(tmp / "state")],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "SDK_TEST_SECRET": self.secrets.new},
+        )  # fmt: skip
+        return done.returncode, [
+            json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")
+        ]
 
 
 def new_run_id() -> str:

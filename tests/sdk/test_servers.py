@@ -11,6 +11,7 @@ import hashlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -151,6 +152,28 @@ class TestEveryServer:
         assert [(r["attempt"], r["raised"]) for r in served.runs(run_id)] == [(1, True), (2, False)]
         hooks = served.hooks(run_id)
         assert hooks == ["on_trigger_start", "on_trigger_error", "on_trigger_start", "on_trigger_success"]
+
+    def test_the_real_trigger_retries_a_handler_exception(
+        self, served: Served, fire: Fire, tmp_path: Path
+    ) -> None:
+        code, events = fire.real_trigger(tmp_path, "boom-once")
+        assert code == 0, events
+        assert [(e["msg"], e.get("attempt"), e.get("status")) for e in events] == [
+            ("trigger: server error", 1, 500),
+            ("trigger: success", 2, 200),
+        ]
+        assert "HandlerError" in events[0]["body_excerpt"]
+        assert "do-not-leak" not in events[0]["body_excerpt"]
+        run_id = events[-1]["run_id"]
+        assert [(r["attempt"], r["raised"]) for r in served.runs(run_id)] == [(1, True), (2, False)]
+
+    def test_the_real_trigger_fires_a_verified_1_mib_body(
+        self, served: Served, fire: Fire, tmp_path: Path
+    ) -> None:
+        code, events = fire.real_trigger(tmp_path, "sync-job", body="x" * (1024 * 1024))
+        assert code == 0, events
+        [run] = served.runs(events[-1]["run_id"])
+        assert (run["unverified"], run["secret_index"], run["body_len"]) == (False, 0, 1024 * 1024)
 
     def test_hooks_that_raise_never_change_a_response(self, served: Served, fire: Fire, run_id: str) -> None:
         assert fire.fire(T + "sync-job", run_id=run_id).status == 200
