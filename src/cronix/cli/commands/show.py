@@ -70,7 +70,8 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
         )
         return
     rows: list[list[object]] = [["BACKEND", backend.name], ["JOB", f"{app}.{job_name}"]]
-    rows.append(["STATUS", f"installed ({len(entries)} entr{'y' if len(entries) == 1 else 'ies'})" if entries else "not installed"])
+    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    rows.append(["STATUS", f"installed ({count})" if entries else "not installed"])
     if desired is not None:
         rows.append(["DRIFT", "in-sync" if in_sync else "drifted"])
         rows.append(["TIMEZONE", desired.timezone])
