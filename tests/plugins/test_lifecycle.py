@@ -8,11 +8,12 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cronix.backends.base import Backend, HistoryQuery, ManagedEntry
-from cronix.plugins.errors import PluginIdentity
+from cronix.plugins.errors import PluginFailure, PluginIdentity
 from cronix.plugins.host import launch_backend
 from cronix.plugins.process import PluginProcess
 from cronix.plugins.proxy import PluginBackend
@@ -253,3 +254,30 @@ def test_launch_backend_runs_a_verified_path_directly(state_path: Path) -> None:
         assert backend.list_entries() == []
     finally:
         backend.close()
+
+
+def test_validate_many_is_one_round_trip_and_falls_back_for_a_1_0_plugin(open_echo: Any) -> None:
+    """Protocol 1.1 batches validation; a plugin answering UNIMPLEMENTED gets one call per job."""
+    jobs = [job(f"j-{i}", "@hourly") for i in range(5)]
+    batched = open_echo()
+    assert batched.validate_many("tests", jobs) == [[] for _ in jobs]
+    assert batched._batch_validate is True
+    old = open_echo(fail_rpc="ValidateMany", fail_code="UNIMPLEMENTED")
+    assert old.validate_many("tests", jobs) == [[] for _ in jobs]
+    assert old._batch_validate is False  # remembered: later calls go straight to Validate
+    broken = open_echo(fail_rpc="ValidateMany", fail_code="INTERNAL")
+    with pytest.raises(PluginFailure, match="ValidateMany failed: INTERNAL"):
+        broken.validate_many("tests", jobs)
+
+
+def test_verify_ownership_many_is_one_round_trip_and_falls_back(open_echo: Any) -> None:
+    created = open_echo()
+    jobs = [job(f"v-{i}", "@hourly", "@daily") for i in range(3)]
+    for j in jobs:
+        created.create("tests", j, ownership_hashes(j))
+    entries = [e for e in created.list_entries() if e.app == "tests"]
+    foreign = ManagedEntry("tests", "nobody", 0, "0" * 16)
+    assert created.verify_ownership_many([*entries, foreign]) == [True] * len(entries) + [False]
+    old = open_echo(fail_rpc="VerifyOwnershipMany", fail_code="UNIMPLEMENTED")
+    assert old.verify_ownership_many([*entries, foreign]) == [True] * len(entries) + [False]
+    assert old._batch_verify is False

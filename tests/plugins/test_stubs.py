@@ -35,6 +35,7 @@ def test_the_service_is_the_one_the_docs_name() -> None:
         "GetMetadata",
         "Configure",
         "Validate",
+        "ValidateMany",
         "List",
         "Create",
         "Update",
@@ -42,6 +43,7 @@ def test_the_service_is_the_one_the_docs_name() -> None:
         "Adopt",
         "History",
         "VerifyOwnership",
+        "VerifyOwnershipMany",
         "Health",
         "Shutdown",
     ]

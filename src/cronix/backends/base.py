@@ -82,6 +82,8 @@ __all__ = [
     "SupportsContentCheck",
     "SupportsMarkerAudit",
     "SupportsTransaction",
+    "SupportsValidateMany",
+    "SupportsVerifyMany",
     "UnsupportedOperation",
 ]
 
@@ -202,6 +204,24 @@ class SupportsTransaction(Protocol):
     """
 
     def transaction(self) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class SupportsValidateMany(Protocol):
+    """Optional: ``validate`` for many jobs at once (``result[i]`` answers ``jobs[i]``).
+
+    For backends where each call has a fixed cost — a plugin pays a gRPC round trip per
+    call — so the reconciler validates a whole manifest in one go.
+    """
+
+    def validate_many(self, app: str, jobs: Sequence[Job]) -> list[list[Diagnostic]]: ...
+
+
+@runtime_checkable
+class SupportsVerifyMany(Protocol):
+    """Optional: ``verify_ownership`` for many entries at once (``result[i]`` answers ``entries[i]``)."""
+
+    def verify_ownership_many(self, entries: Sequence[ManagedEntry]) -> list[bool]: ...
 
 
 @runtime_checkable

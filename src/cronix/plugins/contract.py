@@ -51,7 +51,7 @@ HANDSHAKE_TOKEN: Final = "CRONIX-PLUGIN-V1"
 #: The plugin-protocol major (the ``v1`` of ``cronix.plugin.v1``) and the minor this
 #: cronix was written against (informational; features are detected by capability).
 PROTOCOL_VERSION: Final = 1
-PROTOCOL_MINOR: Final = 0
+PROTOCOL_MINOR: Final = 1  # 1.1: ValidateMany, VerifyOwnershipMany
 #: Fully qualified gRPC service name; also the grpc.health.v1 service name checked.
 SERVICE_NAME: Final = "cronix.plugin.v1.Backend"
 #: The socket file inside the host-made directory (short: ``sun_path`` holds 107 bytes).

@@ -118,6 +118,10 @@ class EchoBackend:
         self._fault("Validate")
         return []  # echo can store any valid job: every schedule kind, every timezone
 
+    def validate_many(self, app: str, jobs: Sequence[Job]) -> list[list[Diagnostic]]:
+        self._fault("ValidateMany")
+        return [self.validate(app, job) for job in jobs]
+
     def list_entries(self) -> list[ManagedEntry]:
         self._fault("List")
         with self.state.locked() as doc:
@@ -150,6 +154,10 @@ class EchoBackend:
                 _owned_by(e, entry.app, entry.job) and e["marker"]["index"] == entry.index
                 for e in doc["entries"]
             )
+
+    def verify_ownership_many(self, entries: Sequence[ManagedEntry]) -> list[bool]:
+        self._fault("VerifyOwnershipMany")
+        return [self.verify_ownership(entry) for entry in entries]
 
     def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
         self._fault("Adopt")

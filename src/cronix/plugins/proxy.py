@@ -80,6 +80,10 @@ class PluginBackend:
         self._closed = False
         # After a call timed out, in-flight work is abandoned: Shutdown needs no grace.
         self._abandoned = False
+        # ValidateMany and VerifyOwnershipMany are protocol 1.1; a 1.0 plugin answers
+        # UNIMPLEMENTED once and is then asked one job or entry at a time.
+        self._batch_validate = True
+        self._batch_verify = True
 
     def configure(self, settings: Mapping[str, str], host: HostContext | None = None) -> list[Diagnostic]:
         """Send Configure — exactly once per process — and return its diagnostics."""
@@ -105,6 +109,20 @@ class PluginBackend:
         request = pb.ValidateRequest(app=app, job=convert.job_to_proto(job))
         reply = self._call("Validate", request, self._timeouts.quick)
         return convert.diagnostics_from_proto(reply.diagnostics)
+
+    def validate_many(self, app: str, jobs: Sequence[Job]) -> list[list[Diagnostic]]:
+        """Every job's diagnostics in one round trip; one Validate per job for a 1.0 plugin."""
+        if not self._batch_validate:
+            return [self.validate(app, job) for job in jobs]
+        request = pb.ValidateManyRequest(app=app, jobs=[convert.job_to_proto(job) for job in jobs])
+        try:
+            reply = self._call("ValidateMany", request, self._timeouts.call)
+        except UnsupportedOperation:
+            self._batch_validate = False
+            return [self.validate(app, job) for job in jobs]
+        if len(reply.results) != len(jobs):
+            raise self._malformed("ValidateMany", f"{len(reply.results)} results for {len(jobs)} jobs")
+        return [convert.diagnostics_from_proto(r.diagnostics) for r in reply.results]
 
     def list_entries(self) -> list[ManagedEntry]:
         reply = self._call("List", pb.ListRequest(), self._timeouts.call)
@@ -140,11 +158,32 @@ class PluginBackend:
     def verify_ownership(self, entry: ManagedEntry) -> bool:
         request = pb.VerifyOwnershipRequest(entry=convert.entry_to_proto(entry))
         reply = self._call("VerifyOwnership", request, self._timeouts.quick)
+        self._note_ownership(entry, reply)
+        return bool(reply.owned)
+
+    def _note_ownership(self, entry: ManagedEntry, reply: pb.VerifyOwnershipResponse) -> None:
         if reply.owned:
             self._verified.add((entry.app, entry.job, entry.index, entry.hash))
         else:
             _log.info("%s: %s.%s#%d is not owned: %s", self, entry.app, entry.job, entry.index, reply.reason)
-        return bool(reply.owned)
+
+    def verify_ownership_many(self, entries: Sequence[ManagedEntry]) -> list[bool]:
+        """Every entry's ownership in one round trip; one VerifyOwnership each for a 1.0 plugin."""
+        if not self._batch_verify:
+            return [self.verify_ownership(entry) for entry in entries]
+        request = pb.VerifyOwnershipManyRequest(entries=[convert.entry_to_proto(e) for e in entries])
+        try:
+            reply = self._call("VerifyOwnershipMany", request, self._timeouts.call)
+        except UnsupportedOperation:
+            self._batch_verify = False
+            return [self.verify_ownership(entry) for entry in entries]
+        if len(reply.results) != len(entries):
+            raise self._malformed(
+                "VerifyOwnershipMany", f"{len(reply.results)} results for {len(entries)} entries"
+            )
+        for entry, result in zip(entries, reply.results, strict=True):
+            self._note_ownership(entry, result)
+        return [bool(r.owned) for r in reply.results]
 
     def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
         if "adopt" not in self.capabilities:
@@ -260,7 +299,7 @@ class PluginBackend:
                 f"crashed during {rpc} ({describe_status(status)})", category="crashed"
             )
             return self._dead
-        if code == "UNIMPLEMENTED" and rpc in ("Adopt", "History"):
+        if code == "UNIMPLEMENTED" and rpc in ("Adopt", "History", "ValidateMany", "VerifyOwnershipMany"):
             return UnsupportedOperation(f"{self.process.identity} does not support {rpc.lower()}")
         if code == "DEADLINE_EXCEEDED":
             self._abandoned = True

@@ -42,7 +42,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from cronix.backends.base import CAPABILITIES, Diagnostic, UnsupportedOperation
+from cronix.backends.base import (
+    CAPABILITIES,
+    Diagnostic,
+    SupportsValidateMany,
+    SupportsVerifyMany,
+    UnsupportedOperation,
+)
 from cronix.errors import BackendError
 from cronix.plugins.contract import (
     DEFAULT_IDLE_TIMEOUT,
@@ -288,6 +294,18 @@ def _make_servicer(
 
             return self._run("Validate", request, context, call)
 
+        def ValidateMany(self, request: pb.ValidateManyRequest, context: grpc.ServicerContext) -> Any:
+            def call(b: Backend) -> Any:
+                jobs = [convert.job_from_proto(j) for j in request.jobs]
+                if isinstance(b, SupportsValidateMany):
+                    found = b.validate_many(request.app, jobs)
+                else:
+                    found = [b.validate(request.app, job) for job in jobs]
+                results = [pb.ValidateResponse(diagnostics=convert.diagnostics_to_proto(d)) for d in found]
+                return pb.ValidateManyResponse(results=results)
+
+            return self._run("ValidateMany", request, context, call)
+
         def List(self, request: pb.ListRequest, context: grpc.ServicerContext) -> Any:
             def call(b: Backend) -> Any:
                 return pb.ListResponse(entries=[convert.entry_to_proto(e) for e in b.list_entries()])
@@ -336,6 +354,23 @@ def _make_servicer(
                 return pb.VerifyOwnershipResponse(owned=owned, reason="" if owned else "no ownership marker")
 
             return self._run("VerifyOwnership", request, context, call)
+
+        def VerifyOwnershipMany(
+            self, request: pb.VerifyOwnershipManyRequest, context: grpc.ServicerContext
+        ) -> Any:
+            def call(b: Backend) -> Any:
+                entries = [convert.entry_from_proto(e) for e in request.entries]
+                if isinstance(b, SupportsVerifyMany):
+                    owned = b.verify_ownership_many(entries)
+                else:
+                    owned = [b.verify_ownership(entry) for entry in entries]
+                results = [
+                    pb.VerifyOwnershipResponse(owned=o, reason="" if o else "no ownership marker")
+                    for o in owned
+                ]
+                return pb.VerifyOwnershipManyResponse(results=results)
+
+            return self._run("VerifyOwnershipMany", request, context, call)
 
         # -- machinery
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import SupportsTransaction
+from cronix.backends.base import SupportsTransaction, SupportsVerifyMany
 from cronix.errors import ApplyError, BackendError, CronixError
 
 if TYPE_CHECKING:
-    from cronix.backends.base import Backend
+    from cronix.backends.base import Backend, ManagedEntry
     from cronix.reconcile.planning import Op, Plan
 
 __all__ = ["ApplyFailed", "ApplyResult", "Progress", "apply_plan"]
@@ -71,6 +71,7 @@ def apply_plan(plan: Plan, backend: Backend, *, progress: Progress | None = None
     result = ApplyResult(plan.backend, plan.app, skipped=plan.count("skip"))
     if not ops:
         return result
+    owned = _verdicts(backend, [entry for op in ops for entry in op.entries])
     transactional = isinstance(backend, SupportsTransaction)
     batch = backend.transaction() if isinstance(backend, SupportsTransaction) else contextlib.nullcontext()
     staged: list[Op] = []
@@ -81,7 +82,7 @@ def apply_plan(plan: Plan, backend: Backend, *, progress: Progress | None = None
                 current = op
                 if progress is not None:
                     progress(i, len(ops), op)
-                _execute(backend, op)
+                _execute(backend, op, owned)
                 staged.append(op)
                 if not transactional:
                     result.record(op)
@@ -96,9 +97,20 @@ def apply_plan(plan: Plan, backend: Backend, *, progress: Progress | None = None
     return result
 
 
-def _execute(backend: Backend, op: Op) -> None:
+def _verdicts(backend: Backend, entries: list[ManagedEntry]) -> dict[int, bool] | None:
+    """Ownership of every entry the plan touches (by ``id``), asked at once where the backend can.
+
+    A plugin pays a round trip per call; one batched question keeps a large apply fast.
+    """
+    if not entries or not isinstance(backend, SupportsVerifyMany):
+        return None
+    verdicts = backend.verify_ownership_many(entries)
+    return {id(entry): ok for entry, ok in zip(entries, verdicts, strict=True)}
+
+
+def _execute(backend: Backend, op: Op, owned: dict[int, bool] | None) -> None:
     for entry in op.entries:
-        if not backend.verify_ownership(entry):
+        if not (owned[id(entry)] if owned is not None else backend.verify_ownership(entry)):
             raise BackendError(
                 f"entry {entry.index} of {op.app}.{op.job} changed since the plan was made "
                 "(its marker or line differs); nothing of it was touched — run apply again"

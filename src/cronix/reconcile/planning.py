@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck
+from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsValidateMany
 from cronix.errors import CronixError
 from cronix.protocol.ownership import ownership_hashes
 
@@ -109,9 +109,13 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
     """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error."""
     errors: list[tuple[str, Diagnostic]] = []
     warnings: list[str] = []
-    for job in manifest.jobs:
+    if isinstance(backend, SupportsValidateMany):
+        found = backend.validate_many(manifest.app, manifest.jobs)
+    else:
+        found = [backend.validate(manifest.app, job) for job in manifest.jobs]
+    for job, diagnostics in zip(manifest.jobs, found, strict=True):
         where = f"{manifest.app}.{job.name}"
-        for diag in backend.validate(manifest.app, job):
+        for diag in diagnostics:
             if diag.severity == "error":
                 errors.append((where, diag))
             else:

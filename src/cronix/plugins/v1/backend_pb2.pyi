@@ -127,6 +127,20 @@ class ValidateResponse(_message.Message):
     diagnostics: _containers.RepeatedCompositeFieldContainer[Diagnostic]
     def __init__(self, diagnostics: _Optional[_Iterable[_Union[Diagnostic, _Mapping]]] = ...) -> None: ...
 
+class ValidateManyRequest(_message.Message):
+    __slots__ = ("app", "jobs")
+    APP_FIELD_NUMBER: _ClassVar[int]
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    app: str
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    def __init__(self, app: _Optional[str] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
+
+class ValidateManyResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ValidateResponse]
+    def __init__(self, results: _Optional[_Iterable[_Union[ValidateResponse, _Mapping]]] = ...) -> None: ...
+
 class ListRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -244,6 +258,18 @@ class VerifyOwnershipResponse(_message.Message):
     owned: bool
     reason: str
     def __init__(self, owned: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class VerifyOwnershipManyRequest(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[ManagedEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[ManagedEntry, _Mapping]]] = ...) -> None: ...
+
+class VerifyOwnershipManyResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[VerifyOwnershipResponse]
+    def __init__(self, results: _Optional[_Iterable[_Union[VerifyOwnershipResponse, _Mapping]]] = ...) -> None: ...
 
 class HealthRequest(_message.Message):
     __slots__ = ()

@@ -51,6 +51,11 @@ class BackendStub:
                 request_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateRequest.SerializeToString,
                 response_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateResponse.FromString,
                 _registered_method=True)
+        self.ValidateMany = channel.unary_unary(
+                '/cronix.plugin.v1.Backend/ValidateMany',
+                request_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateManyRequest.SerializeToString,
+                response_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateManyResponse.FromString,
+                _registered_method=True)
         self.List = channel.unary_unary(
                 '/cronix.plugin.v1.Backend/List',
                 request_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ListRequest.SerializeToString,
@@ -86,6 +91,11 @@ class BackendStub:
                 request_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipRequest.SerializeToString,
                 response_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipResponse.FromString,
                 _registered_method=True)
+        self.VerifyOwnershipMany = channel.unary_unary(
+                '/cronix.plugin.v1.Backend/VerifyOwnershipMany',
+                request_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipManyRequest.SerializeToString,
+                response_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipManyResponse.FromString,
+                _registered_method=True)
         self.Health = channel.unary_unary(
                 '/cronix.plugin.v1.Backend/Health',
                 request_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.HealthRequest.SerializeToString,
@@ -120,6 +130,14 @@ class BackendServicer:
 
     def Validate(self, request, context):
         """Can this scheduler express the job? Pure: no I/O, same input gives same diagnostics.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ValidateMany(self, request, context):
+        """Validate for many jobs in one round trip (protocol 1.1): results[i] answers jobs[i].
+        A 1.0 plugin answers UNIMPLEMENTED and the host falls back to one Validate per job.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -178,6 +196,14 @@ class BackendServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyOwnershipMany(self, request, context):
+        """VerifyOwnership for many entries in one round trip (protocol 1.1): results[i] answers
+        entries[i]. A 1.0 plugin answers UNIMPLEMENTED and the host asks one entry at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Health(self, request, context):
         """Prerequisites of the configured backend (directory writable, API reachable ...).
         Process liveness is grpc.health.v1, not this RPC.
@@ -210,6 +236,11 @@ def add_BackendServicer_to_server(servicer, server):
                     servicer.Validate,
                     request_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateRequest.FromString,
                     response_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateResponse.SerializeToString,
+            ),
+            'ValidateMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidateMany,
+                    request_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateManyRequest.FromString,
+                    response_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateManyResponse.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
@@ -245,6 +276,11 @@ def add_BackendServicer_to_server(servicer, server):
                     servicer.VerifyOwnership,
                     request_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipRequest.FromString,
                     response_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipResponse.SerializeToString,
+            ),
+            'VerifyOwnershipMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyOwnershipMany,
+                    request_deserializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipManyRequest.FromString,
+                    response_serializer=cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipManyResponse.SerializeToString,
             ),
             'Health': grpc.unary_unary_rpc_method_handler(
                     servicer.Health,
@@ -340,6 +376,33 @@ class Backend:
             '/cronix.plugin.v1.Backend/Validate',
             cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateRequest.SerializeToString,
             cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidateMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cronix.plugin.v1.Backend/ValidateMany',
+            cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateManyRequest.SerializeToString,
+            cronix_dot_plugins_dot_v1_dot_backend__pb2.ValidateManyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -529,6 +592,33 @@ class Backend:
             '/cronix.plugin.v1.Backend/VerifyOwnership',
             cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipRequest.SerializeToString,
             cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyOwnershipMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cronix.plugin.v1.Backend/VerifyOwnershipMany',
+            cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipManyRequest.SerializeToString,
+            cronix_dot_plugins_dot_v1_dot_backend__pb2.VerifyOwnershipManyResponse.FromString,
             options,
             channel_credentials,
             insecure,
