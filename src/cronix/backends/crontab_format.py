@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cronix.protocol.errors import ScheduleError
-from cronix.protocol.schedule import parse_schedule
+from cronix.protocol.schedule import FIELD_BOUNDS, parse_schedule
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -63,17 +63,6 @@ MARKER_RE = re.compile(
     r"hash=(?P<hash>[0-9a-f]{1,64}) idx=(?P<idx>\d+)$"
 )
 _TZ_PREFIX = "CRON_TZ="
-
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTHS = {n: i for i, n in enumerate(_MONTH_NAMES, 1)}
-_DAYS = {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
-_FIELDS: tuple[tuple[int, int, dict[str, int] | None], ...] = (
-    (0, 59, None),
-    (0, 23, None),
-    (1, 31, None),
-    (1, 12, _MONTHS),
-    (0, 6, _DAYS),
-)
 
 
 class TranslationError(ValueError):
@@ -105,7 +94,7 @@ def translate(schedule: str) -> str:
 def canonical_cron(raw: Sequence[str]) -> str:
     """Five already-valid cron fields rewritten in plain Vixie syntax."""
     return " ".join(
-        _canonical_field(f, lo, hi, names) for f, (lo, hi, names) in zip(raw, _FIELDS, strict=True)
+        _canonical_field(f, lo, hi, names) for f, (lo, hi, names) in zip(raw, FIELD_BOUNDS, strict=True)
     )
 
 

@@ -13,14 +13,12 @@ A user's crontab is read with ``crontab -l -u USER`` and installed with
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from typing import Protocol
 
 from cronix.errors import BackendError
+from cronix.fileio import remove_stale_temps, write_atomic
 
 __all__ = ["CrontabCommandTarget", "FileTarget", "Target"]
 
@@ -52,50 +50,11 @@ class FileTarget:
             raise BackendError(f"crontab: cannot read {self.path}: {exc.strerror or exc}") from None
 
     def write(self, data: bytes) -> None:
-        directory = os.path.dirname(os.path.abspath(self.path))
-        base = os.path.basename(self.path)
-        prefix = f".{base}.cronix-tmp-"
         try:
-            os.makedirs(directory, mode=0o755, exist_ok=True)
-            _remove_stale(directory, prefix)
-            try:
-                st: os.stat_result | None = os.stat(self.path)
-            except FileNotFoundError:
-                st = None
-            fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fchmod(fh.fileno(), (st.st_mode & 0o7777) if st else NEW_FILE_MODE)
-                    if st is not None and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-                        os.fchown(fh.fileno(), st.st_uid, st.st_gid)
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-            _fsync_dir(directory)
+            remove_stale_temps(self.path)  # left by a killed apply; the caller holds the apply lock
+            write_atomic(self.path, data, mode=NEW_FILE_MODE, keep_mode_and_owner=True, sync_directory=True)
         except OSError as exc:
             raise BackendError(f"crontab: cannot write {self.path}: {exc.strerror or exc}") from None
-
-
-def _remove_stale(directory: str, prefix: str) -> None:
-    """Temporary files of an earlier write that was killed (the caller holds the apply lock)."""
-    with contextlib.suppress(OSError):
-        for name in os.listdir(directory):
-            if name.startswith(prefix):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(directory, name))
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)

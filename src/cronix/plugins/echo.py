@@ -38,7 +38,6 @@ import fcntl
 import json
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +53,7 @@ from cronix.backends.base import (
     HistoryQuery,
     ManagedEntry,
 )
+from cronix.fileio import write_atomic
 from cronix.plugins.contract import HostContext
 from cronix.plugins.errors import RpcFailure
 
@@ -279,18 +279,7 @@ class _StateFile:
         return doc
 
     def _write(self, doc: dict[str, Any]) -> None:
-        data = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(str(self.path), json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"), mode=0o600)
 
 
 def _command(app: str, job: str) -> str:

@@ -27,6 +27,7 @@ from cronix.protocol._gostrings import AtoiError, atoi, fields, trim_space, wrap
 from cronix.protocol.errors import ScheduleError
 
 __all__ = [
+    "FIELD_BOUNDS",
     "MIN_EVERY_SECONDS",
     "SHORTCUTS",
     "CronFields",
@@ -53,8 +54,8 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _MONTH_NAMES = {n: i for i, n in enumerate(_MONTHS, 1)}
 _DOW_NAMES = {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
 
-# (min, max, names) per field, in field order.
-_BOUNDS: tuple[tuple[int, int, dict[str, int] | None], ...] = (
+#: (min, max, names) of each of the five fields, in field order; names map to numbers.
+FIELD_BOUNDS: tuple[tuple[int, int, dict[str, int] | None], ...] = (
     (0, 59, None),
     (0, 23, None),
     (1, 31, None),
@@ -187,7 +188,7 @@ def _parse_fields(text: str, parts: list[str]) -> CronFields:
 # validation of a maximum-size manifest (16,384 schedules) well under a second.
 @lru_cache(maxsize=8192)
 def _parse_field(field: str, index: int) -> frozenset[int]:
-    lo, hi, names = _BOUNDS[index]
+    lo, hi, names = FIELD_BOUNDS[index]
     if field.isdigit() and field.isascii() and len(field) < 10:
         value = int(field)  # the common case: one plain number
         if lo <= value <= hi:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cronix.errors import ApplyError
+from cronix.fileio import write_atomic
 from cronix.protocol.specfile import render_spec_file, spec_file_name
 
 if TYPE_CHECKING:
@@ -79,16 +79,4 @@ def _unchanged(path: str, data: bytes) -> bool:
 
 
 def _write_atomic(path: str, data: bytes) -> None:
-    directory, base = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            os.fchmod(fh.fileno(), SPEC_FILE_MODE)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, mode=SPEC_FILE_MODE)

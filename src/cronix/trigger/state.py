@@ -13,7 +13,6 @@ omitted; the state is per host. The reference defines the header but never sends
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 
@@ -36,18 +35,9 @@ def read_last_success(state_dir: str, app: str, job: str) -> int | None:
 
 def write_last_success(state_dir: str, app: str, job: str, when: int, run_id: str) -> None:
     """Record a success; raise :class:`OSError` when the directory is not writable."""
-    os.makedirs(state_dir, mode=0o755, exist_ok=True)
-    path = state_path(state_dir, app, job)
-    tmp = f"{path}.{os.getpid()}.tmp"
+    from cronix.fileio import write_atomic
+
     doc = {"app": app, "job": job, "last_success_time": when, "run_id": run_id}
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            os.write(fd, json.dumps(doc, separators=(",", ":")).encode() + b"\n")
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    data = json.dumps(doc, separators=(",", ":")).encode() + b"\n"
+    # No fsync: losing the last success time in a power cut costs one header, not a fire.
+    write_atomic(state_path(state_dir, app, job), data, mode=0o644, fsync=False)

@@ -179,7 +179,6 @@ def _status_text(row: dict[str, Any]) -> str:
 def _write_pin(name: str, digest: str, explicit: str | None, config: Config) -> str:
     """Record ``plugins.pins.<name>`` in the config file; returns its path."""
     import os
-    import tempfile
 
     import yaml
 
@@ -214,18 +213,7 @@ def _write_pin(name: str, digest: str, explicit: str | None, config: Config) -> 
     pins[name] = digest
     new_text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
     parse_config(new_text, source=target)  # never write a file cronix would then refuse
-    directory = os.path.dirname(os.path.abspath(target))
-    os.makedirs(directory, exist_ok=True)
-    mode = os.stat(target).st_mode & 0o777 if os.path.exists(target) else 0o600
-    fd, tmp = tempfile.mkstemp(prefix=".cronix.yaml.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(new_text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from cronix.fileio import write_atomic
+
+    write_atomic(target, new_text.encode("utf-8"), mode=0o600, keep_mode_and_owner=True)
     return target

@@ -149,12 +149,7 @@ class FlockLocks:
 
 def _write_holder(path: str) -> None:
     """Best effort, like the reference, but atomic so a reader never sees half a file."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(f"pid={os.getpid()}\nhost={socket.gethostname()}\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    from cronix.fileio import write_atomic
+
+    with contextlib.suppress(OSError):
+        write_atomic(path, f"pid={os.getpid()}\nhost={socket.gethostname()}\n".encode(), fsync=False)
