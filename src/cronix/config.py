@@ -59,6 +59,9 @@ def documented(text: str, **extra: Any) -> dict[str, Any]:
     return {"doc": text, **extra}
 
 
+_doc = documented
+
+
 def _one_of(*allowed: object) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if value in allowed else f"must be one of {', '.join(map(str, allowed))}, got {value!r}"
@@ -93,16 +96,16 @@ def _secret_refs(value: Any) -> str | None:
 class ManifestSource:
     """One app whose manifest this host reconciles."""
 
-    app: str = field(default="", metadata=documented("App id the manifest must declare.", required=True))
+    app: str = field(default="", metadata=_doc("App id the manifest must declare.", required=True))
     url: str = field(
         default="",
-        metadata=documented(
+        metadata=_doc(
             "Where the manifest is: https://…, http://<loopback>…, file://…, or a path.", required=True
         ),
     )
     secret_refs: tuple[str, ...] = field(
         default=(),
-        metadata=documented(
+        metadata=_doc(
             "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…); "
             "the first signs, all verify.",
             check=_secret_refs,
@@ -113,7 +116,7 @@ class ManifestSource:
 @dataclass(frozen=True, slots=True)
 class FlockConfig:
     dir: str = field(
-        default="/var/lock/cronix", metadata=documented("Directory of per-job lock files (<app>.<job>.lock).")
+        default="/var/lock/cronix", metadata=_doc("Directory of per-job lock files (<app>.<job>.lock).")
     )
 
 
@@ -122,23 +125,23 @@ class RedisConfig:
     """Redis for ``concurrency_scope: global`` locks (shared by every host firing the job)."""
 
     addr: str = field(
-        default="", metadata=documented("host:port of the Redis server (required when this block is set).")
+        default="", metadata=_doc("host:port of the Redis server (required when this block is set).")
     )
-    db: int = field(default=0, metadata=documented("Database number.", check=_int_range(0)))
-    username: str = field(default="", metadata=documented("ACL user name, if any."))
+    db: int = field(default=0, metadata=_doc("Database number.", check=_int_range(0)))
+    username: str = field(default="", metadata=_doc("ACL user name, if any."))
     password: str = field(
-        default="", metadata=documented("Password (prefer password_ref so the file holds no secret).")
+        default="", metadata=_doc("Password (prefer password_ref so the file holds no secret).")
     )
     password_ref: str = field(
-        default="", metadata=documented("Secret ref for the password: env:NAME or file:/path.")
+        default="", metadata=_doc("Secret ref for the password: env:NAME or file:/path.")
     )
     key_prefix: str = field(
-        default="cronix:lock:", metadata=documented("Prefix of lock keys (<prefix><app>.<job>).")
+        default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")
     )
-    tls: bool = field(default=False, metadata=documented("Connect with TLS."))
+    tls: bool = field(default=False, metadata=_doc("Connect with TLS."))
     ttl_seconds: int = field(
         default=30,
-        metadata=documented(
+        metadata=_doc(
             "Lock TTL; cronix trigger refreshes it every third of this while a fire runs, "
             "so a crashed holder blocks the job for at most this long.",
             check=_int_range(3, 3600),
@@ -150,19 +153,19 @@ class RedisConfig:
 class LocksConfig:
     default: Literal["flock", "redis"] = field(
         default="flock",
-        metadata=documented(
+        metadata=_doc(
             "Lock used for concurrency_scope: host jobs (flock) — redis also locks host jobs globally."
         ),
     )
-    flock: FlockConfig = field(default_factory=FlockConfig, metadata=documented("Host-local file locks."))
-    redis: RedisConfig | None = field(default=None, metadata=documented("Redis lock server; unset means none."))
+    flock: FlockConfig = field(default_factory=FlockConfig, metadata=_doc("Host-local file locks."))
+    redis: RedisConfig | None = field(default=None, metadata=_doc("Redis lock server; unset means none."))
 
 
 @dataclass(frozen=True, slots=True)
 class RetriesDefaults:
-    max_attempts: int = field(default=3, metadata=documented("Kept for compatibility.", check=_int_range(1, 10)))
-    min_seconds: int = field(default=1, metadata=documented("Kept for compatibility.", check=_int_range(0)))
-    max_seconds: int = field(default=60, metadata=documented("Kept for compatibility.", check=_int_range(1)))
+    max_attempts: int = field(default=3, metadata=_doc("Kept for compatibility.", check=_int_range(1, 10)))
+    min_seconds: int = field(default=1, metadata=_doc("Kept for compatibility.", check=_int_range(0)))
+    max_seconds: int = field(default=60, metadata=_doc("Kept for compatibility.", check=_int_range(1)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +173,10 @@ class DefaultsConfig:
     """Accepted for compatibility with the reference's cronix.yaml; manifests carry their own policy."""
 
     timeout_seconds: int = field(
-        default=60, metadata=documented("Kept for compatibility.", check=_int_range(1, 600))
+        default=60, metadata=_doc("Kept for compatibility.", check=_int_range(1, 600))
     )
     retries: RetriesDefaults = field(
-        default_factory=RetriesDefaults, metadata=documented("Kept for compatibility.")
+        default_factory=RetriesDefaults, metadata=_doc("Kept for compatibility.")
     )
 
 
@@ -181,11 +184,11 @@ class DefaultsConfig:
 class ApplyConfig:
     lock_path: str = field(
         default="/var/lock/cronix/apply.lock",
-        metadata=documented("flock held for the whole apply of host-local backends (crontab, systemd-timer)."),
+        metadata=_doc("flock held for the whole apply of host-local backends (crontab, systemd-timer)."),
     )
     lock_timeout_seconds: int = field(
         default=60,
-        metadata=documented("How long a second apply waits for the lock before failing.", check=_int_range(0)),
+        metadata=_doc("How long a second apply waits for the lock before failing.", check=_int_range(0)),
     )
 
 
@@ -193,38 +196,38 @@ class ApplyConfig:
 class TriggerConfig:
     run_log: str = field(
         default="/var/log/cronix/runs.jsonl",
-        metadata=documented(
+        metadata=_doc(
             "One JSON line per finished fire is appended here (read by cronix history); empty disables."
         ),
     )
     run_log_max_bytes: int = field(
-        default=10 * 1024 * 1024, metadata=documented("Rotate the run log past this size.", check=_int_range(4096))
+        default=10 * 1024 * 1024, metadata=_doc("Rotate the run log past this size.", check=_int_range(4096))
     )
-    run_log_keep: int = field(default=3, metadata=documented("Rotated run logs kept.", check=_int_range(0, 100)))
+    run_log_keep: int = field(default=3, metadata=_doc("Rotated run logs kept.", check=_int_range(0, 100)))
     state_dir: str = field(
         default="/var/lib/cronix/state",
-        metadata=documented("Per-job state (last success time, sent as X-Cron-Previous-Success-Time)."),
+        metadata=_doc("Per-job state (last success time, sent as X-Cron-Previous-Success-Time)."),
     )
     contended_exit_code: int = field(
         default=4,
-        metadata=documented("Exit code when the job's lock is held: 4, or 75 (EX_TEMPFAIL).", check=_one_of(4, 75)),
+        metadata=_doc("Exit code when the job's lock is held: 4, or 75 (EX_TEMPFAIL).", check=_one_of(4, 75)),
     )
-    otel: bool = field(default=False, metadata=documented("Export OpenTelemetry traces (needs the otel extra)."))
+    otel: bool = field(default=False, metadata=_doc("Export OpenTelemetry traces (needs the otel extra)."))
 
 
 @dataclass(frozen=True, slots=True)
 class PluginsConfig:
     trust: Literal["strict", "warn"] = field(
         default="strict",
-        metadata=documented(
+        metadata=_doc(
             "strict: refuse a plugin that is unpinned or does not match its pin; "
             "warn: run unpinned plugins with a warning (a mismatch is always refused)."
         ),
     )
-    dirs: tuple[str, ...] = field(default=(), metadata=documented("Extra plugin directories, searched first."))
+    dirs: tuple[str, ...] = field(default=(), metadata=_doc("Extra plugin directories, searched first."))
     pins: Mapping[str, str] = field(
         default_factory=dict,
-        metadata=documented(
+        metadata=_doc(
             'Plugin name → "sha256:<64 hex>" of its executable.',
             check=lambda v: next(
                 (f"{k}: must be sha256:<64 lowercase hex>" for k, p in v.items() if not _PIN.fullmatch(p)),
@@ -234,7 +237,7 @@ class PluginsConfig:
     )
     config: Mapping[str, Mapping[str, str]] = field(
         default_factory=dict,
-        metadata=documented("Plugin name → settings passed once at Configure (--backend-config name=value wins)."),
+        metadata=_doc("Plugin name → settings passed once at Configure (--backend-config name=value wins)."),
     )
 
 
@@ -243,31 +246,31 @@ class Config:
     """The whole file. ``path`` is where it was read from (``None``: built-in defaults)."""
 
     log_level: Literal["debug", "info", "warn", "error"] = field(
-        default="info", metadata=documented("Verbosity of cronix's own log lines.")
+        default="info", metadata=_doc("Verbosity of cronix's own log lines.")
     )
     manifest_sources: tuple[ManifestSource, ...] = field(
-        default=(), metadata=documented("Apps this host reconciles; used when --manifest is not given.")
+        default=(), metadata=_doc("Apps this host reconciles; used when --manifest is not given.")
     )
-    backend: str = field(default="crontab", metadata=documented("Backend used when --backend is not given."))
+    backend: str = field(default="crontab", metadata=_doc("Backend used when --backend is not given."))
     backends: Mapping[str, Mapping[str, Any]] = field(
         default_factory=dict,
-        metadata=documented(
+        metadata=_doc(
             "Options per backend, keyed by backend name (a different name with `type: crontab` "
             "defines a second instance). global-status reports every backend listed here."
         ),
     )
-    spec_dir: str = field(default="/etc/cronix/jobs", metadata=documented("Trigger spec files (<app>.<job>.json)."))
+    spec_dir: str = field(default="/etc/cronix/jobs", metadata=_doc("Trigger spec files (<app>.<job>.json)."))
     trigger_bin: str = field(
-        default="/usr/local/bin/cronix", metadata=documented("The cronix executable scheduler entries run.")
+        default="/usr/local/bin/cronix", metadata=_doc("The cronix executable scheduler entries run.")
     )
-    apply: ApplyConfig = field(default_factory=ApplyConfig, metadata=documented("cronix apply."))
-    trigger: TriggerConfig = field(default_factory=TriggerConfig, metadata=documented("cronix trigger."))
-    locks: LocksConfig = field(default_factory=LocksConfig, metadata=documented("Concurrency locks at fire time."))
+    apply: ApplyConfig = field(default_factory=ApplyConfig, metadata=_doc("cronix apply."))
+    trigger: TriggerConfig = field(default_factory=TriggerConfig, metadata=_doc("cronix trigger."))
+    locks: LocksConfig = field(default_factory=LocksConfig, metadata=_doc("Concurrency locks at fire time."))
     defaults: DefaultsConfig = field(
-        default_factory=DefaultsConfig, metadata=documented("Reference compatibility.")
+        default_factory=DefaultsConfig, metadata=_doc("Reference compatibility.")
     )
     plugins: PluginsConfig = field(
-        default_factory=PluginsConfig, metadata=documented("Out-of-tree backend plugins.")
+        default_factory=PluginsConfig, metadata=_doc("Out-of-tree backend plugins.")
     )
     path: str | None = field(default=None, metadata={"internal": True})
 

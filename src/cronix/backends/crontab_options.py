@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cronix.config import documented
+from cronix.config import documented as _doc
 
 __all__ = ["CrontabOptions"]
 
@@ -22,38 +22,38 @@ class CrontabOptions:
 
     path: str = field(
         default="/etc/cron.d/cronix",
-        metadata=documented(
+        metadata=_doc(
             "Crontab file to manage. In /etc/cron.d the name must have no dot (cron ignores such files)."
         ),
     )
     format: Literal["auto", "system", "user"] = field(
         default="auto",
-        metadata=documented(
+        metadata=_doc(
             "Line format: system (with a user field) or user. auto: system for /etc/crontab and "
             "/etc/cron.d/*, user otherwise and for crontab_user."
         ),
     )
-    run_as: str = field(default="root", metadata=documented("User field of system-format lines."))
+    run_as: str = field(default="root", metadata=_doc("User field of system-format lines."))
     crontab_user: str = field(
-        default="", metadata=documented("Install into this user's crontab through crontab(1) instead of path.")
+        default="", metadata=_doc("Install into this user's crontab through crontab(1) instead of path.")
     )
-    crontab_command: str = field(default="crontab", metadata=documented("The crontab(1) program for crontab_user."))
+    crontab_command: str = field(default="crontab", metadata=_doc("The crontab(1) program for crontab_user."))
     trigger_bin: str = field(
-        default="", metadata=documented("The cronix executable entries run (default: the top-level trigger_bin).")
+        default="", metadata=_doc("The cronix executable entries run (default: the top-level trigger_bin).")
     )
     cron_tz: bool = field(
         default=False,
-        metadata=documented(
+        metadata=_doc(
             "The cron daemon honours CRON_TZ (cronie does, Debian's cron does not): write CRON_TZ=<zone> "
             "before each entry so jobs fire in their own timezone."
         ),
     )
     accept_timezone_shift: bool = field(
         default=False,
-        metadata=documented(
+        metadata=_doc(
             "Install jobs whose timezone differs from the host's anyway; they fire in the host's zone."
         ),
     )
     host_timezone: str = field(
-        default="", metadata=documented("The cron daemon's timezone (default: read from /etc/localtime).")
+        default="", metadata=_doc("The cron daemon's timezone (default: read from /etc/localtime).")
     )
