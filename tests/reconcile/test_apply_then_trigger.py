@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.reconcile.conftest import job, manifest_doc, run_cronix
+from tests.support.httpserver import serving
 from tests.support.procs import free_port
 
 SECRET = "apply-then-trigger-secret"
@@ -37,13 +37,8 @@ class _App(BaseHTTPRequestHandler):
 def app_server() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), _App)
     server.fired = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_trigger_fires_from_the_spec_file_apply_wrote(

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.reconcile.conftest import Host, job, manifest_doc
+from tests.support.httpserver import serving
 from tests.support.procs import free_port
 
 SECRET = "s3cr3t-value-for-tests"
@@ -72,19 +72,10 @@ class _Server(ThreadingHTTPServer):
         self.seen: list[tuple[str, bool]] = []
 
 
-def _serve(server: _Server) -> Iterator[_Server]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def http_server() -> Iterator[_Server]:
-    yield from _serve(_Server(free_port()))
+    with serving(_Server(free_port())) as server:
+        yield server
 
 
 def _self_signed(tmp: Path) -> tuple[Path, Path]:
@@ -132,8 +123,8 @@ def https_server(tmp_path: Path) -> Iterator[tuple[_Server, Path]]:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    for s in _serve(server):
-        yield s, cert
+    with serving(server):
+        yield server, cert
 
 
 @pytest.fixture(autouse=True)

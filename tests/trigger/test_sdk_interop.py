@@ -7,7 +7,6 @@ what the SDK verifies (DESIGN §3 item 11).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -16,6 +15,7 @@ import pytest
 from cronix.protocol.specfile import render_spec_file
 from cronix.sdk import Cron, JobContext
 from cronix.sdk.wsgi import CronWSGI
+from tests.support.httpserver import serving
 from tests.trigger.conftest import SECRET, Host, log_lines
 
 
@@ -36,11 +36,8 @@ def sdk_app() -> Iterator[tuple[WSGIServer, Cron, list[JobContext]]]:
         seen.append(ctx)
 
     server.set_app(CronWSGI(cron=cron))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, cron, seen
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield server, cron, seen
 
 
 def test_the_sdk_verifies_what_the_trigger_sends(
