@@ -101,9 +101,11 @@ def compare(directory: str, n: int, rounds: int) -> tuple[float, float]:
 
 def crontab_workload(directory: str, n: int) -> float:
     """The same work on the in-tree crontab backend (a user-format file), for scale."""
-    from cronix.backends.crontab import open_backend
+    from cronix.backends.base import HostContext
+    from cronix.backends.registry import require_type
 
-    backend = open_backend("crontab", {"path": f"{directory}/crontab"}, trigger_bin="/usr/local/bin/cronix")
+    host = HostContext(trigger_bin="/usr/local/bin/cronix")
+    backend = require_type("crontab").open({"path": f"{directory}/crontab"}, host)
     return workload(backend, n)
 
 

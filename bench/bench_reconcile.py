@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cronix.backends.base import HostContext
 from cronix.backends.crontab import CrontabBackend, CrontabOptions
 from cronix.protocol.manifest import parse_manifest
 from cronix.reconcile import apply_plan, compute_plan, reconcile
@@ -57,17 +58,17 @@ def measure(jobs: int, repeat: int, tmp: Path) -> tuple[float, float]:
     path = tmp / f"crontab-{jobs}"
     path.write_text("MAILTO=ops\n# foreign\n@reboot /usr/bin/true\n")
     opts = CrontabOptions(path=str(path))
-    first = CrontabBackend(opts, trigger_bin="/usr/local/bin/cronix")
+    first = CrontabBackend(opts, HostContext(trigger_bin="/usr/local/bin/cronix"))
     manifest = parse_manifest(data)
     apply_plan(compute_plan(first, manifest), first)
     mtime = path.stat().st_mtime_ns
 
     def plan() -> None:
-        backend = CrontabBackend(opts, trigger_bin="/usr/local/bin/cronix")
+        backend = CrontabBackend(opts, HostContext(trigger_bin="/usr/local/bin/cronix"))
         assert compute_plan(backend, parse_manifest(data)).noop
 
     def noop_apply() -> None:
-        backend = CrontabBackend(opts, trigger_bin="/usr/local/bin/cronix")
+        backend = CrontabBackend(opts, HostContext(trigger_bin="/usr/local/bin/cronix"))
         outcome = reconcile(parse_manifest(data), backend, spec_dir=str(tmp / f"jobs-{jobs}"))
         assert outcome.result is not None
         assert outcome.result.noop

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cronix.backends.base import FireSpec
 from cronix.config import Config, load_config
 from cronix.protocol.manifest import Job, load_manifest_object
 from tests.support.procs import wait_until
@@ -104,4 +105,4 @@ def store_jobs(state_path: Path, app: str, *jobs: Job) -> None:
 
     backend = EchoBackend({"state_path": str(state_path)})
     for item in jobs:
-        backend.create(app, item, ownership_hashes(item))
+        backend.create(app, item, ownership_hashes(item), FireSpec.build(app, item))

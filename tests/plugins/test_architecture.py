@@ -55,4 +55,5 @@ def test_public_api() -> None:
         "kubernetes",
         "aws-scheduler",
         "vercel",
-    } == cronix.plugins.BUILTIN_BACKENDS
+        "memory",
+    } == cronix.plugins.RESERVED_BACKEND_NAMES

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cronix.backends.base import AdoptResult, ManagedEntry
+from cronix.backends.base import AdoptResult, FireSpec, ManagedEntry
 from cronix.conformance.backend_suite import BackendVectors, load_backend_vectors, run_backend_suite
 from cronix.errors import UsageError
 from cronix.plugins.echo import EchoBackend, EchoSeeder
@@ -63,9 +63,9 @@ class _ListsForeign(EchoBackend):
 
     _app_hint = ""
 
-    def create(self, app: str, job: Job, hashes: Sequence[str]) -> None:
+    def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         self._app_hint = app
-        super().create(app, job, hashes)
+        super().create(app, job, hashes, fire)
 
 
 class _DeletesTooMuch(EchoBackend):
@@ -76,9 +76,8 @@ class _DeletesTooMuch(EchoBackend):
 
 
 class _FirstScheduleOnly(EchoBackend):
-    def update(self, app: str, job: Job, hashes: Sequence[str]) -> None:
-
-        super().update(app, job._replace(schedules=job.schedules[:1]), hashes[:1])
+    def update(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        super().update(app, job._replace(schedules=job.schedules[:1]), hashes[:1], fire)
 
 
 class _OwnsEverything(EchoBackend):
@@ -87,8 +86,10 @@ class _OwnsEverything(EchoBackend):
 
 
 class _NoDryRun(EchoBackend):
-    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
-        return super().adopt(app, job, hashes, dry_run=False)
+    def adopt(
+        self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec, *, dry_run: bool
+    ) -> AdoptResult:
+        return super().adopt(app, job, hashes, fire, dry_run=False)
 
 
 @pytest.mark.parametrize(

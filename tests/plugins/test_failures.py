@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cronix.backends.base import FireSpec
 from cronix.errors import EXIT_BACKEND, EXIT_USAGE, PluginError
 from cronix.plugins.errors import PluginConfigInvalid, PluginFailure
 from cronix.plugins.proxy import PluginBackend
@@ -173,7 +174,7 @@ def test_a_crash_is_final(open_echo: OpenEcho) -> None:
 def test_malformed_entry(open_echo: OpenEcho) -> None:
     report = job("report", "0 6 * * 1")
     backend = open_echo(malformed_on="List")
-    backend.create("ops", report, ownership_hashes(report))
+    backend.create("ops", report, ownership_hashes(report), FireSpec.build("ops", report))
     with pytest.raises(PluginFailure) as info:
         backend.list_entries()
     assert info.value.category == "malformed"
@@ -196,7 +197,7 @@ def test_crash_mid_update_leaves_the_job_whole(open_echo: OpenEcho, state_path: 
     snapshot = json.loads(state_path.read_text())
     backend = open_echo(crash_on="Update")
     with pytest.raises(PluginFailure, match="crashed during Update"):
-        backend.update("ops", after, ownership_hashes(after))
+        backend.update("ops", after, ownership_hashes(after), FireSpec.build("ops", after))
     assert json.loads(state_path.read_text()) == snapshot
     assert sorted(e["marker"]["hash"] for e in snapshot["entries"]) == sorted(ownership_hashes(before))
 
@@ -208,7 +209,7 @@ def test_update_is_refused_when_the_plugin_disowns_the_entry(open_echo: OpenEcho
     snapshot = state_path.read_bytes()
     backend = open_echo(disown="ops.report")
     with pytest.raises(PluginFailure) as info:
-        backend.update("ops", changed, ownership_hashes(changed))
+        backend.update("ops", changed, ownership_hashes(changed), FireSpec.build("ops", changed))
     assert info.value.category == "ownership"
     assert "refusing to update ops.report: VerifyOwnership says entry #0 is not owned" in str(info.value)
     with pytest.raises(PluginFailure, match=r"refusing to delete ops\.report"):

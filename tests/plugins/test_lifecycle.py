@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cronix.backends.base import Backend, HistoryQuery, ManagedEntry
+from cronix.backends.base import Backend, FireSpec, HistoryQuery, ManagedEntry
 from cronix.plugins.errors import PluginFailure, PluginIdentity
 from cronix.plugins.host import launch_backend
 from cronix.plugins.process import PluginProcess
@@ -30,7 +30,8 @@ def test_the_proxy_is_a_backend_with_the_plugins_metadata(open_echo: OpenEcho) -
     assert backend.name == "echo"
     assert backend.version == "1.0.0"
     assert backend.capabilities == {"adopt", "history", "drift-detection", "timezones", "every"}
-    assert backend.host_local is False
+    assert (backend.fires_on_host, backend.local_state) == (False, False)
+    assert backend.fire_strategies == {"local-shim", "managed-jwt"}
     assert str(backend) == "plugin echo 1.0.0"
 
 
@@ -40,7 +41,7 @@ def test_round_trip_through_the_plugin_and_its_state_file(open_echo: OpenEcho, s
     hashes = ownership_hashes(nightly)
     assert backend.check() == []
     assert backend.validate("billing", nightly) == []
-    backend.create("billing", nightly, hashes)
+    backend.create("billing", nightly, hashes, FireSpec.build("billing", nightly))
     listed = backend.list_entries()
     assert [(e.app, e.job, e.index, e.hash) for e in listed] == [
         ("billing", "nightly", 0, hashes[0]),
@@ -61,7 +62,7 @@ def test_round_trip_through_the_plugin_and_its_state_file(open_echo: OpenEcho, s
 def test_separate_processes_see_the_same_state(open_echo: OpenEcho) -> None:
     report = job("report", "0 6 * * 1")
     first = open_echo()
-    first.create("ops", report, ownership_hashes(report))
+    first.create("ops", report, ownership_hashes(report), FireSpec.build("ops", report))
     first.close()
     second = open_echo()
     assert [(e.app, e.job) for e in second.list_entries()] == [("ops", "report")]
@@ -70,7 +71,7 @@ def test_separate_processes_see_the_same_state(open_echo: OpenEcho) -> None:
 def test_hand_edits_are_reported_as_drift(open_echo: OpenEcho, state_path: Path) -> None:
     backend = open_echo()
     report = job("report", "0 6 * * 1")
-    backend.create("ops", report, ownership_hashes(report))
+    backend.create("ops", report, ownership_hashes(report), FireSpec.build("ops", report))
     doc = json.loads(state_path.read_text())
     doc["entries"][0]["schedule"] = "0 7 * * 1"
     state_path.write_text(json.dumps(doc))
@@ -114,10 +115,14 @@ def test_history_and_adopt_travel_both_ways(open_echo: OpenEcho, state_path: Pat
 
     report = job("report", "0 6 * * 1")
     seeder.seed_unmarked("ops", report, report.schedules)
-    preview = backend.adopt("ops", report, ownership_hashes(report), dry_run=True)
+    preview = backend.adopt(
+        "ops", report, ownership_hashes(report), FireSpec.build("ops", report), dry_run=True
+    )
     assert (preview.found, preview.adopted) == (True, False)
     assert backend.list_entries() == []
-    done = backend.adopt("ops", report, ownership_hashes(report), dry_run=False)
+    done = backend.adopt(
+        "ops", report, ownership_hashes(report), FireSpec.build("ops", report), dry_run=False
+    )
     assert (done.found, done.adopted) == (True, True)
     assert [e.hash for e in backend.list_entries()] == list(ownership_hashes(report))
 
@@ -132,7 +137,7 @@ def test_ownership_is_verified_before_update_and_delete(
     backend = open_echo()
     wait_for_rpc(caplog, "Configure")
     start = len(rpc_log(caplog))
-    backend.update("ops", changed, ownership_hashes(changed))
+    backend.update("ops", changed, ownership_hashes(changed), FireSpec.build("ops", changed))
     backend.delete("ops", "report")
     wait_for_rpc(caplog, "Delete")
     # The proxy had not seen the entries yet: it lists, verifies, then mutates; the entry
@@ -146,7 +151,7 @@ def test_a_verified_entry_is_not_verified_twice(
     caplog.set_level(logging.INFO, logger="cronix.plugin.echo")
     report = job("report", "0 6 * * 1")
     backend = open_echo()
-    backend.create("ops", report, ownership_hashes(report))
+    backend.create("ops", report, ownership_hashes(report), FireSpec.build("ops", report))
     (entry,) = backend.list_entries()
     assert backend.verify_ownership(entry) is True
     wait_for_rpc(caplog, "VerifyOwnership")
@@ -274,7 +279,7 @@ def test_verify_ownership_many_is_one_round_trip_and_falls_back(open_echo: Any) 
     created = open_echo()
     jobs = [job(f"v-{i}", "@hourly", "@daily") for i in range(3)]
     for j in jobs:
-        created.create("tests", j, ownership_hashes(j))
+        created.create("tests", j, ownership_hashes(j), FireSpec.build("tests", j))
     entries = [e for e in created.list_entries() if e.app == "tests"]
     foreign = ManagedEntry("tests", "nobody", 0, "0" * 16)
     assert created.verify_ownership_many([*entries, foreign]) == [True] * len(entries) + [False]

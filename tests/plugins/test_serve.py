@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cronix.backends.base import ManagedEntry, UnsupportedOperation
+from cronix.backends.base import FireSpec, ManagedEntry, UnsupportedOperation
 from cronix.plugins.errors import PluginConfigInvalid, PluginFailure, PluginIdentity
 from cronix.plugins.host import launch_backend
 from cronix.plugins.probe import PluginProbe
-from cronix.plugins.proxy import HostLocalPluginBackend, PluginBackend
+from cronix.plugins.proxy import PluginBackend
 from tests.plugins.helpers import job, write_script
 
 SAMPLE = """
@@ -31,7 +31,7 @@ class Sample:
     name = "sample"
     version = "0.0.1"
     capabilities = frozenset({"adopt", "not-a-capability"})
-    host_local = True
+    host_local = True  # a plugin class written for protocol 1.1: both traits
 
     def __init__(self, settings):
         if "bad" in settings:
@@ -99,8 +99,8 @@ def open_sample(sample: Path) -> Iterator[OpenSample]:
 
 def test_metadata_comes_from_the_class(open_sample: OpenSample) -> None:
     backend = open_sample()
-    assert isinstance(backend, HostLocalPluginBackend)
-    assert backend.host_local is True
+    assert (backend.fires_on_host, backend.local_state) == (True, True)  # host_local, from a 1.1 class
+    assert backend.fire_strategies == {"local-shim"}
     assert (backend.name, backend.version) == ("sample", "0.0.1")
     assert backend.capabilities == {"adopt"}  # unknown capability strings are dropped
 
@@ -150,11 +150,11 @@ def test_unsupported_operations(open_sample: OpenSample) -> None:
     backend = open_sample()
     report = job("report", "0 6 * * 1")
     with pytest.raises(UnsupportedOperation, match=r"plugin sample 0\.0\.1 does not support adopt"):
-        backend.adopt("ops", report, ("0" * 16,), dry_run=True)
+        backend.adopt("ops", report, ("0" * 16,), FireSpec.build("ops", report), dry_run=True)
     with pytest.raises(UnsupportedOperation, match="does not support history"):
         backend.history(HistoryQuery(app="ops", job="report"))
     with pytest.raises(PluginFailure, match="Create failed: UNIMPLEMENTED: read-only"):
-        backend.create("ops", report, ("0" * 16,))
+        backend.create("ops", report, ("0" * 16,), FireSpec.build("ops", report))
 
 
 def test_constructor_value_error_is_a_settings_diagnostic(open_sample: OpenSample) -> None:

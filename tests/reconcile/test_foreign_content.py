@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cronix.backends.base import HostContext
 from cronix.backends.crontab import CrontabBackend, CrontabOptions
 from cronix.backends.crontab_format import BEGIN, END, MARKER_PREFIX
 from cronix.protocol.manifest import load_manifest_object
@@ -79,7 +80,9 @@ def test_foreign_lines_survive_every_apply(foreign: str, sequence: list[dict[str
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "crontab"
         path.write_bytes(original)
-        backend = CrontabBackend(CrontabOptions(path=str(path)), trigger_bin="/usr/local/bin/cronix")
+        backend = CrontabBackend(
+            CrontabOptions(path=str(path)), HostContext(trigger_bin="/usr/local/bin/cronix")
+        )
         for doc in sequence:
             manifest = load_manifest_object(doc)
             apply_plan(compute_plan(backend, manifest), backend)

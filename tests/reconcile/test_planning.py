@@ -1,86 +1,18 @@
-"""Plan and apply logic against a small in-memory implementation of cronix's own Backend protocol.
-
-The backend here is a test implementation of *our* interface (no third-party system is
-imitated); it records calls so ordering, stop-at-first-failure and ownership checks can
-be observed exactly.
+"""Plan and apply logic against the in-tree ``memory`` backend (cronix's own fake, not a stub
+of another system); it records calls so ordering, stop-at-first-failure and ownership
+checks can be observed exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
-
 import pytest
 
-from cronix.backends.base import (
-    DRIFT_SENTINEL,
-    AdoptResult,
-    Backend,
-    Capability,
-    Diagnostic,
-    HistoryEntry,
-    HistoryQuery,
-    ManagedEntry,
-)
-from cronix.errors import BackendError
-from cronix.protocol.manifest import Job, Manifest, load_manifest_object
+from cronix.backends.base import DRIFT_SENTINEL, Backend, ManagedEntry
+from cronix.backends.memory import MemoryBackend
+from cronix.protocol.manifest import Manifest, load_manifest_object
 from cronix.protocol.ownership import ownership_hashes
 from cronix.reconcile import ApplyFailed, BackendInvalid, apply_plan, compute_plan
 from tests.reconcile.conftest import job, manifest_doc
-
-
-class MemoryBackend:
-    name = "memory"
-    host_local: ClassVar[bool] = False
-    capabilities: frozenset[Capability] = frozenset()
-
-    def __init__(self, entries: Sequence[ManagedEntry] = (), *, fail_on: str | None = None) -> None:
-        self.entries = list(entries)
-        self.calls: list[str] = []
-        self.fail_on = fail_on
-        self.disowned: set[tuple[str, str, int]] = set()
-        self.invalid: dict[str, str] = {}
-
-    def check(self) -> list[Diagnostic]:
-        return []
-
-    def validate(self, app: str, job: Job) -> list[Diagnostic]:
-        problem = self.invalid.get(job.name)
-        return [Diagnostic("error", problem, "schedules/0", "x")] if problem else []
-
-    def list_entries(self) -> list[ManagedEntry]:
-        self.calls.append("list")
-        return list(self.entries)
-
-    def _record(self, call: str) -> None:
-        self.calls.append(call)
-        if call == self.fail_on:
-            raise BackendError(f"memory: {call} failed")
-
-    def create(self, app: str, job: Job, hashes: Sequence[str]) -> None:
-        self._record(f"create {job.name}")
-        self.entries += [ManagedEntry(app, job.name, i, h) for i, h in enumerate(hashes)]
-
-    def update(self, app: str, job: Job, hashes: Sequence[str]) -> None:
-        self._record(f"update {job.name}")
-        self.entries = [e for e in self.entries if (e.app, e.job) != (app, job.name)]
-        self.entries += [ManagedEntry(app, job.name, i, h) for i, h in enumerate(hashes)]
-
-    def delete(self, app: str, job: str) -> None:
-        self._record(f"delete {job}")
-        self.entries = [e for e in self.entries if (e.app, e.job) != (app, job)]
-
-    def verify_ownership(self, entry: ManagedEntry) -> bool:
-        return (entry.app, entry.job, entry.index) not in self.disowned
-
-    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
-        raise NotImplementedError
-
-    def history(self, query: HistoryQuery) -> list[HistoryEntry]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
 
 
 def _manifest(*jobs: dict[str, object]) -> Manifest:
@@ -120,7 +52,7 @@ def test_apply_order_and_a_converged_backend_gets_no_writes() -> None:
         ["gone-a", "gone-b"],
         1,
     )
-    assert any(e.app == "other" for e in backend.entries)  # another app's entry is never touched
+    assert any(e.app == "other" for e in backend.store)  # another app's entry is never touched
     backend.calls.clear()
     again = compute_plan(backend, new)
     assert again.noop

@@ -12,7 +12,11 @@ state file: the markers are the state.
 
 Recipe for an implementer (in-tree or plugin author):
 
-1. ``name`` — the backend's registry name (``[a-z][a-z0-9-]*``).
+1. ``name`` — the backend's registry name (``[a-z][a-z0-9-]*``); ``capabilities``;
+   ``fire_strategies`` (how its entries can invoke a job, :data:`LOCAL_SHIM` at least);
+   and two traits, asked of the instance: ``fires_on_host`` (its entries run
+   ``cronix trigger`` on this host, so the host writes trigger spec files there) and
+   ``local_state`` (its state is a file on this host, so applies take the apply lock).
 2. ``check()`` — prerequisites only (directory writable, daemon binary present, API
    reachable); return diagnostics, never raise for an expected problem.
 3. ``validate(app, job)`` — can *this* scheduler express the job? Untranslatable
@@ -25,7 +29,10 @@ Recipe for an implementer (in-tree or plugin author):
 5. ``create/update/delete`` — idempotent per ``(app, job)``: ``update`` replaces *all*
    schedules of the job with the given ones (in place where the scheduler allows it);
    ``delete`` removes every owned entry of the job and nothing else. ``hashes[i]`` is the
-   ownership hash of ``job.schedules[i]``, computed by the host.
+   ownership hash of ``job.schedules[i]``, computed by the host. ``fire`` is the job's
+   :class:`FireSpec`: the trigger spec per schedule and the fire strategy. A backend whose
+   fires do not read spec files from this host (a Kubernetes ConfigMap, EventBridge's
+   ``Target.Input``) stores ``fire.spec_json(i)`` inside the entry; the others may ignore it.
 6. ``verify_ownership(entry)`` — re-read the entry and confirm it still carries our
    marker; the host calls it before every update or delete of an existing entry.
 7. Optional: ``adopt`` (take over pre-existing unmarked entries) and ``history``
@@ -48,6 +55,9 @@ implement either):
   cannot say on its own that the entry changed (crontab).
 * :class:`SupportsMarkerAudit` — ``audit_markers()`` reports ownership markers that are
   malformed or detached from their entry (``cronix verify-ownership``).
+* :class:`SupportsRecordedJobs` — ``recorded_jobs()`` returns the jobs as the entries
+  themselves record them (the spec carried in a ConfigMap or a schedule's ``Input``), so
+  audits without a manifest can check hashes on backends that write no spec files.
 
 Failures raise :class:`~cronix.errors.BackendError` (exit 3) with a one-line message
 naming the backend and the object.
@@ -56,9 +66,10 @@ naming the backend and the object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
 
 from cronix.errors import BackendError
+from cronix.protocol.specfile import render_spec_file
 from cronix.runlog import HistoryRun
 
 if TYPE_CHECKING:
@@ -71,16 +82,22 @@ if TYPE_CHECKING:
 __all__ = [
     "CAPABILITIES",
     "DRIFT_SENTINEL",
+    "FIRE_STRATEGIES",
+    "LOCAL_SHIM",
+    "MANAGED_JWT",
     "AdoptResult",
     "Backend",
     "Capability",
     "Diagnostic",
+    "FireSpec",
     "HistoryEntry",
     "HistoryQuery",
+    "HostContext",
     "ManagedEntry",
     "Severity",
     "SupportsContentCheck",
     "SupportsMarkerAudit",
+    "SupportsRecordedJobs",
     "SupportsTransaction",
     "SupportsValidateMany",
     "SupportsVerifyMany",
@@ -93,6 +110,12 @@ DRIFT_SENTINEL = "drift-spec-edited"
 Capability = Literal["adopt", "history", "drift-detection", "timezones", "every"]
 CAPABILITIES: tuple[Capability, ...] = ("adopt", "history", "drift-detection", "timezones", "every")
 Severity = Literal["error", "warning"]
+
+#: The scheduler entry runs ``cronix trigger``, which HMAC-signs the request (the default).
+LOCAL_SHIM: Final = "local-shim"
+#: A managed scheduler calls the app itself with an asymmetric JWT (DESIGN §6).
+MANAGED_JWT: Final = "managed-jwt"
+FIRE_STRATEGIES: Final = (LOCAL_SHIM, MANAGED_JWT)
 
 
 class UnsupportedOperation(BackendError):
@@ -156,6 +179,58 @@ class HistoryQuery:
     limit: int = 50
 
 
+@dataclass(frozen=True, slots=True)
+class HostContext:
+    """What the host tells every backend it opens — in-tree at ``open()``, a plugin at Configure.
+
+    ``trigger_bin`` is the cronix executable scheduler entries run (``<trigger_bin> trigger
+    <app>.<job>``); ``spec_dir`` is where the host writes trigger spec files for backends
+    that fire on this host; ``fire_strategy`` is the strategy the operator chose for this
+    backend (per-job choices travel in each :class:`FireSpec`).
+    """
+
+    trigger_bin: str = "cronix"
+    spec_dir: str = ""
+    fire_strategy: str = LOCAL_SHIM
+
+    @property
+    def trigger_command(self) -> str:
+        """What an entry runs, followed by ``" <app>.<job>"``."""
+        return f"{self.trigger_bin} trigger"
+
+    def trigger_argv(self, app: str, job: str) -> list[str]:
+        return [self.trigger_bin, "trigger", f"{app}.{job}"]
+
+
+@dataclass(frozen=True, slots=True)
+class FireSpec:
+    """How one job is fired: handed to ``create``/``update``/``adopt`` with the job.
+
+    ``specs[i]`` is the compact trigger spec JSON for ``job.schedules[i]`` — exactly what
+    ``cronix trigger`` (or the Lambda) reads, with ``schedule_index`` = ``i`` — so a backend
+    that delivers the spec inside its entry stores it verbatim. ``secret_refs`` are the
+    operator's references (never values); ``strategy`` is the job's fire strategy.
+    """
+
+    strategy: str
+    secret_refs: tuple[str, ...] | None
+    specs: tuple[str, ...]
+
+    @classmethod
+    def build(
+        cls, app: str, job: Job, secret_refs: Sequence[str] | None = None, strategy: str = LOCAL_SHIM
+    ) -> FireSpec:
+        refs = None if secret_refs is None else tuple(secret_refs)
+        specs = tuple(
+            render_spec_file(app, job, refs, schedule_index=i, indent=False)
+            for i in range(len(job.schedules))
+        )
+        return cls(strategy, refs, specs)
+
+    def spec_json(self, index: int) -> str:
+        return self.specs[index]
+
+
 #: One finished (or folded) run of a job, from whatever source the backend reads. The
 #: same type the run log and ``cronix history`` use, so sources merge without conversion.
 HistoryEntry = HistoryRun
@@ -169,9 +244,14 @@ class Backend(Protocol):
     name: str
     #: Optional operations this backend offers.
     capabilities: frozenset[Capability]
-    #: True for backends whose entries run ``cronix trigger`` on this host and so need
-    #: trigger spec files and the apply-wide host lock (crontab, systemd-timer).
-    host_local: ClassVar[bool]
+    #: Fire strategies its entries can use (:data:`LOCAL_SHIM`, :data:`MANAGED_JWT`).
+    fire_strategies: frozenset[str]
+    #: Its entries run ``cronix trigger`` on this host: the host writes trigger spec files
+    #: into ``HostContext.spec_dir`` and audits may fall back to them (crontab, systemd).
+    fires_on_host: bool
+    #: Its state is a file on this host: applies hold the apply-wide lock (crontab,
+    #: systemd, vercel). Remote schedulers have their own concurrency control.
+    local_state: bool
 
     def check(self) -> list[Diagnostic]: ...
 
@@ -179,15 +259,17 @@ class Backend(Protocol):
 
     def list_entries(self) -> list[ManagedEntry]: ...
 
-    def create(self, app: str, job: Job, hashes: Sequence[str]) -> None: ...
+    def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None: ...
 
-    def update(self, app: str, job: Job, hashes: Sequence[str]) -> None: ...
+    def update(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None: ...
 
     def delete(self, app: str, job: str) -> None: ...
 
     def verify_ownership(self, entry: ManagedEntry) -> bool: ...
 
-    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult: ...
+    def adopt(
+        self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec, *, dry_run: bool
+    ) -> AdoptResult: ...
 
     def history(self, query: HistoryQuery) -> list[HistoryEntry]: ...
 
@@ -236,3 +318,14 @@ class SupportsMarkerAudit(Protocol):
     """Optional: ownership markers that do not form a valid entry (malformed, orphaned)."""
 
     def audit_markers(self) -> list[Diagnostic]: ...
+
+
+@runtime_checkable
+class SupportsRecordedJobs(Protocol):
+    """Optional: the jobs as the installed entries record them (``(app, job)`` → job).
+
+    For backends that carry the trigger spec inside the entry, so ``verify-ownership``,
+    ``show`` and ``global-status`` can check hashes without a manifest or spec files.
+    """
+
+    def recorded_jobs(self) -> dict[tuple[str, str], Job]: ...

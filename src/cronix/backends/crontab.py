@@ -25,16 +25,20 @@ import contextlib
 import os
 import re
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
 from cronix.backends.base import (
+    LOCAL_SHIM,
     AdoptResult,
     Capability,
     Diagnostic,
+    FireSpec,
     HistoryEntry,
     HistoryQuery,
+    HostContext,
     ManagedEntry,
 )
+from cronix.backends.crontab_adopt import plan_adoption
 from cronix.backends.crontab_format import (
     CrontabDocument,
     InstalledEntry,
@@ -46,32 +50,35 @@ from cronix.backends.crontab_format import (
 from cronix.backends.crontab_options import CrontabOptions
 from cronix.backends.crontab_target import CrontabCommandTarget, FileTarget, Target
 from cronix.backends.timezones import host_timezone, same_zone
-from cronix.config import decode_section
 from cronix.errors import BackendError
 from cronix.protocol.errors import ScheduleError
 from cronix.protocol.schedule import parse_schedule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterator, Sequence
 
     from cronix.protocol.manifest import Job
 
 __all__ = ["CrontabBackend", "CrontabOptions", "open_backend"]
 
 
-def open_backend(name: str, options: Mapping[str, Any], *, trigger_bin: str) -> CrontabBackend:
-    """Build the backend from its ``backends.<name>`` options (validated strictly)."""
-    opts = decode_section(CrontabOptions, dict(options), f"backends.{name}")
-    return CrontabBackend(opts, trigger_bin=opts.trigger_bin or trigger_bin)
+def open_backend(options: CrontabOptions, host: HostContext) -> CrontabBackend:
+    """The registry's opener: the decoded ``backends.<name>`` options and the host context."""
+    return CrontabBackend(options, host)
 
 
 class CrontabBackend:
     name = "crontab"
-    host_local: ClassVar[bool] = True
+    fire_strategies: frozenset[str] = frozenset({LOCAL_SHIM})
+    #: Entries run ``cronix trigger`` on this host, from a file on this host.
+    fires_on_host = True
+    local_state = True
 
-    def __init__(self, options: CrontabOptions | None = None, *, trigger_bin: str = "/usr/local/bin/cronix"):
+    def __init__(self, options: CrontabOptions | None = None, host: HostContext | None = None):
         self.options = options or CrontabOptions()
-        self.trigger_bin = trigger_bin
+        host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
+        #: ``trigger_bin`` of the options wins over the top-level one.
+        self.trigger_bin = self.options.trigger_bin or host.trigger_bin
         caps: set[Capability] = {"adopt", "drift-detection", "every", "history"}
         if self.options.cron_tz:
             caps.add("timezones")
@@ -225,21 +232,39 @@ class CrontabBackend:
         # ``raw`` is the line as listed; when the caller has it, it must still be there.
         return entry.raw is None or installed.line == entry.raw
 
-    def create(self, app: str, job: Job, hashes: Sequence[str]) -> None:
+    def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         with self._staging() as staged:
             staged[(app, job.name)] = self.render_job(app, job, hashes)
 
-    def update(self, app: str, job: Job, hashes: Sequence[str]) -> None:
-        self.create(app, job, hashes)
+    def update(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        self.create(app, job, hashes, fire)
 
     def delete(self, app: str, job: str) -> None:
         with self._staging() as staged:
             staged.pop((app, job), None)
 
-    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
-        from cronix.backends.crontab_adopt import adopt
-
-        return adopt(self, app, job, hashes, dry_run=dry_run)
+    def adopt(
+        self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec, *, dry_run: bool
+    ) -> AdoptResult:
+        """Replace unmarked lines running this job by owned entries, in one transaction."""
+        trigger = f"{self.trigger_bin} trigger"
+        adoption = plan_adoption(self._document(), self.split_candidate, trigger, app, job, hashes)
+        if dry_run or not adoption.drop:
+            return adoption.result
+        with self._transaction() as staged:
+            # Planned again on the snapshot the write is based on; an exception writes nothing.
+            assert self._snapshot is not None
+            again = plan_adoption(self._snapshot, self.split_candidate, trigger, app, job, hashes)
+            if again.drop != adoption.drop:
+                raise BackendError(f"crontab: {self.describe()} changed during adopt; run adopt again")
+            self._cache = None  # the snapshot may be the cached parse; it is about to change
+            self._snapshot.drop_foreign(again.drop)
+            rendered = staged[(app, job.name)] = self.render_job(app, job, hashes)
+        return AdoptResult(
+            found=True,
+            adopted=True,
+            entries=tuple(ManagedEntry(app, job.name, e.index, e.hash, e.line) for e in rendered),
+        )
 
     def audit_markers(self) -> list[Diagnostic]:
         """Marker lines that are malformed, or whose schedule line is missing or foreign."""

@@ -6,11 +6,16 @@ candidates greedily, in index order, by their five cron fields (compared in cano
 form, so ``MON`` matches ``1``). Every schedule must find a line and every candidate must
 be used, otherwise the result is *diverged* and nothing is written. On success the
 candidate lines are replaced by owned entries inside the block — the same schedules,
-now with markers — in one atomic write.
+now with markers — in the backend's own transaction (one atomic write).
+
+:func:`plan_adoption` is a pure function over the parsed document; the backend applies
+its answer through its own staging (:meth:`CrontabBackend.adopt`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cronix.backends.base import AdoptResult, ManagedEntry
@@ -19,37 +24,49 @@ from cronix.backends.crontab_format import CrontabDocument, TranslationError, tr
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cronix.backends.crontab import CrontabBackend
     from cronix.protocol.manifest import Job
 
-__all__ = ["adopt"]
+__all__ = ["Adoption", "plan_adoption"]
+
+#: ``(five fields, user field, command)`` of a line that looks like a cron entry, or None.
+Splitter = Callable[[str], "tuple[str, str | None, str] | None"]
 
 
-def adopt(
-    backend: CrontabBackend, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool
-) -> AdoptResult:
-    data = backend.target.read()
-    doc = CrontabDocument.parse(data.decode("utf-8", "surrogateescape"))
-    expected_tail = f"{backend.trigger_bin} trigger {app}.{job.name}"
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """What adopting would do: the result to report and the foreign lines to drop."""
+
+    result: AdoptResult
+    #: Indices into ``doc.foreign`` of the candidate lines the owned entries replace.
+    drop: frozenset[int] = frozenset()
+
+
+def plan_adoption(
+    doc: CrontabDocument, split: Splitter, trigger_command: str, app: str, job: Job, hashes: Sequence[str]
+) -> Adoption:
+    """Match ``job``'s schedules to unmarked candidate lines of ``doc`` (nothing is changed)."""
+    expected_tail = f"{trigger_command} {app}.{job.name}"
     wanted: list[str] = []
     for i, schedule in enumerate(job.schedules):
         try:
             wanted.append(translate(schedule))
         except TranslationError:
-            return AdoptResult(
-                diverged=True,
-                divergences=(f'schedules[{i}] ("{schedule}") cannot be translated to 5-field crontab',),
+            return Adoption(
+                AdoptResult(
+                    diverged=True,
+                    divergences=(f'schedules[{i}] ("{schedule}") cannot be translated to 5-field crontab',),
+                )
             )
     candidates: list[tuple[int, str]] = []  # (index into doc.foreign, five fields)
     for k, line in enumerate(doc.foreign):
-        split = backend.split_candidate(line.rstrip("\r\n"))
-        if split is not None and " ".join(split[2].split()) == expected_tail:
-            candidates.append((k, split[0]))
+        parts = split(line.rstrip("\r\n"))
+        if parts is not None and " ".join(parts[2].split()) == expected_tail:
+            candidates.append((k, parts[0]))
     managed = [e for e in doc.entries if (e.app, e.job) == (app, job.name)]
     if not candidates:
         if managed and len(managed) == len(job.schedules):
-            return AdoptResult(already_managed=True)
-        return AdoptResult()
+            return Adoption(AdoptResult(already_managed=True))
+        return Adoption(AdoptResult())
     used: set[int] = set()
     matched: dict[int, int] = {}
     divergences: list[str] = []
@@ -67,29 +84,18 @@ def adopt(
         if c not in used:
             divergences.append(
                 f'line {doc.foreign_lineno[k]} (cron "{cron5}") invokes {expected_tail} '
-                "but does not match any "
-                "manifest schedule"
+                "but does not match any manifest schedule"
             )
     if managed:
         divergences.append(
             f"{len(managed)} entr{'y' if len(managed) == 1 else 'ies'} of this job already managed"
         )
     if divergences:
-        return AdoptResult(found=True, diverged=True, divergences=tuple(divergences))
-    rendered = backend.render_job(app, job, hashes)
+        return Adoption(AdoptResult(found=True, diverged=True, divergences=tuple(divergences)))
     entries = tuple(
         ManagedEntry(app, job.name, i, hashes[i], doc.foreign[candidates[matched[i]][0]].rstrip("\r\n"))
         for i in range(len(wanted))
     )
-    if dry_run:
-        return AdoptResult(found=True, entries=entries)
-    drop = {candidates[c][0] for c in matched.values()}
-    doc.foreign = [line for k, line in enumerate(doc.foreign) if k not in drop]
-    if doc.anchor is not None:
-        doc.anchor -= sum(1 for k in drop if k < doc.anchor)
-    backend.write_document(doc, [*doc.entries, *rendered], data)
-    return AdoptResult(
-        found=True,
-        adopted=True,
-        entries=tuple(ManagedEntry(app, job.name, e.index, e.hash, e.line) for e in rendered),
+    return Adoption(
+        AdoptResult(found=True, entries=entries), frozenset(candidates[c][0] for c in matched.values())
     )

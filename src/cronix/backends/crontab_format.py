@@ -255,6 +255,14 @@ class CrontabDocument:
             doc.anchor = len(doc.foreign)
         return doc
 
+    def drop_foreign(self, indices: Iterable[int]) -> None:
+        """Remove foreign lines by index (adopted candidates), keeping the block's place."""
+        drop = set(indices)
+        self.foreign = [line for k, line in enumerate(self.foreign) if k not in drop]
+        self.foreign_lineno = [n for k, n in enumerate(self.foreign_lineno) if k not in drop]
+        if self.anchor is not None:
+            self.anchor -= sum(1 for k in drop if k < self.anchor)
+
     def render(self, entries: Iterable[InstalledEntry], *, reset_tz: str | None = None) -> str:
         """The whole file with ``entries`` as the block (no block at all when there are none)."""
         body = "".join(e.text() for e in entries)

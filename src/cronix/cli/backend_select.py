@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.registry import BUILTIN_BACKENDS, RESERVED_BACKEND_NAMES, is_builtin, open_builtin
+from cronix.backends.base import HostContext
+from cronix.backends.registry import RESERVED_BACKEND_NAMES, selectable_types
+from cronix.backends.registry import backend_type as registered_type
 from cronix.errors import UsageError
 
 if TYPE_CHECKING:
@@ -58,9 +60,11 @@ def open_backend(
     kind, options = config.backend_options(name)
     merged = dict(options)
     merged.update({k: v for k, v in overrides.get(kind, {}).items() if v is not None})
-    if is_builtin(kind):
+    host = HostContext(trigger_bin=trigger_bin or config.trigger_bin, spec_dir=config.spec_dir)
+    found = registered_type(kind)
+    if found is not None:
         merged.update({k: _scalar(v) for k, v in (settings or {}).items()})
-        return open_builtin(kind, name, merged, trigger_bin=trigger_bin or config.trigger_bin)
+        return found.open(merged, host, instance=name)
     if kind in RESERVED_BACKEND_NAMES:
         raise UsageError(
             f'backend "{kind}" is not available in this version of cronix (built in: {_builtins()})'
@@ -68,7 +72,7 @@ def open_backend(
     from cronix.plugins import open_plugin_backend
 
     merged.update(settings or {})  # plugin settings are strings, passed through as given
-    return open_plugin_backend(kind, config, {k: str(v) for k, v in merged.items()})
+    return open_plugin_backend(kind, config, {k: str(v) for k, v in merged.items()}, host=host)
 
 
 def _scalar(text: str) -> Any:
@@ -83,4 +87,4 @@ def _scalar(text: str) -> Any:
 
 
 def _builtins() -> str:
-    return ", ".join(sorted(BUILTIN_BACKENDS))
+    return ", ".join(t.name for t in selectable_types())

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import MISSING, Field, fields, is_dataclass
 from typing import Any, Literal
 
-from cronix.backends.registry import BUILTIN_BACKENDS, options_class
+from cronix.backends.registry import selectable_types
 from cronix.config import Config
 
 __all__ = ["config_markdown", "starter_config"]
@@ -101,9 +101,9 @@ def starter_config(*, app: str | None = None, url: str | None = None, secret_ref
             lines.extend(_sources(app, url, secret_refs))
         elif f.name == "backends":
             lines.append("backends:")
-            for kind in BUILTIN_BACKENDS:
-                lines.append(f"  {kind}:")
-                lines.extend(_section(options_class(kind), "    "))
+            for kind in selectable_types():
+                lines.append(f"  {kind.name}:")
+                lines.extend(_section(kind.options_class(), "    "))
         elif (section := _dataclass_of(hints[f.name])) is not None:
             lines.append(f"{f.name}:")
             lines.extend(_section(section, "  "))
@@ -179,14 +179,17 @@ def config_markdown() -> str:
         "|---|---|---|---|",
         *_rows(Config, ""),
     ]
-    for kind in BUILTIN_BACKENDS:
+    for kind in selectable_types():
         out += [
             "",
-            f"## Backend `{kind}` (`backends.<name>` with `type: {kind}`, or `backends.{kind}`)",
+            f"## Backend `{kind.name}` "
+            f"(`backends.<name>` with `type: {kind.name}`, or `backends.{kind.name}`)",
+            "",
+            kind.summary,
             "",
             "| key | type | default | meaning |",
             "|---|---|---|---|",
-            *_rows(options_class(kind), f"backends.{kind}."),
+            *_rows(kind.options_class(), f"backends.{kind.name}."),
         ]
     return "\n".join(out) + "\n"
 

@@ -1,8 +1,8 @@
 """The backend conformance suite: the same behavioural vectors against any Backend.
 
 ``spec/vectors/backend-vectors.json`` is data (usable from other languages): named
-vectors of steps such as ``apply`` (validate, plan against ``list_entries``, verify
-ownership, mutate), ``list`` (exact entries with host-computed hashes), ``verify``,
+vectors of steps such as ``apply`` (validate, plan and apply with the reconciler's own
+``compute_plan``/``apply_plan``), ``list`` (exact entries with host-computed hashes), ``verify``,
 ``adopt``, ``seed_foreign``. :func:`run_backend_suite` plays them against one open
 backend — an in-tree backend or a plugin proxy, the suite cannot tell — giving each vector
 fresh app ids so vectors never see each other's entries, and cleaning up after itself.
@@ -22,20 +22,21 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from cronix.backends.base import UnsupportedOperation
+from cronix.backends.base import FireSpec, UnsupportedOperation
 from cronix.errors import CronixError, PluginError, UsageError
-from cronix.protocol.manifest import load_manifest_object
+from cronix.protocol.manifest import Manifest, load_manifest_object
 from cronix.protocol.ownership import ownership_hashes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
 
-    from cronix.backends.base import Backend, ManagedEntry
+    from cronix.backends.base import Backend
     from cronix.protocol.manifest import Job
 
 __all__ = ["BackendVectors", "Check", "Seeder", "load_backend_vectors", "run_backend_suite"]
 
+_ACTIONS = ("create", "update", "skip", "delete")
 #: Plugin failure categories after which the plugin is unusable: stop the suite.
 _FATAL = frozenset({"crashed", "timeout", "start", "protocol"})
 
@@ -140,8 +141,8 @@ class _Run:
             raise _Failed(f"list_entries() for the app gave {got}, expected {want}")
 
     def op_create(self, step: Mapping[str, Any]) -> None:
-        job = self.job(step["job"])
-        self.backend.create(self.app(step), job, ownership_hashes(job))
+        app, job = self.app(step), self.job(step["job"])
+        self.backend.create(app, job, ownership_hashes(job), FireSpec.build(app, job))
 
     def op_delete(self, step: Mapping[str, Any]) -> None:
         self.backend.delete(self.app(step), self.job(step["job"]).name)
@@ -157,46 +158,28 @@ class _Run:
             raise _Failed(f"verify_ownership({entry.app}.{entry.job}#{entry.index}) gave {got}")
 
     def op_apply(self, step: Mapping[str, Any]) -> None:
+        """Validate, plan and apply with the reconciler itself (``compute_plan``/``apply_plan``)."""
+        from cronix.reconcile import BackendInvalid, FireSettings, apply_plan, compute_plan
+
         app = self.app(step)
         desired = {job.name: job for job in (self.job(k) for k in step["jobs"])}
-        for job in desired.values():
-            errors = [d.render() for d in self.backend.validate(app, job) if d.severity == "error"]
-            if errors:
-                raise _Failed(f"validate({job.name}) reported errors: {'; '.join(errors)}")
-        current: dict[str, list[ManagedEntry]] = {}
-        for entry in self.backend.list_entries():
-            if entry.app == app:
-                current.setdefault(entry.job, []).append(entry)
-        plan: dict[str, list[str]] = {"create": [], "update": [], "skip": [], "delete": []}
-        for name, job in desired.items():
-            if name not in current:
-                plan["create"].append(name)
-                continue
-            have = [e.hash for e in sorted(current[name], key=lambda e: e.index)]
-            plan["skip" if have == list(ownership_hashes(job)) else "update"].append(name)
-        plan["delete"] = [name for name in current if name not in desired]
-        plan = {k: sorted(v) for k, v in plan.items()}
-        expected = {k: sorted(step["expect"].get(k, [])) for k in plan}
-        if plan != expected:
-            raise _Failed(f"plan {plan} differs from the expected {expected}")
-        if step.get("dry_run"):
-            return
-        for name in plan["update"] + plan["delete"]:
-            for entry in current[name]:
-                if not self.backend.verify_ownership(entry):
-                    raise _Failed(f"verify_ownership({app}.{name}#{entry.index}) is False for a listed entry")
-        for name in plan["delete"]:
-            self.backend.delete(app, name)
-        for name in plan["update"]:
-            self.backend.update(app, desired[name], ownership_hashes(desired[name]))
-        for name in plan["create"]:
-            self.backend.create(app, desired[name], ownership_hashes(desired[name]))
+        manifest = Manifest(app, tuple(desired[name] for name in sorted(desired)))
+        try:
+            plan = compute_plan(self.backend, manifest)
+        except BackendInvalid as exc:
+            raise _Failed(f"validation failed: {exc}") from None
+        got = {a: sorted(op.job for op in plan.ops if op.action == a) for a in _ACTIONS}
+        expected = {a: sorted(step["expect"].get(a, [])) for a in _ACTIONS}
+        if got != expected:
+            raise _Failed(f"plan {got} differs from the expected {expected}")
+        if not step.get("dry_run"):
+            apply_plan(plan, self.backend, fire=FireSettings())
 
     def op_adopt(self, step: Mapping[str, Any]) -> None:
-        job = self.job(step["job"])
+        app, job = self.app(step), self.job(step["job"])
         try:
             result = self.backend.adopt(
-                self.app(step), job, ownership_hashes(job), dry_run=bool(step.get("dry_run"))
+                app, job, ownership_hashes(job), FireSpec.build(app, job), dry_run=bool(step.get("dry_run"))
             )
         except UnsupportedOperation:
             if step["expect"] == "unsupported":

@@ -24,15 +24,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cronix.plugins.contract import BUILTIN_BACKENDS
+    from cronix.plugins.contract import RESERVED_BACKEND_NAMES
     from cronix.plugins.errors import RpcFailure
     from cronix.plugins.host import open_plugin_backend
     from cronix.plugins.sdk import serve
 
-__all__ = ["BUILTIN_BACKENDS", "RpcFailure", "open_plugin_backend", "serve"]
+__all__ = ["RESERVED_BACKEND_NAMES", "RpcFailure", "open_plugin_backend", "serve"]
 
 _EXPORTS = {
-    "BUILTIN_BACKENDS": "cronix.plugins.contract",
+    "RESERVED_BACKEND_NAMES": "cronix.plugins.contract",
     "RpcFailure": "cronix.plugins.errors",
     "open_plugin_backend": "cronix.plugins.host",
     "serve": "cronix.plugins.sdk",

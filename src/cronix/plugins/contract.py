@@ -8,13 +8,12 @@ module imports nothing heavy, so discovery and ``cronix plugins list`` stay chea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final
 
+from cronix.backends.base import HostContext
 from cronix.backends.registry import RESERVED_BACKEND_NAMES
 
 __all__ = [
-    "BUILTIN_BACKENDS",
     "DEFAULT_IDLE_TIMEOUT",
     "ENV_IDLE_TIMEOUT",
     "ENV_LOG_LEVEL",
@@ -29,6 +28,7 @@ __all__ = [
     "NAME_PATTERN",
     "PROTOCOL_MINOR",
     "PROTOCOL_VERSION",
+    "RESERVED_BACKEND_NAMES",
     "SERVICE_NAME",
     "SHUTDOWN_GRACE",
     "SOCKET_NAME",
@@ -36,9 +36,8 @@ __all__ = [
     "plugin_env_prefix",
 ]
 
-#: In-tree backend names; a plugin with one of these names is never used.
-#: A plugin never shadows a built-in backend, present or reserved (the registry's list).
-BUILTIN_BACKENDS: Final = RESERVED_BACKEND_NAMES
+# A plugin never takes a name in RESERVED_BACKEND_NAMES (the registry's in-tree and
+# reserved names); one that does is never used.
 
 #: Executables are named ``cronix-backend-<name>``.
 EXECUTABLE_PREFIX: Final = "cronix-backend-"
@@ -51,7 +50,7 @@ HANDSHAKE_TOKEN: Final = "CRONIX-PLUGIN-V1"
 #: The plugin-protocol major (the ``v1`` of ``cronix.plugin.v1``) and the minor this
 #: cronix was written against (informational; features are detected by capability).
 PROTOCOL_VERSION: Final = 1
-PROTOCOL_MINOR: Final = 1  # 1.1: ValidateMany, VerifyOwnershipMany
+PROTOCOL_MINOR: Final = 2  # 1.1: ValidateMany, VerifyOwnershipMany; 1.2: FireSpec, traits, strategies
 #: Fully qualified gRPC service name; also the grpc.health.v1 service name checked.
 SERVICE_NAME: Final = "cronix.plugin.v1.Backend"
 #: The socket file inside the host-made directory (short: ``sun_path`` holds 107 bytes).
@@ -77,16 +76,3 @@ SHUTDOWN_GRACE: Final = 5.0
 def plugin_env_prefix(name: str) -> str:
     """``CRONIX_PLUGIN_<NAME>_``: operator variables passed through to plugin ``name`` only."""
     return f"CRONIX_PLUGIN_{name.upper().replace('-', '_')}_"
-
-
-@dataclass(frozen=True, slots=True)
-class HostContext:
-    """What the host tells a plugin at Configure besides its settings.
-
-    ``trigger_command`` is what a scheduler entry runs, followed by ``" <app>.<job>"``;
-    ``spec_dir`` is where the host writes trigger spec files. Plugins whose entries fire
-    through ``cronix trigger`` on this host (``host_local``) need both.
-    """
-
-    trigger_command: str = "cronix trigger"
-    spec_dir: str = ""

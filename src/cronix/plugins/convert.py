@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cronix.backends.base import AdoptResult, Diagnostic, HistoryEntry, HistoryQuery, ManagedEntry
+from cronix.backends.base import (
+    LOCAL_SHIM,
+    AdoptResult,
+    Diagnostic,
+    FireSpec,
+    HistoryEntry,
+    HistoryQuery,
+    HostContext,
+    ManagedEntry,
+)
 from cronix.plugins.v1 import backend_pb2 as pb
 from cronix.protocol.gojson import go_json_dumps
 from cronix.protocol.manifest import job_from_json
@@ -31,12 +40,17 @@ __all__ = [
     "diagnostics_to_proto",
     "entry_from_proto",
     "entry_to_proto",
+    "fire_spec_from_proto",
+    "fire_spec_to_proto",
     "history_entry_from_proto",
     "history_entry_to_proto",
     "history_query_from_proto",
     "history_query_to_proto",
+    "host_context_from_proto",
+    "host_context_to_proto",
     "job_from_proto",
     "job_to_proto",
+    "traits_from_metadata",
 ]
 
 _SEVERITY_TO_PROTO = {"error": pb.Diagnostic.SEVERITY_ERROR, "warning": pb.Diagnostic.SEVERITY_WARNING}
@@ -59,6 +73,49 @@ def job_from_proto(msg: pb.Job) -> Job:
     if not isinstance(doc, dict):
         raise ValueError("job normalized_json is not a JSON object")
     return job_from_json(doc)
+
+
+def fire_spec_to_proto(fire: FireSpec) -> pb.FireSpec:
+    return pb.FireSpec(
+        strategy=fire.strategy,
+        secret_refs=list(fire.secret_refs or ()),
+        has_secret_refs=fire.secret_refs is not None,
+        specs=list(fire.specs),
+    )
+
+
+def fire_spec_from_proto(msg: pb.FireSpec | None, app: str, job: Job) -> FireSpec:
+    """The FireSpec the host sent, or — from a 1.0/1.1 host, which sends none — one built from the job."""
+    if msg is None:
+        return FireSpec.build(app, job)
+    refs = tuple(msg.secret_refs) if msg.has_secret_refs else None
+    return FireSpec(msg.strategy or LOCAL_SHIM, refs, tuple(msg.specs))
+
+
+def host_context_to_proto(host: HostContext) -> pb.HostContext:
+    return pb.HostContext(
+        trigger_command=host.trigger_command,
+        spec_dir=host.spec_dir,
+        trigger_bin=host.trigger_bin,
+        fire_strategy=host.fire_strategy,
+    )
+
+
+def host_context_from_proto(msg: pb.HostContext) -> HostContext:
+    """A 1.0/1.1 host sends only ``trigger_command``: the executable is what precedes `` trigger``."""
+    default = HostContext()
+    trigger_bin = msg.trigger_bin or msg.trigger_command.removesuffix(" trigger") or default.trigger_bin
+    return HostContext(
+        trigger_bin=trigger_bin, spec_dir=msg.spec_dir, fire_strategy=msg.fire_strategy or LOCAL_SHIM
+    )
+
+
+def traits_from_metadata(msg: pb.GetMetadataResponse) -> tuple[frozenset[str], bool, bool]:
+    """Strategies and traits; a 1.0/1.1 plugin has only ``host_local``, meaning both traits."""
+    strategies = frozenset(msg.fire_strategies) or frozenset({LOCAL_SHIM})
+    if msg.protocol_minor < 2:
+        return strategies, msg.host_local, msg.host_local
+    return strategies, msg.fires_on_host, msg.local_state
 
 
 def entry_to_proto(entry: ManagedEntry) -> pb.ManagedEntry:

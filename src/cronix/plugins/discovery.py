@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from cronix.backends.registry import BUILTIN_BACKENDS as AVAILABLE_BUILTINS
-from cronix.plugins.contract import BUILTIN_BACKENDS, EXECUTABLE_PREFIX, NAME_PATTERN
+from cronix.backends.registry import selectable_types
+from cronix.plugins.contract import EXECUTABLE_PREFIX, NAME_PATTERN, RESERVED_BACKEND_NAMES
 from cronix.plugins.errors import PluginNotFound, PluginUntrusted
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def scan(dirs: Iterable[str]) -> list[Candidate]:
                     Candidate(name, path, resolved, "invalid-name", f"name must match {NAME_PATTERN.pattern}")
                 )
                 continue
-            if name in BUILTIN_BACKENDS:
+            if name in RESERVED_BACKEND_NAMES:
                 found.append(Candidate(name, path, resolved, "builtin", f"{name} is a built-in backend"))
                 continue
             if name in winners:
@@ -101,7 +101,7 @@ def scan(dirs: Iterable[str]) -> list[Candidate]:
 
 def find_plugin(name: str, dirs: Sequence[str]) -> Candidate:
     """The candidate that ``name`` runs, or a one-line error saying why there is none."""
-    if name in BUILTIN_BACKENDS:
+    if name in RESERVED_BACKEND_NAMES:
         raise PluginNotFound(f"{name} is a built-in backend, not a plugin")
     if not NAME_PATTERN.fullmatch(name):
         raise PluginNotFound(f"invalid plugin name {name!r}: it must match {NAME_PATTERN.pattern}")
@@ -112,7 +112,8 @@ def find_plugin(name: str, dirs: Sequence[str]) -> Candidate:
             raise PluginUntrusted(f"refusing plugin {name} at {candidate.path}: {candidate.detail}")
         return candidate
     raise PluginNotFound(
-        f"unknown backend {name!r}: not built in ({', '.join(sorted(AVAILABLE_BUILTINS))}) and no plugin "
+        f"unknown backend {name!r}: not built in ({', '.join(t.name for t in selectable_types())}) "
+        f"and no plugin "
         f"{EXECUTABLE_PREFIX}{name} in {', '.join(dirs)} "
         "(set CRONIX_PLUGIN_DIR or plugins.dirs in cronix.yaml)"
     )

@@ -41,20 +41,22 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from cronix.backends.base import (
     CAPABILITIES,
     DRIFT_SENTINEL,
+    FIRE_STRATEGIES,
     AdoptResult,
     Capability,
     Diagnostic,
+    FireSpec,
     HistoryEntry,
     HistoryQuery,
+    HostContext,
     ManagedEntry,
 )
 from cronix.fileio import write_atomic
-from cronix.plugins.contract import HostContext
 from cronix.plugins.errors import RpcFailure
 
 if TYPE_CHECKING:
@@ -86,7 +88,10 @@ class EchoBackend:
     name: str = "echo"
     version: str = ECHO_VERSION
     capabilities: frozenset[Capability] = frozenset(CAPABILITIES)
-    host_local: ClassVar[bool] = False
+    fire_strategies: frozenset[str] = frozenset(FIRE_STRATEGIES)
+    #: A remote scheduler stand-in: its entries carry their trigger spec (``FireSpec``).
+    fires_on_host = False
+    local_state = False
 
     def __init__(self, settings: Mapping[str, str], host: HostContext | None = None) -> None:
         unknown = sorted(set(settings) - _SETTINGS)
@@ -132,13 +137,13 @@ class EchoBackend:
             entries.append(ManagedEntry(first.app, first.job, first.index + 100, "not-a-hash"))
         return entries
 
-    def create(self, app: str, job: Job, hashes: Sequence[str]) -> None:
+    def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         self._fault("Create")
-        self._write_job(app, job, hashes)
+        self._write_job(app, job, hashes, fire)
 
-    def update(self, app: str, job: Job, hashes: Sequence[str]) -> None:
+    def update(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         self._fault("Update")
-        self._write_job(app, job, hashes)
+        self._write_job(app, job, hashes, fire)
 
     def delete(self, app: str, job: str) -> None:
         self._fault("Delete")
@@ -159,7 +164,9 @@ class EchoBackend:
         self._fault("VerifyOwnershipMany")
         return [self.verify_ownership(entry) for entry in entries]
 
-    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
+    def adopt(
+        self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec, *, dry_run: bool
+    ) -> AdoptResult:
         self._fault("Adopt")
         with self.state.locked(write=not dry_run) as doc:
             owned = [self._managed(e) for e in doc["entries"] if _owned_by(e, app, job.name)]
@@ -177,6 +184,7 @@ class EchoBackend:
                 entry = by_schedule[schedule]
                 if not dry_run:
                     entry["marker"] = _marker(app, job, index, digest)
+                    entry["fire"] = {"strategy": fire.strategy, "spec": fire.spec_json(index)}
                 adopted.append(ManagedEntry(app, job.name, index, digest, _raw(entry)))
             return AdoptResult(found=True, adopted=not dry_run, entries=tuple(adopted))
 
@@ -200,7 +208,7 @@ class EchoBackend:
 
     # ------------------------------------------------------------------ internals
 
-    def _write_job(self, app: str, job: Job, hashes: Sequence[str]) -> None:
+    def _write_job(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         if len(hashes) != len(job.schedules):
             raise ValueError(f"{len(hashes)} hashes for {len(job.schedules)} schedules")
         with self.state.locked(write=True) as doc:
@@ -212,6 +220,8 @@ class EchoBackend:
                     "command": f"{self._trigger} {app}.{job.name}",
                     "url": job.request.url,
                     "marker": _marker(app, job, index, digest),
+                    # How the entry fires: the strategy and the trigger spec it carries.
+                    "fire": {"strategy": fire.strategy, "spec": fire.spec_json(index)},
                 }
                 for index, (schedule, digest) in enumerate(zip(job.schedules, hashes, strict=True))
             ]

@@ -21,8 +21,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from cronix._version import __version__
+from cronix.backends.base import HostContext
 from cronix.errors import MissingDependencyError
-from cronix.plugins.contract import PROTOCOL_VERSION, SERVICE_NAME, HostContext
+from cronix.plugins.contract import PROTOCOL_VERSION, SERVICE_NAME
 from cronix.plugins.discovery import find_plugin, search_dirs
 from cronix.plugins.errors import PluginConfigInvalid, PluginFailure, PluginIdentity
 from cronix.plugins.process import PluginProcess, Timeouts
@@ -54,15 +55,20 @@ _MAX_MESSAGE = 64 * 1024 * 1024
 
 
 def open_plugin_backend(
-    name: str, config: Config, overrides: Mapping[str, str] | None = None
+    name: str,
+    config: Config,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    host: HostContext | None = None,
 ) -> PluginBackend:
     """A configured :class:`~cronix.plugins.proxy.PluginBackend` for plugin ``name``; ``close()`` it.
 
     ``overrides`` are the ``--backend-config key=value`` flags; they win over
-    ``plugins.config.<name>`` from cronix.yaml.
+    ``plugins.config.<name>`` from cronix.yaml. ``host`` is the same context in-tree
+    backends get (default: from ``config``).
     """
     identity = resolve_plugin(name, config.plugins)
-    host = HostContext(trigger_command=f"{config.trigger_bin} trigger", spec_dir=config.spec_dir)
+    host = host or HostContext(trigger_bin=config.trigger_bin, spec_dir=config.spec_dir)
     return launch_backend(identity, plugin_settings(name, config.plugins, overrides), host=host)
 
 
@@ -88,11 +94,11 @@ def launch_backend(
     timeouts: Timeouts | None = None,
 ) -> PluginBackend:
     """Launch an already verified plugin and Configure it exactly once."""
-    from cronix.plugins.proxy import backend_class
+    from cronix.plugins.proxy import PluginBackend
 
     limits = timeouts or Timeouts.from_env()
     process, channel, metadata = start_plugin(identity, timeouts=limits)
-    backend = backend_class(metadata)(process, channel, metadata, limits)
+    backend = PluginBackend(process, channel, metadata, limits)
     try:
         diagnostics = backend.configure(settings, host)
         for d in diagnostics:

@@ -62,11 +62,16 @@ class PluginProbe:
 
     def metadata(self) -> dict[str, Any]:
         reply = get_metadata(self.process, self._channel(), self.timeouts.connect)
+        self._reply = reply
         return {
             "name": reply.name,
             "version": reply.version,
             "protocol_version": reply.protocol_version,
+            "protocol_minor": reply.protocol_minor,
             "capabilities": list(reply.capabilities),
+            "fire_strategies": list(reply.fire_strategies),
+            "fires_on_host": reply.fires_on_host,
+            "local_state": reply.local_state,
             "host_local": reply.host_local,
         }
 
@@ -79,7 +84,7 @@ class PluginProbe:
         from cronix.plugins.proxy import PluginBackend
         from cronix.plugins.v1 import backend_pb2 as pb
 
-        reply = pb.GetMetadataResponse(
+        reply = getattr(self, "_reply", None) or pb.GetMetadataResponse(
             name=metadata["name"],
             version=metadata["version"],
             protocol_version=metadata["protocol_version"],

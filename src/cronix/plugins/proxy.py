@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from cronix._version import __version__
-from cronix.backends.base import CAPABILITIES, DRIFT_SENTINEL, ManagedEntry, UnsupportedOperation
+from cronix.backends.base import CAPABILITIES, DRIFT_SENTINEL, HostContext, ManagedEntry, UnsupportedOperation
 from cronix.plugins import convert
-from cronix.plugins.contract import HostContext
 from cronix.plugins.errors import PluginFailure, category_of
 from cronix.plugins.process import describe_status
 from cronix.plugins.v1 import backend_pb2 as pb
@@ -39,11 +38,18 @@ if TYPE_CHECKING:
 
     from google.protobuf.message import Message
 
-    from cronix.backends.base import AdoptResult, Capability, Diagnostic, HistoryEntry, HistoryQuery
+    from cronix.backends.base import (
+        AdoptResult,
+        Capability,
+        Diagnostic,
+        FireSpec,
+        HistoryEntry,
+        HistoryQuery,
+    )
     from cronix.plugins.process import PluginProcess, Timeouts
     from cronix.protocol.manifest import Job
 
-__all__ = ["HostLocalPluginBackend", "PluginBackend", "backend_class"]
+__all__ = ["PluginBackend"]
 
 _HASH = re.compile(r"[0-9a-f]{16}")
 _log = logging.getLogger("cronix.plugins")
@@ -53,9 +59,11 @@ _Key = tuple[str, str, int, str]
 
 
 class PluginBackend:
-    """A :class:`~cronix.backends.base.Backend` served by a plugin process."""
+    """A :class:`~cronix.backends.base.Backend` served by a plugin process.
 
-    host_local: ClassVar[bool] = False
+    Its traits and fire strategies are the plugin's answer to GetMetadata (protocol 1.2);
+    a 1.0/1.1 plugin's ``host_local`` means both traits (:func:`convert.traits_from_metadata`).
+    """
 
     def __init__(
         self,
@@ -69,6 +77,8 @@ class PluginBackend:
         self.capabilities: frozenset[Capability] = frozenset(
             c for c in CAPABILITIES if c in metadata.capabilities
         )
+        self.fire_strategies, self.fires_on_host, self.local_state = convert.traits_from_metadata(metadata)
+        self.protocol_minor: int = metadata.protocol_minor
         self.process = process
         self._channel = channel
         self._stub: Any = backend_pb2_grpc.BackendStub(channel)
@@ -90,11 +100,10 @@ class PluginBackend:
         if self._configured:
             raise RuntimeError(f"{self} is already configured; Configure is sent once per process")
         self._configured = True
-        context = host or HostContext()
         request = pb.ConfigureRequest(
             host_version=__version__,
             settings=dict(settings),
-            host=pb.HostContext(trigger_command=context.trigger_command, spec_dir=context.spec_dir),
+            host=convert.host_context_to_proto(host or HostContext()),
         )
         reply = self._call("Configure", request, self._timeouts.configure)
         return convert.diagnostics_from_proto(reply.diagnostics)
@@ -138,12 +147,12 @@ class PluginBackend:
         self._known = known
         return entries
 
-    def create(self, app: str, job: Job, hashes: Sequence[str]) -> None:
-        self._mutate("Create", app, job, hashes)
+    def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        self._mutate("Create", app, job, hashes, fire)
 
-    def update(self, app: str, job: Job, hashes: Sequence[str]) -> None:
+    def update(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         self._ensure_owned("Update", app, job.name)
-        self._mutate("Update", app, job, hashes)
+        self._mutate("Update", app, job, hashes, fire)
 
     def delete(self, app: str, job: str) -> None:
         self._ensure_owned("Delete", app, job)
@@ -185,11 +194,17 @@ class PluginBackend:
             self._note_ownership(entry, result)
         return [bool(r.owned) for r in reply.results]
 
-    def adopt(self, app: str, job: Job, hashes: Sequence[str], *, dry_run: bool) -> AdoptResult:
+    def adopt(
+        self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec, *, dry_run: bool
+    ) -> AdoptResult:
         if "adopt" not in self.capabilities:
             raise UnsupportedOperation(f"{self.process.identity} does not support adopt")
         request = pb.AdoptRequest(
-            app=app, job=convert.job_to_proto(job), hashes=list(hashes), dry_run=dry_run
+            app=app,
+            job=convert.job_to_proto(job),
+            hashes=list(hashes),
+            dry_run=dry_run,
+            fire=convert.fire_spec_to_proto(fire),
         )
         reply = self._call("Adopt", request, self._timeouts.call)
         try:
@@ -234,12 +249,14 @@ class PluginBackend:
 
     # ------------------------------------------------------------------ internals
 
-    def _mutate(self, rpc: str, app: str, job: Job, hashes: Sequence[str]) -> None:
+    def _mutate(self, rpc: str, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         if len(hashes) != len(job.schedules):
             raise ValueError(
                 f"{rpc} {app}.{job.name}: {len(hashes)} hashes for {len(job.schedules)} schedules"
             )
-        request = pb.MutateRequest(app=app, job=convert.job_to_proto(job), hashes=list(hashes))
+        request = pb.MutateRequest(
+            app=app, job=convert.job_to_proto(job), hashes=list(hashes), fire=convert.fire_spec_to_proto(fire)
+        )
         self._call(rpc, request, self._timeouts.call)
         if self._known is not None:
             written = [ManagedEntry(app, job.name, i, h) for i, h in enumerate(hashes)]
@@ -311,13 +328,3 @@ class PluginBackend:
             code=code,
             reason=reason,
         )
-
-
-class HostLocalPluginBackend(PluginBackend):
-    """A plugin whose entries run ``cronix trigger`` on this host (metadata ``host_local``)."""
-
-    host_local: ClassVar[bool] = True
-
-
-def backend_class(metadata: pb.GetMetadataResponse) -> type[PluginBackend]:
-    return HostLocalPluginBackend if metadata.host_local else PluginBackend

@@ -2,9 +2,11 @@
 
 A plugin author writes a class that implements :class:`cronix.backends.base.Backend`
 (the same recipe as an in-tree backend), with class attributes ``name``, ``version``,
-``capabilities`` and ``host_local`` and a constructor taking the settings mapping (and,
-if it accepts a second argument, the :class:`~cronix.plugins.contract.HostContext`), and
-ends the executable with ``serve(MyBackend)``. Everything else of the protocol is done
+``capabilities``, ``fire_strategies``, ``fires_on_host`` and ``local_state`` (a class
+that still sets only the 1.1 ``host_local`` gets it for both traits), and a constructor
+taking the settings mapping (and, if it accepts a second argument, the
+:class:`~cronix.backends.base.HostContext`), and ends the executable with
+``serve(MyBackend)``. Everything else of the protocol is done
 here:
 
 * refuses to run when started by hand (no magic cookie), with a message saying so;
@@ -44,6 +46,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from cronix.backends.base import (
     CAPABILITIES,
+    FIRE_STRATEGIES,
+    LOCAL_SHIM,
     Diagnostic,
     SupportsValidateMany,
     SupportsVerifyMany,
@@ -63,7 +67,6 @@ from cronix.plugins.contract import (
     SERVICE_NAME,
     SHUTDOWN_GRACE,
     SOCKET_NAME,
-    HostContext,
 )
 from cronix.plugins.errors import RpcFailure
 from cronix.plugins.handshake import format_handshake
@@ -81,7 +84,7 @@ _SUN_PATH_MAX = 107
 
 
 #: What ``serve`` takes: a Backend class (or any callable) turning settings — and, if it
-#: takes a second argument, the :class:`~cronix.plugins.contract.HostContext` — into a Backend.
+#: takes a second argument, the :class:`~cronix.backends.base.HostContext` — into a Backend.
 BackendFactory = Callable[..., "Backend"]
 
 
@@ -92,7 +95,9 @@ class _Metadata:
     name: str
     version: str
     capabilities: tuple[Capability, ...]
-    host_local: bool
+    fire_strategies: tuple[str, ...]
+    fires_on_host: bool
+    local_state: bool
 
     @classmethod
     def of(cls, factory: BackendFactory) -> _Metadata:
@@ -103,13 +108,19 @@ class _Metadata:
         if not isinstance(version, str) or not version:
             _die(f"the backend class needs a non-empty 'version' attribute, got {version!r}")
         offered: object = getattr(factory, "capabilities", frozenset())
+        strategies: object = getattr(factory, "fire_strategies", frozenset({LOCAL_SHIM}))
+        legacy = bool(getattr(factory, "host_local", False))  # a 1.1 plugin class
         return cls(
             name=name,
             version=version,
             capabilities=tuple(
                 c for c in CAPABILITIES if isinstance(offered, (set, frozenset)) and c in offered
             ),
-            host_local=bool(getattr(factory, "host_local", False)),
+            fire_strategies=tuple(
+                s for s in FIRE_STRATEGIES if isinstance(strategies, (set, frozenset)) and s in strategies
+            ),
+            fires_on_host=bool(getattr(factory, "fires_on_host", legacy)),
+            local_state=bool(getattr(factory, "local_state", legacy)),
         )
 
 
@@ -314,14 +325,16 @@ def _make_servicer(
 
         def Create(self, request: pb.MutateRequest, context: grpc.ServicerContext) -> Any:
             def call(b: Backend) -> Any:
-                b.create(request.app, convert.job_from_proto(request.job), tuple(request.hashes))
+                job = convert.job_from_proto(request.job)
+                self._call_with_fire(b.create, request, job, tuple(request.hashes))
                 return pb.MutateResponse()
 
             return self._run("Create", request, context, call)
 
         def Update(self, request: pb.MutateRequest, context: grpc.ServicerContext) -> Any:
             def call(b: Backend) -> Any:
-                b.update(request.app, convert.job_from_proto(request.job), tuple(request.hashes))
+                job = convert.job_from_proto(request.job)
+                self._call_with_fire(b.update, request, job, tuple(request.hashes))
                 return pb.MutateResponse()
 
             return self._run("Update", request, context, call)
@@ -336,7 +349,8 @@ def _make_servicer(
         def Adopt(self, request: pb.AdoptRequest, context: grpc.ServicerContext) -> Any:
             def call(b: Backend) -> Any:
                 job = convert.job_from_proto(request.job)
-                result = b.adopt(request.app, job, tuple(request.hashes), dry_run=request.dry_run)
+                hashes = tuple(request.hashes)
+                result = self._call_with_fire(b.adopt, request, job, hashes, dry_run=request.dry_run)
                 return convert.adopt_to_proto(result)
 
             return self._run("Adopt", request, context, call)
@@ -374,6 +388,14 @@ def _make_servicer(
 
         # -- machinery
 
+        def _call_with_fire(
+            self, method: Callable[..., Any], request: Any, job: Any, *args: Any, **kw: Any
+        ) -> Any:
+            """Call create/update/adopt with the FireSpec — unless the class predates 1.2."""
+            if _takes_fire(method):
+                return method(request.app, job, *args, _fire(request, job), **kw)
+            return method(request.app, job, *args, **kw)
+
         def _metadata(self) -> Any:
             return pb.GetMetadataResponse(
                 name=meta.name,
@@ -381,8 +403,11 @@ def _make_servicer(
                 protocol_version=protocol_version,
                 protocol_minor=PROTOCOL_MINOR,
                 capabilities=list(meta.capabilities),
-                host_local=meta.host_local,
+                host_local=meta.fires_on_host,  # what a 1.0/1.1 host reads (spec files, lock)
                 description=description,
+                fire_strategies=list(meta.fire_strategies),
+                fires_on_host=meta.fires_on_host,
+                local_state=meta.local_state,
             )
 
         def _configure(self, request: pb.ConfigureRequest) -> Any:
@@ -392,10 +417,7 @@ def _make_servicer(
                         "FAILED_PRECONDITION", "Configure was already called; it is accepted once per process"
                     )
                 self._configure_called = True
-            host = HostContext(
-                trigger_command=request.host.trigger_command or HostContext().trigger_command,
-                spec_dir=request.host.spec_dir,
-            )
+            host = convert.host_context_from_proto(request.host)
             try:
                 self.backend = (
                     factory(dict(request.settings), host) if wants_host else factory(dict(request.settings))
@@ -443,6 +465,25 @@ def _make_servicer(
             context.abort(status, message)
 
     return Servicer()
+
+
+def _fire(request: Any, job: Any) -> Any:
+    """The request's FireSpec; a 1.0/1.1 host sends none, so it is built from the job."""
+    from cronix.plugins import convert
+
+    return convert.fire_spec_from_proto(request.fire if request.HasField("fire") else None, request.app, job)
+
+
+def _takes_fire(method: Callable[..., Any]) -> bool:
+    """Whether a bound create/update/adopt takes the 1.2 ``fire`` argument (4 positional)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 4 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
 
 
 def _accepts_host(factory: BackendFactory) -> bool:

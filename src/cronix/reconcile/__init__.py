@@ -8,9 +8,16 @@ an in-tree backend from a plugin: it only speaks :class:`cronix.backends.base.Ba
 
 from __future__ import annotations
 
-from cronix.reconcile.applying import ApplyFailed, ApplyResult, apply_plan
+from cronix.reconcile.applying import ApplyFailed, ApplyResult, FireSettings, apply_plan
 from cronix.reconcile.applylock import ApplyLockTimeout, LockSettings, apply_lock, hold_apply_lock
-from cronix.reconcile.auditing import EntryStatus, Finding, classify_entries, recorded_jobs, verify_ownership
+from cronix.reconcile.auditing import (
+    EntryStatus,
+    Finding,
+    classify_entries,
+    known_jobs,
+    recorded_jobs,
+    verify_ownership,
+)
 from cronix.reconcile.planning import BackendInvalid, Op, Plan, compute_plan, validate_jobs
 from cronix.reconcile.session import Outcome, check_backend, reconcile
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
@@ -22,6 +29,7 @@ __all__ = [
     "BackendInvalid",
     "EntryStatus",
     "Finding",
+    "FireSettings",
     "LockSettings",
     "Op",
     "Outcome",
@@ -33,6 +41,7 @@ __all__ = [
     "classify_entries",
     "compute_plan",
     "hold_apply_lock",
+    "known_jobs",
     "reconcile",
     "recorded_jobs",
     "sync_spec_files",

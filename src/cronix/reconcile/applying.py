@@ -14,14 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import SupportsTransaction, SupportsVerifyMany
+from cronix.backends.base import LOCAL_SHIM, FireSpec, SupportsTransaction, SupportsVerifyMany
 from cronix.errors import ApplyError, BackendError, CronixError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from cronix.backends.base import Backend, ManagedEntry
+    from cronix.protocol.manifest import Job
     from cronix.reconcile.planning import Op, Plan
 
-__all__ = ["ApplyFailed", "ApplyResult", "Progress", "apply_plan"]
+__all__ = ["ApplyFailed", "ApplyResult", "FireSettings", "Progress", "apply_plan"]
 
 #: Called before each operation with (number done so far, total, the operation).
 Progress = Callable[[int, int, "Op"], None]
@@ -57,6 +60,23 @@ class ApplyResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class FireSettings:
+    """How the jobs of one apply are fired: the operator's secret refs and fire strategy.
+
+    ``job_strategies`` overrides ``strategy`` per job name. :meth:`spec` builds the
+    :class:`~cronix.backends.base.FireSpec` each create/update/adopt receives.
+    """
+
+    secret_refs: tuple[str, ...] | None = None
+    strategy: str = LOCAL_SHIM
+    job_strategies: Mapping[str, str] = field(default_factory=dict)
+
+    def spec(self, app: str, job: Job) -> FireSpec:
+        strategy = self.job_strategies.get(job.name, self.strategy)
+        return FireSpec.build(app, job, self.secret_refs, strategy)
+
+
 class ApplyFailed(ApplyError):
     """An apply stopped; ``result`` holds what was done before the failure."""
 
@@ -65,8 +85,11 @@ class ApplyFailed(ApplyError):
         self.result = result
 
 
-def apply_plan(plan: Plan, backend: Backend, *, progress: Progress | None = None) -> ApplyResult:
+def apply_plan(
+    plan: Plan, backend: Backend, *, fire: FireSettings | None = None, progress: Progress | None = None
+) -> ApplyResult:
     """Carry out ``plan`` on ``backend`` (which must be the backend it was computed for)."""
+    fire = fire or FireSettings()
     ops = sorted(plan.changes(), key=lambda op: _ORDER[op.action])
     result = ApplyResult(plan.backend, plan.app, skipped=plan.count("skip"))
     if not ops:
@@ -82,7 +105,7 @@ def apply_plan(plan: Plan, backend: Backend, *, progress: Progress | None = None
                 current = op
                 if progress is not None:
                     progress(i, len(ops), op)
-                _execute(backend, op, owned)
+                _execute(backend, op, owned, fire)
                 staged.append(op)
                 if not transactional:
                     result.record(op)
@@ -108,7 +131,7 @@ def _verdicts(backend: Backend, entries: list[ManagedEntry]) -> dict[int, bool] 
     return {id(entry): ok for entry, ok in zip(entries, verdicts, strict=True)}
 
 
-def _execute(backend: Backend, op: Op, owned: dict[int, bool] | None) -> None:
+def _execute(backend: Backend, op: Op, owned: dict[int, bool] | None, fire: FireSettings) -> None:
     for entry in op.entries:
         if not (owned[id(entry)] if owned is not None else backend.verify_ownership(entry)):
             raise BackendError(
@@ -119,10 +142,10 @@ def _execute(backend: Backend, op: Op, owned: dict[int, bool] | None) -> None:
         backend.delete(op.app, op.job)
     elif op.action == "update":
         assert op.desired is not None
-        backend.update(op.app, op.desired, op.new_hashes)
+        backend.update(op.app, op.desired, op.new_hashes, fire.spec(op.app, op.desired))
     else:
         assert op.desired is not None
-        backend.create(op.app, op.desired, op.new_hashes)
+        backend.create(op.app, op.desired, op.new_hashes, fire.spec(op.app, op.desired))
 
 
 def _failure_message(

@@ -1,4 +1,4 @@
-"""The apply-wide lock: one ``flock`` held for a whole apply on host-local backends.
+"""The apply-wide lock: one ``flock`` held for a whole apply on backends with local state.
 
 Two applies on one host (a timer and an operator, say) must not interleave their
 read-modify-write of the crontab or the spec files. The second one waits up to
@@ -84,9 +84,9 @@ def _holder(fd: int) -> str:
 
 
 def hold_apply_lock(
-    settings: LockSettings | None, *, host_local: bool
+    settings: LockSettings | None, *, local_state: bool
 ) -> contextlib.AbstractContextManager[None]:
-    """The apply lock for a host-local backend; nothing to hold otherwise (or without settings)."""
-    if settings is None or not host_local:
+    """The apply lock for a backend whose state is local; nothing to hold otherwise (or without settings)."""
+    if settings is None or not local_state:
         return contextlib.nullcontext()
     return apply_lock(settings.path, settings.timeout_seconds, on_wait=settings.on_wait)

@@ -1,11 +1,12 @@
 """Audits without applying: ``verify-ownership`` and ``global-status``.
 
 Both need to know what an installed entry *should* be. With a manifest that is the
-manifest's job; without one, host-local backends have the trigger spec files apply last
-wrote (the recorded job for each ``<app>.<job>``). An entry is *in sync* when its marker
-hash is the recorded job's hash for its index and the backend confirms the artifact is
-what it would write; *drifted* when either check fails or the backend itself reports a
-hand edit; *unverified* when no recorded job exists.
+manifest's job; without one, the *recorded* job (:func:`known_jobs`): what the entries
+themselves carry (``SupportsRecordedJobs``: a ConfigMap, a schedule's ``Input``),
+else, for backends that fire on this host, the trigger spec files apply last wrote. An
+entry is *in sync* when its marker hash is the recorded job's hash for its index and the
+backend confirms the artifact is what it would write; *drifted* when either check fails
+or the backend itself reports a hand edit; *unverified* when no recorded job exists.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsMarkerAudit
+from cronix.backends.base import (
+    DRIFT_SENTINEL,
+    SupportsContentCheck,
+    SupportsMarkerAudit,
+    SupportsRecordedJobs,
+)
 from cronix.protocol.ownership import ownership_hashes
 from cronix.protocol.specfile import SpecFileError, parse_spec_file
 
@@ -25,7 +31,7 @@ if TYPE_CHECKING:
     from cronix.backends.base import Backend, ManagedEntry
     from cronix.protocol.manifest import Job
 
-__all__ = ["EntryStatus", "Finding", "classify_entries", "recorded_jobs", "verify_ownership"]
+__all__ = ["EntryStatus", "Finding", "classify_entries", "known_jobs", "recorded_jobs", "verify_ownership"]
 
 
 def recorded_jobs(spec_dir: str) -> dict[tuple[str, str], Job]:
@@ -45,6 +51,15 @@ def recorded_jobs(spec_dir: str) -> dict[tuple[str, str], Job]:
             continue
         out[(spec.app, spec.job.name)] = spec.job
     return out
+
+
+def known_jobs(backend: Backend, spec_dir: str) -> dict[tuple[str, str], Job]:
+    """What the installed entries should be when there is no manifest (empty: unknown)."""
+    if isinstance(backend, SupportsRecordedJobs):
+        return backend.recorded_jobs()
+    if backend.fires_on_host:
+        return recorded_jobs(spec_dir)
+    return {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,11 @@
 
 This is the library function ``cronix plan`` / ``apply`` / ``drift`` call. The apply-wide
 lock (:mod:`cronix.reconcile.applylock`) is held from the moment the backend is listed
-until the spec files are written, on host-local backends only (crontab, systemd-timer);
-remote schedulers have their own concurrency control.
+until the spec files are written, on backends whose state is local (``local_state``:
+crontab, systemd-timer, vercel); remote schedulers have their own concurrency control.
+Trigger spec files are written for backends whose entries fire ``cronix trigger`` on this
+host (``fires_on_host``); the others receive the spec inside each entry's
+:class:`~cronix.backends.base.FireSpec`.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cronix.backends.base import LOCAL_SHIM
 from cronix.errors import BackendError, UsageError
-from cronix.reconcile.applying import ApplyResult, Progress, apply_plan
+from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
 from cronix.reconcile.planning import Plan, compute_plan
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
@@ -64,21 +68,23 @@ def reconcile(
     secret_refs: Sequence[str] | None = None,
     lock: LockSettings | None = None,
     progress: Progress | None = None,
+    strategy: str = LOCAL_SHIM,
 ) -> Outcome:
     """Plan (and unless ``dry_run``, apply) ``manifest`` on ``backend``."""
-    writes_specs = not dry_run and backend.host_local and bool(spec_dir)
+    writes_specs = not dry_run and backend.fires_on_host and bool(spec_dir)
     if writes_specs and any(ref.startswith("raw:") for ref in secret_refs or ()):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
             "use env:NAME or file:/path for apply"
         )
     warnings = check_backend(backend)
-    with hold_apply_lock(None if dry_run else lock, host_local=backend.host_local):
+    fire = FireSettings(None if secret_refs is None else tuple(secret_refs), strategy)
+    with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         plan = compute_plan(backend, manifest)
         outcome = Outcome(plan, warnings=[*warnings, *plan.warnings])
         if dry_run:
             return outcome
-        outcome.result = apply_plan(plan, backend, progress=progress)
+        outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
         if writes_specs:
             assert spec_dir is not None
             removed = [op.job for op in plan.ops if op.action == "delete"]

@@ -29,7 +29,7 @@ def command(target: str, output: str, dry_run: bool, **opts: Any) -> None:
     from cronix.cli.reconcile_flags import Session, warn
     from cronix.errors import AdoptDiverged, AdoptNoCandidate, UsageError
     from cronix.protocol.ownership import ownership_hashes
-    from cronix.reconcile import hold_apply_lock
+    from cronix.reconcile import FireSettings, hold_apply_lock
 
     session = Session(opts)
     if not opts.get("manifest"):
@@ -41,8 +41,9 @@ def command(target: str, output: str, dry_run: bool, **opts: Any) -> None:
         if "adopt" not in backend.capabilities:
             raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
         lock = None if dry_run else session.lock(on_wait=warn)
-        with hold_apply_lock(lock, host_local=backend.host_local):
-            result = backend.adopt(app, job, ownership_hashes(job), dry_run=dry_run)
+        with hold_apply_lock(lock, local_state=backend.local_state):
+            fire = FireSettings(session.cli_secret_refs).spec(app, job)
+            result = backend.adopt(app, job, ownership_hashes(job), fire, dry_run=dry_run)
     finally:
         backend.close()
     if output == "json":

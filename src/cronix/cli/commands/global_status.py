@@ -23,7 +23,7 @@ def command(output: str, only: tuple[str, ...], strict: bool, **opts: Any) -> No
     spec files), how many were edited or changed since, and how many cannot be checked."""
     from cronix.cli.reconcile_flags import Session
     from cronix.errors import BackendError, CronixError
-    from cronix.reconcile import classify_entries, recorded_jobs
+    from cronix.reconcile import classify_entries, known_jobs
 
     session = Session(opts)
     config = session.config
@@ -38,7 +38,7 @@ def command(output: str, only: tuple[str, ...], strict: bool, **opts: Any) -> No
             backend = session.open_backend(name)
             try:
                 entries = backend.list_entries()
-                jobs = recorded_jobs(spec_dir) if backend.host_local else {}
+                jobs = known_jobs(backend, spec_dir)
                 states = classify_entries(backend, entries, jobs)
             finally:
                 backend.close()

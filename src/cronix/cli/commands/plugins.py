@@ -155,13 +155,13 @@ def _metadata(candidate: Candidate) -> dict[str, str]:
     from cronix.plugins.errors import PluginIdentity
     from cronix.plugins.host import start_plugin
     from cronix.plugins.process import Timeouts
-    from cronix.plugins.proxy import backend_class
+    from cronix.plugins.proxy import PluginBackend
 
     timeouts = Timeouts.from_env()
     process, channel, meta = start_plugin(
         PluginIdentity(candidate.name, candidate.resolved), timeouts=timeouts
     )
-    backend_class(meta)(process, channel, meta, timeouts).close()
+    PluginBackend(process, channel, meta, timeouts).close()
     return {"version": meta.version, "description": meta.description}
 
 

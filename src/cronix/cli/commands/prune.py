@@ -34,7 +34,7 @@ def command(output: str, only_app: str | None, yes: bool, **opts: Any) -> None:
     session = Session(opts)
     backend = session.open_backend()
     try:
-        with hold_apply_lock(session.lock(on_wait=warn), host_local=backend.host_local):
+        with hold_apply_lock(session.lock(on_wait=warn), local_state=backend.local_state):
             entries = [e for e in backend.list_entries() if only_app is None or e.app == only_app]
             jobs = list(dict.fromkeys((e.app, e.job) for e in entries))
             if jobs and not yes:
@@ -55,7 +55,7 @@ def command(output: str, only_app: str | None, yes: bool, **opts: Any) -> None:
                 ):
                     for app, job in jobs:
                         backend.delete(app, job)
-                if backend.host_local:
+                if backend.fires_on_host:
                     for app in dict.fromkeys(a for a, _ in jobs):
                         sync_spec_files(session.spec_dir, app, [], [j for a, j in jobs if a == app], None)
     finally:

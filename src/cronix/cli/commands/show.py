@@ -31,7 +31,7 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
     from cronix.cli.reconcile_flags import Session
     from cronix.cli.reconcile_render import short
     from cronix.protocol.firetimes import next_fire_times
-    from cronix.reconcile import classify_entries, recorded_jobs
+    from cronix.reconcile import classify_entries, known_jobs
 
     session = Session(opts)
     app, job_name, desired = session.target_job(target)
@@ -40,8 +40,8 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
         entries = sorted(
             (e for e in backend.list_entries() if (e.app, e.job) == (app, job_name)), key=lambda e: e.index
         )
-        if desired is None and backend.host_local:
-            desired = recorded_jobs(session.spec_dir).get((app, job_name))
+        if desired is None:
+            desired = known_jobs(backend, session.spec_dir).get((app, job_name))
         in_sync: bool | None = None
         if desired is not None:
             states = classify_entries(backend, entries, {(app, job_name): desired})

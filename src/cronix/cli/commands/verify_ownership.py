@@ -25,12 +25,12 @@ def command(output: str, **opts: Any) -> None:
     """
     from cronix.cli.reconcile_flags import Session
     from cronix.errors import DriftDetected
-    from cronix.reconcile import recorded_jobs, verify_ownership
+    from cronix.reconcile import known_jobs, verify_ownership
 
     session = Session(opts)
     backend = session.open_backend()
     try:
-        jobs = recorded_jobs(session.spec_dir) if backend.host_local else {}
+        jobs = known_jobs(backend, session.spec_dir)
         for loaded in session.manifests(required=False) if opts.get("manifest") else []:
             jobs.update({(loaded.manifest.app, j.name): j for j in loaded.manifest.jobs})
         audited, findings = verify_ownership(backend, jobs)

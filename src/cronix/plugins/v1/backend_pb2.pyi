@@ -19,7 +19,7 @@ class GetMetadataRequest(_message.Message):
     def __init__(self, host_version: _Optional[str] = ..., protocol_versions: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class GetMetadataResponse(_message.Message):
-    __slots__ = ("name", "version", "protocol_version", "protocol_minor", "capabilities", "host_local", "description")
+    __slots__ = ("name", "version", "protocol_version", "protocol_minor", "capabilities", "host_local", "description", "fire_strategies", "fires_on_host", "local_state")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,9 @@ class GetMetadataResponse(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     HOST_LOCAL_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FIRE_STRATEGIES_FIELD_NUMBER: _ClassVar[int]
+    FIRES_ON_HOST_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_STATE_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: str
     protocol_version: int
@@ -34,7 +37,10 @@ class GetMetadataResponse(_message.Message):
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     host_local: bool
     description: str
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., host_local: _Optional[bool] = ..., description: _Optional[str] = ...) -> None: ...
+    fire_strategies: _containers.RepeatedScalarFieldContainer[str]
+    fires_on_host: bool
+    local_state: bool
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., host_local: _Optional[bool] = ..., description: _Optional[str] = ..., fire_strategies: _Optional[_Iterable[str]] = ..., fires_on_host: _Optional[bool] = ..., local_state: _Optional[bool] = ...) -> None: ...
 
 class ConfigureRequest(_message.Message):
     __slots__ = ("host_version", "settings", "host")
@@ -54,12 +60,28 @@ class ConfigureRequest(_message.Message):
     def __init__(self, host_version: _Optional[str] = ..., settings: _Optional[_Mapping[str, str]] = ..., host: _Optional[_Union[HostContext, _Mapping]] = ...) -> None: ...
 
 class HostContext(_message.Message):
-    __slots__ = ("trigger_command", "spec_dir")
+    __slots__ = ("trigger_command", "spec_dir", "trigger_bin", "fire_strategy")
     TRIGGER_COMMAND_FIELD_NUMBER: _ClassVar[int]
     SPEC_DIR_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_BIN_FIELD_NUMBER: _ClassVar[int]
+    FIRE_STRATEGY_FIELD_NUMBER: _ClassVar[int]
     trigger_command: str
     spec_dir: str
-    def __init__(self, trigger_command: _Optional[str] = ..., spec_dir: _Optional[str] = ...) -> None: ...
+    trigger_bin: str
+    fire_strategy: str
+    def __init__(self, trigger_command: _Optional[str] = ..., spec_dir: _Optional[str] = ..., trigger_bin: _Optional[str] = ..., fire_strategy: _Optional[str] = ...) -> None: ...
+
+class FireSpec(_message.Message):
+    __slots__ = ("strategy", "secret_refs", "has_secret_refs", "specs")
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REFS_FIELD_NUMBER: _ClassVar[int]
+    HAS_SECRET_REFS_FIELD_NUMBER: _ClassVar[int]
+    SPECS_FIELD_NUMBER: _ClassVar[int]
+    strategy: str
+    secret_refs: _containers.RepeatedScalarFieldContainer[str]
+    has_secret_refs: bool
+    specs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, strategy: _Optional[str] = ..., secret_refs: _Optional[_Iterable[str]] = ..., has_secret_refs: _Optional[bool] = ..., specs: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ConfigureResponse(_message.Message):
     __slots__ = ("diagnostics",)
@@ -152,14 +174,16 @@ class ListResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[ManagedEntry, _Mapping]]] = ...) -> None: ...
 
 class MutateRequest(_message.Message):
-    __slots__ = ("app", "job", "hashes")
+    __slots__ = ("app", "job", "hashes", "fire")
     APP_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
     HASHES_FIELD_NUMBER: _ClassVar[int]
+    FIRE_FIELD_NUMBER: _ClassVar[int]
     app: str
     job: Job
     hashes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, app: _Optional[str] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., hashes: _Optional[_Iterable[str]] = ...) -> None: ...
+    fire: FireSpec
+    def __init__(self, app: _Optional[str] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., hashes: _Optional[_Iterable[str]] = ..., fire: _Optional[_Union[FireSpec, _Mapping]] = ...) -> None: ...
 
 class DeleteRequest(_message.Message):
     __slots__ = ("app", "job")
@@ -174,16 +198,18 @@ class MutateResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class AdoptRequest(_message.Message):
-    __slots__ = ("app", "job", "hashes", "dry_run")
+    __slots__ = ("app", "job", "hashes", "dry_run", "fire")
     APP_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
     HASHES_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    FIRE_FIELD_NUMBER: _ClassVar[int]
     app: str
     job: Job
     hashes: _containers.RepeatedScalarFieldContainer[str]
     dry_run: bool
-    def __init__(self, app: _Optional[str] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., hashes: _Optional[_Iterable[str]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+    fire: FireSpec
+    def __init__(self, app: _Optional[str] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., hashes: _Optional[_Iterable[str]] = ..., dry_run: _Optional[bool] = ..., fire: _Optional[_Union[FireSpec, _Mapping]] = ...) -> None: ...
 
 class AdoptResponse(_message.Message):
     __slots__ = ("found", "adopted", "already_managed", "diverged", "divergences", "entries")
