@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cronix.errors import ConfigError
+from cronix.secrets import ref_problem
 
 _T = typing.TypeVar("_T")
 
@@ -83,14 +84,18 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
     return check
 
 
-_REF = re.compile(r"(env|file|raw):.+")
 _PIN = re.compile(r"sha256:[0-9a-f]{64}")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 def _secret_refs(value: Any) -> str | None:
-    bad = [r for r in value if not _REF.fullmatch(r)]
-    return f"each ref must start with env:, file: or raw: (got {bad[0]!r})" if bad else None
+    # Never quotes a bad ref: it may be the secret itself (cronix.secrets).
+    problems = [(i, p) for i, p in enumerate(map(ref_problem, value)) if p is not None]
+    return f"ref #{problems[0][0] + 1}: {problems[0][1]}" if problems else None
+
+
+def _secret_ref(value: Any) -> str | None:
+    return ref_problem(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,8 @@ class RedisConfig:
         default="", metadata=_doc("Password (prefer password_ref so the file holds no secret).")
     )
     password_ref: str = field(
-        default="", metadata=_doc("Secret ref for the password: env:NAME or file:/path.")
+        default="",
+        metadata=_doc("Secret ref for the password: env:NAME or file:/path.", check=_secret_ref),
     )
     key_prefix: str = field(
         default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")

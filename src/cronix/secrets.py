@@ -4,6 +4,15 @@ A reference names where a secret lives; only this module ever sees the value. Va
 never logged, printed, written to files cronix creates, or passed on a command line —
 error messages name the *reference* (and redact ``raw:`` ones, whose text is the secret).
 
+**The grammar is one table**, :data:`SCHEMES`: a ref is ``<scheme>:<value>`` split at the
+first colon, where ``scheme`` is a key of the table, written in lowercase as the
+reference's switch does. A new scheme is one line there. Anything else is refused
+(:func:`ref_problem`), and the refused text is never printed back, because a string that
+is not a ref is most often the secret itself pasted where its ref belongs
+(``--secret-ref "$CRON_SECRET"``): the message names the ref's position, and at most the
+known scheme it resembles. ``RAW:x`` is recognised as a miswritten ``raw:`` (hidden like
+one), not as an unknown scheme that could be echoed.
+
 Resolution keeps the order of the references (the first usable secret signs; all of them
 verify, for rotation), skips references that resolve to an empty value with a warning, and
 fails when nothing usable is left.
@@ -17,17 +26,73 @@ from typing import TYPE_CHECKING, NamedTuple
 from cronix.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["SCHEMES", "SecretError", "SecretRef", "parse_secret_ref", "redact", "resolve_secrets"]
+__all__ = [
+    "INVALID_REF",
+    "SCHEMES",
+    "SecretError",
+    "SecretRef",
+    "SecretScheme",
+    "check_secret_refs",
+    "is_literal_ref",
+    "parse_secret_ref",
+    "redact",
+    "ref_problem",
+    "resolve_secrets",
+]
 
-SCHEMES = ("env", "file", "raw")
 # Secret files are small; refusing huge ones keeps a wrong path from being slurped.
 _MAX_SECRET_FILE_BYTES = 64 * 1024
+#: How an unusable ref is shown anywhere (logs, messages): never its text.
+INVALID_REF = "<invalid secret ref>"
 
 
 class SecretError(ConfigError):
     """A secret reference is malformed or cannot be resolved (exit 2; the trigger maps it to 3)."""
+
+
+class SecretScheme(NamedTuple):
+    """One ref scheme: how it is written, how it resolves, whether its text *is* the secret."""
+
+    usage: str
+    resolve: Callable[[str, Mapping[str, str]], str]
+    #: ``raw:``: the text after the colon is the secret; it is hidden and never written to files.
+    literal: bool = False
+
+
+def _from_env(name: str, env: Mapping[str, str]) -> str:
+    return env.get(name, "")
+
+
+def _literal(value: str, env: Mapping[str, str]) -> str:
+    return value
+
+
+def _from_file(path: str, env: Mapping[str, str]) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SecretError(f"cannot read secret file {path}: {exc.strerror or exc}") from None
+    if len(data) > _MAX_SECRET_FILE_BYTES:
+        raise SecretError(f"secret file {path} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise SecretError(f"secret file {path} is not UTF-8 text") from None
+
+
+#: Every scheme cronix understands, in the order help texts list them. One line per scheme.
+SCHEMES: dict[str, SecretScheme] = {
+    "env": SecretScheme("env:NAME", _from_env),
+    "file": SecretScheme("file:/path", _from_file),
+    "raw": SecretScheme("raw:VALUE", _literal, literal=True),
+}
+
+
+def _wanted() -> str:
+    return ", ".join(s.usage for s in SCHEMES.values())
 
 
 class SecretRef(NamedTuple):
@@ -35,23 +100,59 @@ class SecretRef(NamedTuple):
     value: str
 
     def __str__(self) -> str:
-        return "raw:***" if self.scheme == "raw" else f"{self.scheme}:{self.value}"
+        return f"{self.scheme}:***" if SCHEMES[self.scheme].literal else f"{self.scheme}:{self.value}"
 
 
-def redact(ref: str) -> str:
-    """A reference as it may be shown to a human (``raw:`` values hidden)."""
-    return "raw:***" if ref.startswith("raw:") else ref
+def ref_problem(ref: str, *, allow_empty: bool = False) -> str | None:
+    """Why ``ref`` is not a usable secret ref (a message that never quotes it), or ``None``.
+
+    An empty value (``env:``) is refused where an operator types a ref; ``allow_empty``
+    accepts it where refs are read back (spec files): it resolves to nothing and is
+    skipped, as the reference's trigger does.
+    """
+    scheme, sep, value = ref.partition(":")
+    if not sep or not scheme:
+        return f"not a secret ref: it has no scheme (want {_wanted()}; a secret value is never accepted here)"
+    if scheme not in SCHEMES:
+        if scheme.lower() in SCHEMES:
+            return f'secret ref schemes are lowercase: write "{scheme.lower()}:…"'
+        import difflib  # only on this error path: the trigger imports this module on every fire
+
+        near = difflib.get_close_matches(scheme.lower(), list(SCHEMES), n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]}:?" if near else ""
+        return f"unknown secret ref scheme (want {_wanted()}){hint}"
+    if not value and not allow_empty:
+        return f'secret ref "{scheme}:" names nothing after the colon (want {SCHEMES[scheme].usage})'
+    return None
 
 
 def parse_secret_ref(ref: str) -> SecretRef:
-    scheme, sep, value = ref.partition(":")
-    if not sep:
-        raise SecretError(f'secret ref must be "<scheme>:<value>" (env:, file: or raw:), got "{redact(ref)}"')
-    if scheme not in SCHEMES:
-        raise SecretError(
-            f'unknown secret ref scheme "{scheme}" in "{redact(ref)}" (want env:, file: or raw:)'
-        )
+    problem = ref_problem(ref, allow_empty=True)
+    if problem is not None:
+        raise SecretError(problem)
+    scheme, _, value = ref.partition(":")
     return SecretRef(scheme, value)
+
+
+def check_secret_refs(refs: Iterable[str], label: str = "secret ref") -> None:
+    """Raise :class:`SecretError` naming the first unusable ref by position (``--secret-ref #2``)."""
+    for i, ref in enumerate(refs, 1):
+        problem = ref_problem(ref)
+        if problem is not None:
+            raise SecretError(f"{label} #{i}: {problem}")
+
+
+def is_literal_ref(ref: str) -> bool:
+    """Whether the text of ``ref`` is the secret itself (``raw:``, in any case)."""
+    scheme = SCHEMES.get(ref.partition(":")[0].lower())
+    return scheme is not None and scheme.literal
+
+
+def redact(ref: str) -> str:
+    """A reference as it may be shown to a human: literal values hidden, unusable refs not shown."""
+    if ref_problem(ref, allow_empty=True) is not None:
+        return INVALID_REF
+    return str(parse_secret_ref(ref))
 
 
 def resolve_secrets(
@@ -67,7 +168,7 @@ def resolve_secrets(
     values: list[str] = []
     for raw_ref in refs:
         ref = parse_secret_ref(raw_ref)
-        value = _resolve_one(ref, env)
+        value = SCHEMES[ref.scheme].resolve(ref.value, env)
         if value:
             values.append(value)
         elif warn is not None:
@@ -76,21 +177,3 @@ def resolve_secrets(
         shown = ", ".join(redact(r) for r in refs)
         raise SecretError(f"no usable secret: every secret ref resolved to an empty value ({shown})")
     return values
-
-
-def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
-    if ref.scheme == "env":
-        return env.get(ref.value, "")
-    if ref.scheme == "raw":
-        return ref.value
-    try:
-        with open(ref.value, "rb") as fh:
-            data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SecretError(f"cannot read secret file {ref.value}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_SECRET_FILE_BYTES:
-        raise SecretError(f"secret file {ref.value} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise SecretError(f"secret file {ref.value} is not UTF-8 text") from None

@@ -152,7 +152,7 @@ manifest_flags = _stack(
         "secret_refs",
         multiple=True,
         metavar="REF",
-        help="Secret for the manifest fetch and the trigger: env:NAME, file:/path (repeatable; a,b).",
+        help="Secret for the manifest fetch and the trigger: file:/path or env:NAME (repeatable; a,b).",
     ),
 )
 
@@ -241,8 +241,15 @@ def parse_backend_config(pairs: typing.Iterable[str]) -> dict[str, str]:
 
 
 def split_secret_refs(values: typing.Iterable[str]) -> tuple[str, ...] | None:
-    """``--secret-ref`` values, each possibly ``a,b``, as one tuple (``None`` when none)."""
+    """``--secret-ref`` values, each possibly ``a,b``, as one tuple (``None`` when none).
+
+    Every ref must be one (a usage error otherwise, exit 2, that never repeats its text: a
+    string that is not a ref is most often the secret itself).
+    """
+    from cronix.secrets import check_secret_refs
+
     refs = tuple(r.strip() for v in values for r in v.split(",") if r.strip())
+    check_secret_refs(refs, "--secret-ref")
     return refs or None
 
 

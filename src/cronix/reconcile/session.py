@@ -20,6 +20,7 @@ from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
 from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
+from cronix.secrets import check_secret_refs, is_literal_ref
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -113,7 +114,9 @@ def reconcile_all(
     twice = sorted({a for a in apps if apps.count(a) > 1})
     if twice:
         raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
-    if writes_specs and any(ref.startswith("raw:") for t in targets for ref in t.secret_refs or ()):
+    for t in targets:
+        check_secret_refs(t.secret_refs or ())
+    if writes_specs and any(is_literal_ref(ref) for t in targets for ref in t.secret_refs or ()):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
             "use env:NAME or file:/path for apply"

@@ -31,7 +31,9 @@ def command(
     dest = path or os.environ.get("CRONIX_CONFIG") or os.path.expanduser("~/.cronix/cronix.yaml")
     if os.path.exists(dest) and not force:
         raise UsageError(f"{dest} already exists (pass --force to overwrite)")
-    refs = [r for value in secret_refs for r in value.split(",") if r]
+    from cronix.cli.reconcile_flags import split_secret_refs
+
+    refs = list(split_secret_refs(secret_refs) or ())
     text = starter_config(app=app, url=manifest_url, secret_refs=refs)
     parse_config(text, source=dest)  # what init writes must load
     try:
