@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 
 from cronix.cli.app import command_help
+from cronix.cli.render import echo
 
 if TYPE_CHECKING:
     from cronix.operations import Workspace
@@ -224,7 +225,7 @@ def _flag_value(args: list[str], flag: str) -> str | None:
 
 
 def warn(message: str) -> None:
-    click.echo(f"cronix: warning: {message}", err=True)
+    echo(f"cronix: warning: {message}", err=True)
 
 
 def parse_backend_config(pairs: typing.Iterable[str]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-import click
+from cronix.cli.render import echo
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,10 +29,10 @@ def short(hashes: Sequence[str]) -> str:
 
 def print_plan(plan: Plan) -> None:
     noop = "true" if plan.noop else "false"
-    click.echo(f"Plan: backend={plan.backend} noop={noop} ops={len(plan.ops)}")
+    echo(f"Plan: backend={plan.backend} noop={noop} ops={len(plan.ops)}")
     for op in plan.ops:
         reason = "" if op.action == "skip" else f"  {op.reason}"
-        click.echo(
+        echo(
             f"  {op.mark} {op.action:<7} {op.app}.{op.job}  "
             f"({short(op.old_hashes)} → {short(op.new_hashes)}){reason}"
         )
@@ -48,7 +48,7 @@ def show_plans(outcomes: Sequence[Outcome], output: str) -> None:
         return
     for outcome in outcomes:
         for w in outcome.warnings:
-            click.echo(f"cronix: warning: {w}", err=True)
+            echo(f"cronix: warning: {w}", err=True)
         print_plan(outcome.plan)
 
 
@@ -58,17 +58,17 @@ def print_outcome(outcome: Outcome) -> None:
         print_plan(outcome.plan)
         return
     if result.noop:
-        click.echo("Apply: noop (nothing to change)")
+        echo("Apply: noop (nothing to change)")
     else:
-        click.echo(
+        echo(
             f"Apply: backend={result.backend} created={len(result.created)} updated={len(result.updated)} "
             f"deleted={len(result.deleted)} skipped={result.skipped}"
         )
         for op in outcome.plan.changes():
-            click.echo(f"  {op.mark} {op.action:<7} {op.app}.{op.job}  {op.reason}")
+            echo(f"  {op.mark} {op.action:<7} {op.app}.{op.job}  {op.reason}")
     specs = outcome.specs
     if specs is not None and (specs.written or specs.removed):
-        click.echo(
+        echo(
             f"Spec files: {len(specs.written)} written, {len(specs.removed)} removed, "
             f"{specs.unchanged} unchanged"
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cronix.cli.app import command_help
+from cronix.cli.render import echo
 from cronix.errors import CronixError
 
 
@@ -50,12 +51,12 @@ def run(vectors_dir: Path, adapter: str | None, lenient_json: bool, jobs: int | 
     for outcome in run_vectors(
         vectors_dir, adapter or default_adapter(), lenient_json=lenient_json, jobs=jobs
     ):
-        click.echo(outcome.line())
+        echo(outcome.line())
         if outcome.passed:
             passed += 1
         else:
             failed += 1
-    click.echo(f"{passed + failed} total / {passed} passed / {failed} failed")
+    echo(f"{passed + failed} total / {passed} passed / {failed} failed")
     if failed or not passed:
         raise ConformanceFailed(
             f"{failed} of {passed + failed} vectors failed" if failed else "no vectors ran"

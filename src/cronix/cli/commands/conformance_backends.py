@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cronix.cli.render import echo
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -89,12 +91,10 @@ def _report(checks: Iterator[Check]) -> None:
 
     counts = {"pass": 0, "fail": 0, "skip": 0}
     for check in checks:
-        click.echo(check.line())
+        echo(check.line())
         counts[check.status] += 1
     total = sum(counts.values())
-    click.echo(
-        f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped"
-    )
+    echo(f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped")
     if counts["fail"] or not counts["pass"]:
         raise ConformanceFailed(
             f"{counts['fail']} of {total} checks failed" if counts["fail"] else "nothing ran"

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from cronix.cli.app import command_help
-from cronix.cli.render import emit_json, emit_table, output_option
+from cronix.cli.render import echo, emit_json, emit_table, output_option
 from cronix.errors import UsageError
 
 _DURATION = re.compile(r"(\d+)(w|d|h|m|s)")
@@ -92,7 +92,7 @@ def command(
         emit_json({"app": app, "job": job, "entries": [r.as_json() for r in runs]})
         return
     if not runs:
-        click.echo(f"no runs of {app}.{job} recorded" + (f" in {path}" if path else ""))
+        echo(f"no runs of {app}.{job} recorded" + (f" in {path}" if path else ""))
         return
     emit_table(
         ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", "DETAIL"],

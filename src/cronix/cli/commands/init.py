@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cronix.cli.app import command_help
+from cronix.cli.render import echo
 
 
 @click.command("init", short_help=command_help("init"))
@@ -43,5 +44,5 @@ def command(
             fh.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {dest}")
-    click.echo(f"next: review it, then run `cronix plan --config {dest}` and `cronix apply --config {dest}`.")
+    echo(f"wrote {dest}")
+    echo(f"next: review it, then run `cronix plan --config {dest}` and `cronix apply --config {dest}`.")

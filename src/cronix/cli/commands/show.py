@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
-from cronix.cli.render import emit_json, emit_table, output_option
+from cronix.cli.render import echo, emit_json, emit_table, output_option
 
 
 @reconciler_command("show")
@@ -60,7 +60,7 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
             rows.append([f"NEXT {f['schedule']}", ", ".join(f["times"]) or "never"])
     width = max(len(str(r[0])) for r in rows) + 2
     for key, value in rows:
-        click.echo(f"{str(key).ljust(width)}{value}")
+        echo(f"{str(key).ljust(width)}{value}")
     if view.entries:
-        click.echo("")
+        echo("")
         emit_table(["IDX", "HASH", "ENTRY"], [[e.index, short([e.hash]), e.raw] for e in view.entries])

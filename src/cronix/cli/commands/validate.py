@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from cronix.cli.app import command_help
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import echo, emit_json, output_option
 
 
 @click.command("validate", short_help=command_help("validate"))
@@ -59,7 +59,7 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
             emit_json({"ok": False, "issues": [i.as_json() for i in exc.issues]})
         raise
     if canonical:
-        click.echo(canonical_json(manifest))
+        echo(canonical_json(manifest))
         return
     now = datetime.now(UTC)
     if output == "json":
@@ -74,13 +74,13 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
             }
         emit_json(doc)
         return
-    click.echo(f"OK  app={manifest.app} jobs={len(manifest.jobs)}")
+    echo(f"OK  app={manifest.app} jobs={len(manifest.jobs)}")
     for job in manifest.jobs:
-        click.echo(
+        echo(
             f"  - {job.name}  schedules=[{' '.join(job.schedules)}]  tz={job.timezone}  "
             f"policy.timeout={job.policy.timeout_seconds}s  retries={job.policy.retries.max_attempts}"
         )
         if next_count:
             for s in job.schedules:
                 times = next_fire_times(s, ZoneInfo(job.timezone), now, next_count)
-                click.echo(f"      {s}: " + ", ".join(t.isoformat() for t in times))
+                echo(f"      {s}: " + ", ".join(t.isoformat() for t in times))
