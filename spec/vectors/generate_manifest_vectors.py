@@ -304,7 +304,9 @@ def url_ok(u: str) -> bool:
     if not rest.startswith("//"):
         return False
     authority = re.split(r"[/?]", rest[2:], maxsplit=1)[0]
-    hostport = authority.rsplit("@", 1)[-1]
+    if "@" in authority:  # D-602: no user info (it would be stored and shown; never sent)
+        return False
+    hostport = authority
     if hostport.startswith("["):
         if "]" not in hostport:
             return False
@@ -317,6 +319,8 @@ def url_ok(u: str) -> bool:
         if not sep:
             port = None
     if port is not None and not re.fullmatch(r"[0-9]*", port):
+        return False
+    if port and not 1 <= int(port) <= 65535:  # D-602: port 0 cannot be dialled
         return False
     return host != ""
 
@@ -851,6 +855,18 @@ valid(
 )
 invalid("url-non-ascii-raw", M(J(request=R(url="https://example.com/caf\u00e9"))), ["jobs/0/request/url"])
 invalid("url-non-ascii-host", M(J(request=R(url="https://b\u00fccher.example/x"))), ["jobs/0/request/url"])
+invalid(
+    "url-userinfo-password",
+    M(J(request=R(url="https://admin:hunter2@example.com/x"))),
+    ["jobs/0/request/url"],
+)
+invalid("url-userinfo-user-only", M(J(request=R(url="https://admin@example.com/x"))), ["jobs/0/request/url"])
+invalid("url-userinfo-empty", M(J(request=R(url="https://@example.com/x"))), ["jobs/0/request/url"])
+invalid("url-port-zero", M(J(request=R(url="http://127.0.0.1:0/x"))), ["jobs/0/request/url"])
+invalid("url-port-zero-padded", M(J(request=R(url="http://example.com:000/x"))), ["jobs/0/request/url"])
+invalid("url-port-above-65535", M(J(request=R(url="https://example.com:65536/x"))), ["jobs/0/request/url"])
+valid("url-port-65535", M(J(request=R(url="https://example.com:65535/x"))))
+valid("url-at-sign-in-path-and-query", M(J(request=R(url="https://example.com/a@b?c=d@e"))))
 valid(
     "url-non-ascii-percent-encoded",
     M(J(request=R(url="https://example.com/caf%C3%A9"))),

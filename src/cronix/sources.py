@@ -46,6 +46,7 @@ __all__ = [
     "FETCH_TIMEOUT_SECONDS",
     "LoadedSource",
     "SecretProvider",
+    "display_url",
     "is_loopback_host",
     "load_manifest",
     "read_source",
@@ -97,19 +98,19 @@ def read_source(
         url = urllib.parse.urlsplit(source)
         if scheme == "http" and not is_loopback_host(url.hostname or ""):
             raise UsageError(
-                f'manifest source "{_display(source)}": plain http:// is allowed only for loopback hosts '
+                f'manifest source "{display_url(source)}": plain http:// is allowed only for loopback hosts '
                 "(localhost, 127.0.0.1, [::1]); use https://"
             )
         if secret is None:
             raise UsageError(
-                f"manifest fetch {_display(source)} needs a secret: pass --secret-ref env:NAME "
+                f"manifest fetch {display_url(source)} needs a secret: pass --secret-ref env:NAME "
                 "(or set secret_refs in manifest_sources)"
             )
         data = fetch_signed(source, secret(), max_bytes=max_bytes, timeout=timeout)
-        return LoadedSource(_display(source), data)
+        return LoadedSource(display_url(source), data)
     if scheme:
         raise UsageError(
-            f'manifest source "{_display(source)}" is not supported here: use a path, file://, https://, '
+            f'manifest source "{display_url(source)}" is not supported here: use a path, file://, https://, '
             "http://localhost or -"
         )
     return _read_file(source, max_bytes)
@@ -125,8 +126,8 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _display(url: str) -> str:
-    """A URL fit for messages: user info (which may hold a password) removed."""
+def display_url(url: str) -> str:
+    """A URL fit for messages and output: user info (which may hold a password) removed."""
     parts = urllib.parse.urlsplit(url)
     if parts.username is None and parts.password is None:
         return url
@@ -184,7 +185,7 @@ def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> by
     import ssl
 
     parts = urllib.parse.urlsplit(url)
-    shown = _display(url)
+    shown = display_url(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = {
         X_CRON_SIGNATURE: sign(secret, "GET", target, b""),

@@ -27,9 +27,12 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
     from cronix.cli.reconcile_flags import workspace
     from cronix.cli.reconcile_render import short
     from cronix.operations import show_job
+    from cronix.sources import display_url
 
     view = show_job(workspace(opts), target, next_count=next_count)
     desired = view.desired
+    if desired is not None:  # a spec file from before D-602 may hold user:password@ in its URL
+        desired = desired._replace(request=desired.request._replace(url=display_url(desired.request.url)))
     fires = [
         {"schedule": f.schedule, "timezone": f.timezone, "times": [t.isoformat() for t in f.times]}
         for f in view.fires
