@@ -30,6 +30,7 @@ __all__ = [
     "color_enabled",
     "confirm",
     "echo",
+    "emit_data",
     "emit_json",
     "emit_table",
     "output_option",
@@ -64,6 +65,15 @@ def printable(text: object) -> str:
 def echo(text: object = "", *, err: bool = False) -> None:
     """Print one line (stdout, or stderr with ``err``), control characters escaped."""
     click.echo(printable(text), err=err)
+
+
+def emit_data(text: str) -> None:
+    """Output that is data for another program (canonical bytes, a completion script).
+
+    Written verbatim into a pipe or file, where the exact bytes matter; escaped like any
+    other line when stdout is a terminal, where they would be interpreted.
+    """
+    click.echo(printable(text) if sys.stdout.isatty() else text)
 
 
 def confirm(question: str) -> bool:

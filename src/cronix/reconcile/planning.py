@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsValidateMany
 from cronix.errors import CronixError
+from cronix.protocol.advice import describe, job_warnings
 from cronix.protocol.ownership import ownership_hashes
 
 if TYPE_CHECKING:
@@ -106,7 +107,10 @@ class Plan:
 
 
 def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
-    """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error."""
+    """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error.
+
+    The warnings are the manifest's own (:mod:`cronix.protocol.advice`) and the backend's.
+    """
     errors: list[tuple[str, Diagnostic]] = []
     warnings: list[str] = []
     if isinstance(backend, SupportsValidateMany):
@@ -115,6 +119,7 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
         found = [backend.validate(manifest.app, job) for job in manifest.jobs]
     for job, diagnostics in zip(manifest.jobs, found, strict=True):
         where = f"{manifest.app}.{job.name}"
+        warnings.extend(describe(manifest.app, job.name, w) for w in job_warnings(job))
         for diag in diagnostics:
             if diag.severity == "error":
                 errors.append((where, diag))
