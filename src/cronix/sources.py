@@ -11,10 +11,14 @@ Accepted sources:
   ``127.0.0.0/8``, ``[::1]``, compared exactly, never as a string prefix).
 
 HTTP(S) sources are fetched with a GET signed like a trigger request
-(``X-Cron-Signature`` over ``GET``, the URL's real path-and-query, and an empty body) with
-the first resolved secret; redirects are not followed (a redirect could carry the
-signature elsewhere or downgrade to plain HTTP), the whole fetch has 30 s, and HTTPS
-verifies certificates against the system store (``SSL_CERT_FILE`` is honoured).
+(``X-Cron-Signature`` over ``GET``, the URL's path *without* its query, and an empty body)
+with the first resolved secret — the path is what both SDKs verify for a manifest fetch
+(the upstream one drops the query; ours accepts that form, D-605), and for the standard
+``/.well-known/cron-manifest`` it is exactly what the reference CLI signs. Redirects are
+not followed (a redirect could carry the signature elsewhere or downgrade to plain HTTP),
+the whole fetch has 30 s, and HTTPS verifies certificates against the system store
+(``SSL_CERT_FILE`` is honoured). A 401/403 names the app's refusal code
+(``SignatureMismatch``, ``StaleTimestamp`` …) from the SDKs' ``{"code", "message"}`` body.
 
 Every read is capped at :data:`~cronix.protocol.jsondecode.MAX_MANIFEST_BYTES` and fails
 with a one-line message that names the source. Exit codes (``spec/DECISIONS.md`` D-109):
@@ -26,8 +30,11 @@ are a manifest error (1).
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import json
 import os
+import re
 import stat
 import sys
 import time
@@ -180,15 +187,15 @@ def _read_capped(fh: BinaryIO, name: str, max_bytes: int) -> bytes:
 
 
 def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> bytes:
-    """GET ``url`` with an ``X-Cron-Signature`` over its path-and-query; the body, capped."""
-    import http.client
+    """GET ``url`` with an ``X-Cron-Signature`` over its path (no query); the body, capped."""
     import ssl
 
     parts = urllib.parse.urlsplit(url)
     shown = display_url(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = parts.path or "/"
+    target = path + (f"?{parts.query}" if parts.query else "")
     headers = {
-        X_CRON_SIGNATURE: sign(secret, "GET", target, b""),
+        X_CRON_SIGNATURE: sign(secret, "GET", path, b""),
         "Accept": "application/json",
         "User-Agent": "cronix",
     }
@@ -208,10 +215,10 @@ def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> by
         response = conn.getresponse()
         status = response.status
         if status in (401, 403):
+            code = _refusal_code(response)
             raise FetchAuthError(
-                f"manifest fetch {shown} was refused with HTTP {status}: "
-                "check that --secret-ref names a secret "
-                "the app accepts"
+                f"manifest fetch {shown} was refused with HTTP {status}{f' ({code})' if code else ''}: "
+                f"{_REFUSAL_HINTS.get(code, 'check that --secret-ref names a secret the app accepts')}"
             )
         if not 200 <= status < 300:
             hint = " (redirects are not followed: use the final URL)" if 300 <= status < 400 else ""
@@ -235,6 +242,26 @@ def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> by
         raise SourceUnreachable(f"cannot fetch manifest {shown}: {_describe(exc, timeout)}") from None
     finally:
         conn.close()
+
+
+# What to do about each of the SDKs' refusal codes (both send {"code": …, "message": …}).
+_REFUSAL_HINTS = {
+    "SignatureMismatch": "the app does not accept this secret; check that --secret-ref names one it has",
+    "StaleTimestamp": "this host's clock is too far from the app's; synchronise it (NTP)",
+    "MissingSignature": "the request reached the app unsigned; a proxy may drop X-Cron-Signature",
+    "MalformedHeader": "the app could not read X-Cron-Signature, or has no secret configured",
+}
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def _refusal_code(response: http.client.HTTPResponse) -> str:
+    """The SDK's error code from a refusal's JSON body (``""`` when there is none)."""
+    try:
+        doc = json.loads(response.read(4096))
+    except (ValueError, OSError, http.client.HTTPException):
+        return ""
+    code = doc.get("code") if isinstance(doc, dict) else None
+    return code if isinstance(code, str) and _CODE.fullmatch(code) else ""
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
