@@ -26,7 +26,6 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from cronix.errors import ConfigError
@@ -311,7 +310,7 @@ def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = 
     if resolved is None:
         return Config()
     try:
-        text = Path(resolved).read_text(encoding="utf-8")
+        text = _read_config_text(resolved)
     except FileNotFoundError:
         raise ConfigError(f"config file {resolved} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -319,6 +318,24 @@ def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = 
             f"cannot read config file {resolved}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
     return parse_config(text, source=resolved)
+
+
+#: cronix.yaml is a few kilobytes; a cap keeps ``--config /dev/zero`` from eating memory.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_config_text(path: str) -> str:
+    """A regular file's text, capped (a FIFO or device is refused, never read)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"cannot read config file {path}: not a regular file")
+        data = fh.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
+    return data.decode("utf-8")
 
 
 def record_plugin_pin(name: str, digest: str, explicit: str | None = None) -> str:
@@ -379,6 +396,8 @@ def parse_config(text: str, *, source: str = "cronix.yaml") -> Config:
     _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     try:
         data = yaml.load(text, Loader=_StrictLoader)
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

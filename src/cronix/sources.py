@@ -30,7 +30,6 @@ are a manifest error (1).
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import os
@@ -41,13 +40,16 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from cronix.errors import FetchAuthError, ManifestError, ManifestSyntaxError, SourceUnreachable, UsageError
 from cronix.protocol.headers import X_CRON_SIGNATURE
 from cronix.protocol.jsondecode import MAX_MANIFEST_BYTES
 from cronix.protocol.manifest import Manifest, parse_manifest
 from cronix.protocol.signing import sign
+
+if TYPE_CHECKING:
+    import http.client
 
 __all__ = [
     "FETCH_TIMEOUT_SECONDS",
@@ -188,6 +190,7 @@ def _read_capped(fh: BinaryIO, name: str, max_bytes: int) -> bytes:
 
 def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> bytes:
     """GET ``url`` with an ``X-Cron-Signature`` over its path (no query); the body, capped."""
+    import http.client
     import ssl
 
     parts = urllib.parse.urlsplit(url)
@@ -256,6 +259,8 @@ _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 def _refusal_code(response: http.client.HTTPResponse) -> str:
     """The SDK's error code from a refusal's JSON body (``""`` when there is none)."""
+    import http.client
+
     try:
         doc = json.loads(response.read(4096))
     except (ValueError, OSError, http.client.HTTPException):

@@ -157,12 +157,30 @@ manifest_flags = _stack(
     ),
 )
 
+
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A finite number of seconds >= 0 (``nan`` passes ``x >= 0`` checks and ``inf`` never ends)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r} is not a finite number of seconds >= 0", param, ctx)
+        return seconds
+
+
 lock_flags = _stack(
     click.option("--spec-dir", metavar="DIR", help="Where trigger spec files go [/etc/cronix/jobs]."),
     click.option("--lock-path", metavar="PATH", help="The apply lock [/var/lock/cronix/apply.lock]."),
     click.option(
         "--lock-timeout",
-        type=click.FloatRange(0),
+        type=_Seconds(),
         metavar="SECONDS",
         help="How long to wait for another apply to finish [60].",
     ),

@@ -29,7 +29,10 @@ def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since")
     value = text.strip()
     if value and _DURATION.sub("", value) == "":
         seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(value))
-        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        try:
+            return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        except OverflowError:
+            raise UsageError(f"{flag}: {text!r} reaches before the year 1") from None
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
