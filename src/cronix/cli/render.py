@@ -62,9 +62,16 @@ def printable(text: object) -> str:
     return _UNPRINTABLE.sub(_escape, str(text))
 
 
-def echo(text: object = "", *, err: bool = False) -> None:
-    """Print one line (stdout, or stderr with ``err``), control characters escaped."""
-    click.echo(printable(text), err=err)
+def echo(text: object = "", *, err: bool = False, fg: str | None = None, bold: bool = False) -> None:
+    """Print one line (stdout, or stderr with ``err``), control characters escaped.
+
+    ``fg``/``bold`` colour it on a terminal (never with ``NO_COLOR``); the escaping comes
+    first, so the only escape sequences written are cronix's own.
+    """
+    line = printable(text)
+    if (fg or bold) and color_enabled(sys.stderr if err else sys.stdout):
+        line = click.style(line, fg=fg, bold=bold or None)
+    click.echo(line, err=err)
 
 
 def emit_data(text: str) -> None:

@@ -16,16 +16,17 @@ The host decides (DESIGN §4); the backend only answers ``validate`` and ``list_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsValidateMany
 from cronix.errors import CronixError
 from cronix.protocol.advice import describe, job_warnings
 from cronix.protocol.ownership import ownership_hashes
+from cronix.reconcile.changes import Change, job_changes
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from cronix.backends.base import Backend, Diagnostic, ManagedEntry
     from cronix.protocol.manifest import Job, Manifest
@@ -62,10 +63,20 @@ class Op:
     new_hashes: tuple[str, ...] = ()
     #: The installed entries of this job (what an update or delete replaces).
     entries: tuple[ManagedEntry, ...] = ()
+    #: The job as last applied, when the host knows it and its hashes are the installed ones.
+    recorded: Job | None = None
 
     @property
     def mark(self) -> str:
         return _MARKS[self.action]
+
+    @property
+    def changes(self) -> list[Change]:
+        """Field by field, what this op changes (empty for a skip, or an update whose old job
+        is unknown or unchanged: a hand edit, duplicates)."""
+        if self.action == "skip" or (self.action == "update" and self.recorded is None):
+            return []
+        return job_changes(self.recorded, self.desired)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +86,8 @@ class Op:
             "reason": self.reason,
             "old_hashes": list(self.old_hashes),
             "new_hashes": list(self.new_hashes),
+            "changes": [c.as_json() for c in self.changes],
+            "entries": [e.as_json() for e in self.entries],
         }
 
 
@@ -136,8 +149,13 @@ def compute_plan(
     *,
     entries: Iterable[ManagedEntry] | None = None,
     validate: bool = True,
+    recorded: Mapping[tuple[str, str], Job] | None = None,
 ) -> Plan:
-    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``."""
+    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``.
+
+    ``recorded`` (the jobs as last applied, :func:`~cronix.reconcile.known_jobs`) lets each
+    op say what it changes field by field; it never changes what is planned.
+    """
     warnings = validate_jobs(backend, manifest) if validate else []
     installed: dict[str, list[ManagedEntry]] = {}
     for entry in backend.list_entries() if entries is None else entries:
@@ -154,7 +172,14 @@ def compute_plan(
         ops.append(
             Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
         )
+    if recorded:
+        ops = [replace(op, recorded=_trusted(recorded.get((op.app, op.job)), op.old_hashes)) for op in ops]
     return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings))
+
+
+def _trusted(job: Job | None, installed: tuple[str, ...]) -> Job | None:
+    """The recorded job, if it is what the installed entries were made from (same hashes)."""
+    return job if job is not None and installed and ownership_hashes(job) == installed else None
 
 
 def _hashes(entries: Sequence[ManagedEntry]) -> tuple[str, ...]:

@@ -18,12 +18,13 @@ from cronix.backends.base import LOCAL_SHIM
 from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
+from cronix.reconcile.auditing import known_jobs
 from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 from cronix.secrets import check_secret_refs, is_literal_ref
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from cronix.backends.base import Backend
     from cronix.protocol.manifest import Manifest
@@ -102,12 +103,15 @@ def reconcile_all(
     lock: LockSettings | None = None,
     progress: Progress | None = None,
     strategy: str = LOCAL_SHIM,
+    confirm: Callable[[Sequence[Plan]], bool] | None = None,
 ) -> list[Outcome]:
     """Plan (and unless ``dry_run``, apply) several manifests on one backend.
 
     Every manifest is validated on the backend before anything is listed or changed, so a
     bad second manifest stops the first from being applied; then all of them are planned
-    against one listing and applied under one apply lock.
+    against one listing and applied under one apply lock. ``confirm`` sees every plan
+    before anything is applied (under the lock, so what it approves is what is applied);
+    when it returns false nothing is changed (:class:`~cronix.errors.UsageError`).
     """
     writes_specs = not dry_run and backend.fires_on_host and bool(spec_dir)
     apps = [t.manifest.app for t in targets]
@@ -126,15 +130,18 @@ def reconcile_all(
     outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         entries = backend.list_entries()
+        recorded = known_jobs(backend, spec_dir or "")
         for target, job_warnings in zip(targets, validated, strict=True):
-            manifest = target.manifest
-            plan = compute_plan(backend, manifest, entries=entries, validate=False)
+            plan = compute_plan(backend, target.manifest, entries=entries, validate=False, recorded=recorded)
             plan = replace(plan, warnings=tuple(job_warnings))
-            outcome = Outcome(plan, warnings=[*warnings, *job_warnings])
+            outcomes.append(Outcome(plan, warnings=[*warnings, *job_warnings]))
             warnings = []  # the backend's own warnings are said once
-            outcomes.append(outcome)
-            if dry_run:
-                continue
+        if dry_run:
+            return outcomes
+        if confirm is not None and not confirm([o.plan for o in outcomes]):
+            raise UsageError("apply: aborted, nothing was changed")
+        for target, outcome in zip(targets, outcomes, strict=True):
+            manifest, plan = target.manifest, outcome.plan
             fire = FireSettings(target.secret_refs, strategy)
             outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
             if writes_specs:
