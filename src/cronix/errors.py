@@ -9,6 +9,7 @@ Every failure a user can see is a :class:`CronixError` whose class decides the e
     ├── ScheduleError  (protocol)        1
     ├── SignatureError (protocol)        1
     ├── ApplyError                       1  a backend write failed mid-apply
+    ├── NotFound                         1  the job named on the command line exists nowhere
     ├── UsageError                       2  bad flags, arguments, or a source that cannot be read
     │   └── ConfigError                  2  cronix.yaml is missing, unreadable or invalid
     ├── BackendError                     3  backend unreachable, or a backend/plugin failure
@@ -60,6 +61,7 @@ __all__ = [
     "ManifestInvalid",
     "ManifestSyntaxError",
     "MissingDependencyError",
+    "NotFound",
     "PluginError",
     "PluginIntegrityError",
     "ScheduleError",
@@ -80,6 +82,12 @@ EXIT_ADOPT_NO_CANDIDATE = 7
 
 class ApplyError(CronixError):
     """A backend write failed during apply; the message says what was and was not done."""
+
+    exit_code: ClassVar[int] = EXIT_ERROR
+
+
+class NotFound(CronixError):
+    """What the command names exists nowhere (``cronix show`` of a job no one declares)."""
 
     exit_code: ClassVar[int] = EXIT_ERROR
 

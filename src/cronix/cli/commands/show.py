@@ -23,13 +23,22 @@ from cronix.cli.render import echo, emit_json, emit_table, output_option
 @output_option()
 def command(target: str, output: str, next_count: int, **opts: Any) -> None:
     """Show the installed entries of APP.JOB; with --manifest (or a recorded job) also
-    whether they are in sync and when each schedule fires next."""
+    whether they are in sync and when each schedule fires next.
+
+    Exit status: 0, or 1 when the job is neither installed nor declared anywhere.
+    """
     from cronix.cli.reconcile_flags import workspace
     from cronix.cli.reconcile_render import short
+    from cronix.errors import NotFound
     from cronix.operations import show_job
     from cronix.sources import display_url
 
     view = show_job(workspace(opts), target, next_count=next_count)
+    if not view.entries and view.desired is None:
+        raise NotFound(
+            f"{view.app}.{view.job} is not installed on {view.backend}, and neither the manifest nor a "
+            "spec file declares it (cronix list shows what is installed)"
+        )
     desired = view.desired
     if desired is not None:  # a spec file from before D-602 may hold user:password@ in its URL
         desired = desired._replace(request=desired.request._replace(url=display_url(desired.request.url)))
