@@ -9,14 +9,9 @@ timezone and next fire time, and says so when there is nothing. Real fires of th
 
 from __future__ import annotations
 
-import fcntl
 import http.server
 import json
-import os
-import pty
-import struct
 import subprocess
-import termios
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +21,7 @@ from tests.reconcile.conftest import Host, job
 from tests.support.cli import CRONIX, run_cronix
 from tests.support.httpserver import serving
 from tests.support.procs import free_port
+from tests.support.terminal import run_on_pty
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):
@@ -108,26 +104,6 @@ def test_history_native_backend_needs_a_job(tmp_path: Path) -> None:
     assert "history --backend needs a job" in proc.stderr
 
 
-def _on_terminal(argv: list[str], columns: int) -> str:
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env)
-    os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    proc.wait(timeout=60)
-    os.close(master)
-    return seen.decode(errors="replace")
-
-
 def test_run_ids_are_whole_on_a_120_column_terminal(host: Host, app_url: str) -> None:
     run_log = _fired(host, app_url)
     with run_log.open("a") as fh:  # a run with a long detail, as a failing app can produce
@@ -135,7 +111,8 @@ def test_run_ids_are_whole_on_a_120_column_terminal(host: Host, app_url: str) ->
         record.update(run_id="0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee", detail="x" * 300)
         fh.write(json.dumps(record) + "\n")
     ids = [json.loads(line)["run_id"] for line in run_log.read_text().splitlines()]
-    shown = _on_terminal([CRONIX, "history", "--run-log", str(run_log), "--no-journald"], 120)
+    rc, shown = run_on_pty([CRONIX, "history", "--run-log", str(run_log), "--no-journald"], columns=120)
+    assert rc == 0
     for run_id in ids:
         assert run_id in shown, (run_id, shown)
     assert "…" not in shown.split("0190aaaa")[0]

@@ -10,12 +10,11 @@ terminal (``--yes`` and non-terminals proceed). Real crontab files, the real CLI
 from __future__ import annotations
 
 import json
-import os
-import pty
 import subprocess
 from pathlib import Path
 
 from tests.reconcile.conftest import Host, cronix_argv, job, manifest_doc
+from tests.support.terminal import run_on_pty
 
 FIRST = (
     job("ping", "@hourly"),
@@ -120,27 +119,6 @@ def test_without_a_record_an_update_shows_the_installed_entries(host: Host) -> N
     assert "      no record of what was applied; apply rewrites the entries from the manifest" in out
 
 
-def _on_pty(argv: list[str], answer: bytes = b"", env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Run with stdin, stdout and stderr on a pty; return (rc, everything the terminal showed)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env={**os.environ, **(env or {})})
-    os.close(slave)
-    if answer:
-        os.write(master, answer)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    rc = proc.wait(timeout=60)
-    os.close(master)
-    return rc, seen.decode(errors="replace")
-
-
 def _write(path: Path, *jobs: dict[str, object]) -> Path:
     path.write_text(json.dumps(manifest_doc("billing", *jobs)))
     return path
@@ -154,10 +132,10 @@ def _apply_flags(tmp: Path) -> list[str]:
 def test_plan_is_coloured_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
     m = _write(tmp_path / "m.json", *FIRST)
     argv = cronix_argv("plan", "--manifest", str(m), *_apply_flags(tmp_path)[:4])
-    rc, shown = _on_pty(argv)
+    rc, shown = run_on_pty(argv)
     assert rc == 0
     assert "\x1b[32m  + billing.old  (new job)" in shown
-    rc, plain = _on_pty(argv, env={"NO_COLOR": "1"})
+    rc, plain = run_on_pty(argv, env={"NO_COLOR": "1"})
     assert rc == 0 and "\x1b[" not in plain and "  + billing.old  (new job)" in plain
 
 
@@ -172,14 +150,14 @@ def test_apply_lists_what_it_deletes_and_asks_on_a_terminal(tmp_path: Path) -> N
     before = (tmp_path / "crontab").read_text()
     smaller = _write(tmp_path / "smaller.json", FIRST[0], FIRST[1])
     argv = cronix_argv("apply", "--manifest", str(smaller), *_apply_flags(tmp_path))
-    rc, shown = _on_pty(argv, answer=b"n\n")
+    rc, shown = run_on_pty(argv, answer=b"n\n")
     assert rc == 2, shown
     assert "This apply deletes 1 job:" in shown
     assert "  - billing.old  (not in the manifest) on crontab" in shown
     assert "entry 0  0 9 * * 1 /usr/local/bin/cronix trigger billing.old" in shown
     assert "apply: aborted, nothing was changed" in shown
     assert (tmp_path / "crontab").read_text() == before
-    rc, shown = _on_pty([*argv, "--yes"])
+    rc, shown = run_on_pty([*argv, "--yes"])
     assert rc == 0 and "This apply deletes" not in shown
     assert "trigger billing.old" not in (tmp_path / "crontab").read_text()
 

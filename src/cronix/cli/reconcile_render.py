@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ProgressLine",
+    "entry_lines",
     "print_deletions",
     "print_outcome",
     "print_plan",
@@ -89,7 +90,7 @@ def _body(op: Op) -> Iterator[str]:
     if changes:
         yield from _aligned([(c.field, f"{_value(c.old)} → {_value(c.new)}") for c in changes])
         return
-    yield from _aligned([(f"entry {e.index}", _raw(e)) for e in op.entries])
+    yield from entry_lines(op.entries)
     if op.action == "update":
         unknown = "no record of what was applied; apply rewrites the entries from the manifest"
         yield _NOTES.get(op.reason, unknown)
@@ -103,6 +104,11 @@ def _aligned(rows: list[tuple[str, str]]) -> Iterator[str]:
 
 def _value(value: Any) -> str:
     return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def entry_lines(entries: Sequence[ManagedEntry]) -> list[str]:
+    """``entry 0  0 9 * * 1 /usr/local/bin/cronix trigger billing.old``, aligned."""
+    return list(_aligned([(f"entry {e.index}", _raw(e)) for e in entries]))
 
 
 def _raw(entry: ManagedEntry) -> str:
@@ -132,7 +138,7 @@ def print_deletions(plans: Sequence[Plan]) -> int:
     deletes = [op for plan in plans for op in plan.ops if op.action == "delete"]
     for op in deletes:
         echo(f"  - {op.app}.{op.job}  ({op.reason}) on {plans[0].backend}", err=True, fg="red")
-        for line in _aligned([(f"entry {e.index}", _raw(e)) for e in op.entries]):
+        for line in entry_lines(op.entries):
             echo(f"      {line}", err=True)
     return len(deletes)
 

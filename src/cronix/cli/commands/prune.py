@@ -53,6 +53,12 @@ def _ask(plan: PrunePlan) -> bool:
 
     if not sys.stdin.isatty():
         raise UsageError("prune needs confirmation: run it on a terminal or pass --yes")
+    from cronix.cli.reconcile_render import entry_lines
+
+    for app, job in plan.jobs:
+        echo(f"  - {app}.{job}", err=True, fg="red")
+        for line in entry_lines([e for e in plan.entries if (e.app, e.job) == (app, job)]):
+            echo(f"      {line}", err=True)
     return confirm(
         f"This will delete {len(plan.entries)} cronix-owned entries ({len(plan.jobs)} jobs) from backend "
         f'"{plan.backend}". Continue?'
