@@ -40,6 +40,7 @@ from cronix.protocol.errors import (
 )
 
 __all__ = [
+    "DISTRIBUTION",
     "EXIT_ADOPT_DIVERGED",
     "EXIT_ADOPT_NO_CANDIDATE",
     "EXIT_AUTH",
@@ -69,6 +70,9 @@ __all__ = [
     "SourceUnreachable",
     "UsageError",
 ]
+
+#: The name cronix is installed under (``pip install cronix-py``); the package and command are ``cronix``.
+DISTRIBUTION = "cronix-py"
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -106,7 +110,7 @@ class MissingDependencyError(UsageError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
     def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(f"{feature} needs the '{extra}' extra: pip install 'cronix[{extra}]'")
+        super().__init__(f"{feature} needs the '{extra}' extra: pip install '{DISTRIBUTION}[{extra}]'")
 
 
 class BackendError(CronixError):

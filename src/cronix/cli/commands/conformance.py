@@ -25,9 +25,8 @@ def command() -> None:
     "--vectors",
     "vectors_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("spec/vectors"),
-    show_default=True,
-    help="Directory holding manifest-vectors.json and auth-vectors.json.",
+    default=None,
+    help="Directory holding manifest-vectors.json and auth-vectors.json [the vectors this cronix ships].",
 )
 @click.option(
     "--adapter",
@@ -40,12 +39,15 @@ def command() -> None:
     help="Accept JSON-equivalent canonical output (reference runner behaviour).",
 )
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="Vectors run in parallel.")
-def run(vectors_dir: Path, adapter: str | None, lenient_json: bool, jobs: int | None) -> None:
+def run(vectors_dir: Path | None, adapter: str | None, lenient_json: bool, jobs: int | None) -> None:
     """Run every vector and print one PASS/FAIL line each, then a summary.
 
     Exit status: 0 all passed, 1 any failed, 2 the vectors could not be read.
     """
     from cronix.conformance.runner import default_adapter, run_vectors
+    from cronix.conformance.vectors import shipped_vectors
+
+    vectors_dir = vectors_dir or shipped_vectors()
 
     passed = failed = 0
     for outcome in run_vectors(
