@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cronix.cli.commands.conformance_report import report_checks
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from cronix.backends.base import Backend
     from cronix.config import Config
-    from cronix.conformance.backend_suite import Check
 
 __all__ = ["backend", "plugin"]
 
@@ -65,7 +66,7 @@ def backend(name: str, pairs: tuple[str, ...], config_path: str | None, vectors_
     with _expanded(parse_backend_config(pairs)) as overrides:
         opened, settings = _open_backend(name, config, overrides)
         try:
-            _report(run_backend_suite(opened, vectors, seeder=seeder_for(name, settings, opened)))
+            report_checks(run_backend_suite(opened, vectors, seeder=seeder_for(name, settings, opened)))
         finally:
             opened.close()
 
@@ -92,7 +93,7 @@ def plugin(path: str, pairs: tuple[str, ...], vectors_path: Path | None) -> None
     from cronix.cli.backend_select import parse_backend_config
 
     with _expanded(parse_backend_config(pairs)) as settings:
-        _report(run_plugin_checks(path, settings, vectors, seeder=seeder_for(name, settings)))
+        report_checks(run_plugin_checks(path, settings, vectors, seeder=seeder_for(name, settings)))
 
 
 def _open_backend(name: str, config: Config, overrides: dict[str, str]) -> tuple[Backend, dict[str, str]]:
@@ -106,23 +107,6 @@ def _open_backend(name: str, config: Config, overrides: dict[str, str]) -> tuple
         **dict(config.backend_options(name)[1]),
         **overrides,
     }
-
-
-def _report(checks: Iterator[Check]) -> None:
-    from cronix.cli.commands.conformance import ConformanceFailed
-
-    counts = {"pass": 0, "fail": 0, "skip": 0}
-    for check in checks:
-        click.echo(check.line())
-        counts[check.status] += 1
-    total = sum(counts.values())
-    click.echo(
-        f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped"
-    )
-    if counts["fail"] or not counts["pass"]:
-        raise ConformanceFailed(
-            f"{counts['fail']} of {total} checks failed" if counts["fail"] else "nothing ran"
-        )
 
 
 def _vector_file(explicit: Path | None) -> Path:
