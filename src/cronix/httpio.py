@@ -207,12 +207,12 @@ class _Exchange:
         import threading
 
         found: list[tuple[Any, ...]] = []
-        failed: list[OSError] = []
+        failed: list[Exception] = []
 
         def resolve() -> None:
             try:
                 found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-            except OSError as exc:
+            except Exception as exc:  # gaierror, or UnicodeError for a name IDNA cannot encode
                 failed.append(exc)
 
         worker = threading.Thread(target=resolve, name="cronix-resolve", daemon=True)
@@ -413,6 +413,8 @@ def _is_ip_literal(host: str) -> bool:
 
 
 def _request_head(target: Target, method: str, headers: Sequence[tuple[str, str]], body: bytes) -> bytes:
+    if not target.host:
+        raise ValueError("the URL has no host")
     if not method or not all(33 <= ord(c) < 127 for c in method):
         raise ValueError(f"invalid HTTP method {method!r}")
     if not target.path or any(ord(c) <= 32 or ord(c) == 127 for c in target.path):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from cronix.errors import ManifestSyntaxError, SourceUnreachable
+from cronix.errors import ManifestSyntaxError, SourceUnreachable, UsageError
 from cronix.sources import read_source
 from tests.reconcile.conftest import job, manifest_doc
 from tests.support.rawserver import Conn, RawServer, serving_raw
@@ -104,3 +104,10 @@ def test_the_size_cap_holds_without_a_content_length() -> None:
     error, _ = _refused(_script(lambda c: (c.send(chunked), c.wait_for_close(30))), max_bytes=1024)
     assert isinstance(error, ManifestSyntaxError)
     assert "larger than the limit of 1024 bytes" in str(error)
+
+
+def test_a_url_without_a_host_or_with_a_space_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="https:///m: the URL has no host"):
+        read_source("https:///m", secret=lambda: SECRET)
+    with pytest.raises(UsageError, match="the request target contains a space"):
+        read_source("http://127.0.0.1:1/a b", secret=lambda: SECRET)
