@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -91,7 +92,15 @@ def test_every_message_is_either_an_outcome_or_declared_not_one() -> None:
     assert triggerlog.classify(MSG.SUCCESS) == (RunStatus.OK, True)
 
 
-def _fire(host: Host, app_url: str, replies: list[Reply], app: AppServer | None, **spec: Any) -> FireResult:
+def _fire(
+    host: Host,
+    app_url: str,
+    replies: list[Reply],
+    app: AppServer | None,
+    send: Callable[..., Any] | None = None,
+    **spec: Any,
+) -> FireResult:
+    """One fire through the real fire loop; its stdout is kept in ``stdout.jsonl``."""
     write_spec(host.spec_dir, app_url, **spec)
     if app is not None:
         app.replies = list(replies)
@@ -103,7 +112,8 @@ def _fire(host: Host, app_url: str, replies: list[Reply], app: AppServer | None,
         lock_dir=str(host.lock_dir),
         run_log=str(host.run_log),
     )
-    result = fire(options, log=JsonLog(out), clock=VirtualClock(), environ={"CRON_SECRET": SECRET})
+    clock = VirtualClock()
+    result = fire(options, log=JsonLog(out), clock=clock, environ={"CRON_SECRET": SECRET}, send=send)
     host.root.joinpath("stdout.jsonl").write_text(out.getvalue())
     return result
 
@@ -200,19 +210,9 @@ def test_a_fire_that_dies_mid_attempt_folds_to_failed(host: Host, raised: BaseEx
     def send(*args: object) -> object:  # what the SIGTERM handler / an unexpected bug raise mid-request
         raise raised
 
-    write_spec(host.spec_dir, "http://127.0.0.1:9/api/v1/scheduled/ping")
-    out = io.StringIO()
-    options = FireOptions(
-        app="billing",
-        job="ping",
-        spec_dir=str(host.spec_dir),
-        lock_dir=str(host.lock_dir),
-        run_log=str(host.run_log),
-    )
-    result = fire(options, log=JsonLog(out), clock=VirtualClock(), environ={"CRON_SECRET": SECRET}, send=send)
-    host.root.joinpath("stdout.jsonl").write_text(out.getvalue())
+    result = _fire(host, "http://127.0.0.1:9/api/v1/scheduled/ping", [], None, send=send)
     assert result.exit_code == 3
-    assert log_lines(out.getvalue())[-1][KEY.MSG] == msg
+    assert log_lines(host.root.joinpath("stdout.jsonl").read_text())[-1][KEY.MSG] == msg
     _assert_folds_to_the_record(host, result, RunStatus.FAILED)
 
 
