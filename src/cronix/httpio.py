@@ -288,7 +288,9 @@ class _Exchange:
         code, _, reason = rest.partition(" ")
         if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
             raise self._bad(f"not an HTTP/1.x status line: {line[:80]!r}")
-        return int(code), reason.strip()
+        reason = reason.strip()[:200]
+        # The server chooses this text and callers print it: control characters stay escaped.
+        return int(code), reason if reason.isprintable() else repr(reason)[1:-1]
 
     def _read_body(self, status: int, headers: tuple[tuple[str, str], ...], max_body: int) -> bool:
         """Read the body into ``self.body``, at most ``max_body`` bytes; ``True`` when there was more."""

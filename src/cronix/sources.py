@@ -201,8 +201,7 @@ def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> by
     try:
         response = request(target, "GET", headers, timeout=timeout, max_body=max_bytes)
     except HttpError as exc:
-        reason = f"no complete response within {timeout:g} s" if exc.kind == "timeout" else str(exc)
-        raise SourceUnreachable(f"cannot fetch manifest {shown}: {reason}") from None
+        raise SourceUnreachable(f"cannot fetch manifest {shown}: {exc}") from None
     except ValueError as exc:
         raise UsageError(f"manifest source {shown}: {exc}") from None
     status = response.status

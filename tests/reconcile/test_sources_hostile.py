@@ -59,7 +59,9 @@ def test_headers_trickled_one_byte_per_second_fail_the_fetch_at_the_deadline() -
     error, server = _refused(_script(lambda c: c.trickle(HEAD + MANIFEST, interval=1.0)), timeout=1.5)
     url = server.url("/.well-known/cron-manifest")
     assert isinstance(error, SourceUnreachable)
-    assert str(error) == f"cannot fetch manifest {url}: no complete response within 1.5 s"
+    assert str(error) == (
+        f"cannot fetch manifest {url}: no complete response within 1.5 s (waiting for the response headers)"
+    )
     assert server.conns[0].sent < len(HEAD)
 
 
@@ -82,7 +84,7 @@ def test_a_status_line_alone_is_no_manifest(hold: bool, expected: str) -> None:
 def test_a_body_trickled_past_the_deadline_fails_the_fetch() -> None:
     error, _ = _refused(_script(lambda c: (c.send(HEAD), c.trickle(MANIFEST, interval=1.0))), timeout=1.5)
     assert isinstance(error, SourceUnreachable)
-    assert str(error).endswith("no complete response within 1.5 s")
+    assert str(error).endswith("no complete response within 1.5 s (reading the response body)")
 
 
 def test_a_body_cut_short_fails_the_fetch() -> None:
@@ -111,3 +113,11 @@ def test_a_url_without_a_host_or_with_a_space_is_a_usage_error() -> None:
         read_source("https:///m", secret=lambda: SECRET)
     with pytest.raises(UsageError, match="the request target contains a space"):
         read_source("http://127.0.0.1:1/a b", secret=lambda: SECRET)
+
+
+def test_a_reason_phrase_with_control_characters_is_printed_escaped() -> None:
+    error, _ = _refused(
+        _script(lambda c: c.send(b"HTTP/1.1 500 \x1b]0;pwned\x07\r\nContent-Length: 0\r\n\r\n"))
+    )
+    assert str(error).endswith(r"failed: HTTP 500 \x1b]0;pwned\x07")
+    assert str(error).isprintable()
