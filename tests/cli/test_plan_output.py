@@ -129,6 +129,12 @@ def _apply_flags(tmp: Path) -> list[str]:
             "--spec-dir", str(tmp / "jobs"), "--lock-path", str(tmp / "lock")]  # fmt: skip
 
 
+def _apply_first(tmp: Path) -> None:
+    first = _write(tmp / "first.json", *FIRST)
+    applied = subprocess.run(cronix_argv("apply", "--manifest", str(first), *_apply_flags(tmp)), check=False)
+    assert applied.returncode == 0
+
+
 def test_plan_is_coloured_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
     m = _write(tmp_path / "m.json", *FIRST)
     argv = cronix_argv("plan", "--manifest", str(m), *_apply_flags(tmp_path)[:4])
@@ -140,13 +146,7 @@ def test_plan_is_coloured_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
 
 
 def test_apply_lists_what_it_deletes_and_asks_on_a_terminal(tmp_path: Path) -> None:
-    first = _write(tmp_path / "first.json", *FIRST)
-    assert (
-        subprocess.run(
-            cronix_argv("apply", "--manifest", str(first), *_apply_flags(tmp_path)), check=False
-        ).returncode
-        == 0
-    )
+    _apply_first(tmp_path)
     before = (tmp_path / "crontab").read_text()
     smaller = _write(tmp_path / "smaller.json", FIRST[0], FIRST[1])
     argv = cronix_argv("apply", "--manifest", str(smaller), *_apply_flags(tmp_path))
@@ -163,13 +163,7 @@ def test_apply_lists_what_it_deletes_and_asks_on_a_terminal(tmp_path: Path) -> N
 
 
 def test_apply_off_a_terminal_does_not_ask(tmp_path: Path) -> None:
-    first = _write(tmp_path / "first.json", *FIRST)
-    assert (
-        subprocess.run(
-            cronix_argv("apply", "--manifest", str(first), *_apply_flags(tmp_path)), check=False
-        ).returncode
-        == 0
-    )
+    _apply_first(tmp_path)
     smaller = _write(tmp_path / "smaller.json", FIRST[0])
     proc = subprocess.run(
         cronix_argv("apply", "--manifest", str(smaller), *_apply_flags(tmp_path)),

@@ -10,7 +10,7 @@ import subprocess
 import termios
 from collections.abc import Mapping, Sequence
 
-__all__ = ["run_on_pty"]
+__all__ = ["run_on_pty", "run_with_terminal"]
 
 
 def run_on_pty(
@@ -26,11 +26,29 @@ def run_on_pty(
     Returns the exit code and everything the terminal showed. ``COLUMNS``/``LINES`` are
     dropped from the environment so the program measures the terminal itself.
     """
+    rc, _, shown = run_with_terminal(argv, answer=answer, env=env, columns=columns, timeout=timeout)
+    return rc, shown
+
+
+def run_with_terminal(
+    argv: Sequence[str],
+    *,
+    answer: bytes = b"",
+    env: Mapping[str, str] | None = None,
+    columns: int | None = None,
+    timeout: float = 60,
+    stdout_to_pipe: bool = False,
+) -> tuple[int, str, str]:
+    """As :func:`run_on_pty`; with ``stdout_to_pipe`` stdout is a pipe instead (as under ``| less``).
+
+    Returns ``(exit code, stdout read from the pipe or "", what the terminal showed)``.
+    """
     master, slave = pty.openpty()
     if columns is not None:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env={**full, **(env or {})})
+    stdout: int = subprocess.PIPE if stdout_to_pipe else slave
+    proc = subprocess.Popen(list(argv), stdin=slave, stdout=stdout, stderr=slave, env={**full, **(env or {})})
     os.close(slave)
     if answer:
         os.write(master, answer)
@@ -43,6 +61,10 @@ def run_on_pty(
         if not chunk:
             break
         seen += chunk
+    out = ""
+    if proc.stdout is not None:
+        with proc.stdout:
+            out = proc.stdout.read().decode()
     rc = proc.wait(timeout=timeout)
     os.close(master)
-    return rc, seen.decode(errors="replace")
+    return rc, out, seen.decode(errors="replace")
