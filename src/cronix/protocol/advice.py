@@ -21,12 +21,15 @@ Paths are relative to the job (``request/body``, ``schedules/0``), as backend di
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cronix.protocol.errors import Issue
 from cronix.protocol.schedule import field_ranges, parse_schedule
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from cronix.protocol.manifest import Job
     from cronix.protocol.schedule import CronFields
 
@@ -41,9 +44,8 @@ def job_warnings(job: Job) -> list[Issue]:
     """Every warning about one normalized, valid job, in field order."""
     out: list[Issue] = []
     for i, source in enumerate(job.schedules):
-        cron = parse_schedule(source).cron
-        if cron is not None:
-            out.extend(_schedule_warnings(cron, ("schedules", str(i))))
+        path = ("schedules", str(i))
+        out.extend(Issue(path, message, code) for message, code in _schedule_warnings(source))
     request = job.request
     if request.method == "GET" and request.body:
         out.append(
@@ -73,27 +75,24 @@ def describe(app: str, job: str, warning: Issue) -> str:
     return f"{app}.{job} {warning.location}: {warning.message}"
 
 
-def _schedule_warnings(cron: CronFields, path: tuple[str, ...]) -> list[Issue]:
-    out = []
+# Schedules repeat across jobs and manifests; a 16,384-schedule manifest checks each text once.
+@lru_cache(maxsize=4096)
+def _schedule_warnings(source: str) -> tuple[tuple[str, str], ...]:
+    """``(message, code)`` of every warning about one valid schedule expression."""
+    cron = parse_schedule(source).cron
+    return () if cron is None else tuple(_cron_warnings(cron))
+
+
+def _cron_warnings(cron: CronFields) -> Iterator[tuple[str, str]]:
     for index, field in enumerate(cron.raw):
         for expr, values in field_ranges(field, index):
             if "/" in expr and len(values) == 1:
-                out.append(
-                    Issue(
-                        path,
-                        f"step in {expr} is larger than its {_FIELD_NAMES[index]} range: it means "
-                        f"{values[0]} only",
-                        "step_too_large",
-                    )
+                field_name = _FIELD_NAMES[index]
+                yield (
+                    f"step in {expr} is larger than its {field_name} range: it means {values[0]} only",
+                    "step_too_large",
                 )
     # Both day fields restricted: either matching is enough, and some weekday always comes.
     and_rule = cron.dom_any or cron.dow_any
     if and_rule and not any(day <= _MONTH_DAYS[month] for month in cron.months for day in cron.days):
-        out.append(
-            Issue(
-                path,
-                "never fires: none of its months has that day of the month",
-                "never_fires",
-            )
-        )
-    return out
+        yield "never fires: none of its months has that day of the month", "never_fires"

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from cronix.backends.base import Backend, Diagnostic, ManagedEntry
     from cronix.protocol.manifest import Job, Manifest
 
-__all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs"]
+__all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs", "with_recorded"]
 
 Action = Literal["create", "update", "delete", "skip"]
 _MARKS = {"create": "+", "update": "~", "delete": "-", "skip": "·"}
@@ -149,13 +149,8 @@ def compute_plan(
     *,
     entries: Iterable[ManagedEntry] | None = None,
     validate: bool = True,
-    recorded: Mapping[tuple[str, str], Job] | None = None,
 ) -> Plan:
-    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``.
-
-    ``recorded`` (the jobs as last applied, :func:`~cronix.reconcile.known_jobs`) lets each
-    op say what it changes field by field; it never changes what is planned.
-    """
+    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``."""
     warnings = validate_jobs(backend, manifest) if validate else []
     installed: dict[str, list[ManagedEntry]] = {}
     for entry in backend.list_entries() if entries is None else entries:
@@ -172,13 +167,27 @@ def compute_plan(
         ops.append(
             Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
         )
-    if recorded:
-        ops = [replace(op, recorded=_trusted(recorded.get((op.app, op.job)), op.old_hashes)) for op in ops]
     return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings))
 
 
+def with_recorded(plan: Plan, recorded: Mapping[tuple[str, str], Job]) -> Plan:
+    """``plan`` with each update and delete knowing the job as last applied (``Op.recorded``).
+
+    ``recorded`` is :func:`~cronix.reconcile.known_jobs`; a recorded job is used only when
+    it is what the installed entries were made from (the same ownership hashes), so a stale
+    spec file never invents a change. It lets an op say what it changes, field by field;
+    it never changes what is planned.
+    """
+    ops = [
+        replace(op, recorded=_trusted(recorded.get((op.app, op.job)), op.old_hashes))
+        if op.action in ("update", "delete")
+        else op
+        for op in plan.ops
+    ]
+    return replace(plan, ops=tuple(ops))
+
+
 def _trusted(job: Job | None, installed: tuple[str, ...]) -> Job | None:
-    """The recorded job, if it is what the installed entries were made from (same hashes)."""
     return job if job is not None and installed and ownership_hashes(job) == installed else None
 
 

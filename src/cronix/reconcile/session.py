@@ -19,7 +19,7 @@ from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
 from cronix.reconcile.auditing import known_jobs
-from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
+from cronix.reconcile.planning import Plan, compute_plan, validate_jobs, with_recorded
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 from cronix.secrets import check_secret_refs, is_literal_ref
 
@@ -130,12 +130,15 @@ def reconcile_all(
     outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         entries = backend.list_entries()
-        recorded = known_jobs(backend, spec_dir or "")
         for target, job_warnings in zip(targets, validated, strict=True):
-            plan = compute_plan(backend, target.manifest, entries=entries, validate=False, recorded=recorded)
+            plan = compute_plan(backend, target.manifest, entries=entries, validate=False)
             plan = replace(plan, warnings=tuple(job_warnings))
             outcomes.append(Outcome(plan, warnings=[*warnings, *job_warnings]))
             warnings = []  # the backend's own warnings are said once
+        if any(op.action in ("update", "delete") for o in outcomes for op in o.plan.ops):
+            recorded = known_jobs(backend, spec_dir or "")  # what the changes change (read only then)
+            for outcome in outcomes:
+                outcome.plan = with_recorded(outcome.plan, recorded)
         if dry_run:
             return outcomes
         if confirm is not None and not confirm([o.plan for o in outcomes]):
