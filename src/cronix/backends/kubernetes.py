@@ -55,6 +55,7 @@ from cronix.backends.kubernetes_objects import (
     config_map_name,
     identity,
     matches,
+    owner,
     pod_secret_refs,
     render_config_map,
     render_cron_job,
@@ -158,8 +159,8 @@ class KubernetesBackend:
         cron_jobs, _ = self._load()
         out = []
         for name, obj in sorted(cron_jobs.items()):
-            who = identity(obj)
-            if who is None or name != resource_name(who.app, who.job, who.idx):
+            who = owner(obj)
+            if who is None:
                 continue  # not an entry (verify-ownership reports it)
             out.append(ManagedEntry(who.app, who.job, who.idx, self._listed_hash(name, who), _summary(obj)))
         return out
@@ -207,7 +208,7 @@ class KubernetesBackend:
         """Delete every CronJob of the job, then every ConfigMap (no CronJob is left without its spec)."""
         for resource, objects in zip(("cronjobs", "configmaps"), self._snapshot(), strict=True):
             for name, obj in sorted(objects.items()):
-                who = identity(obj)
+                who = owner(obj, config_map=resource == "configmaps")
                 if who is not None and (who.app, who.job) == (app, job):
                     self.api.delete(resource, name)
                     objects.pop(name)
@@ -226,9 +227,7 @@ class KubernetesBackend:
         everything = self.api.items("cronjobs")  # candidates carry no labels to select by
         candidates = [o for o in everything if identity(o) is None and trigger_target(o) == target]
         managed = [
-            o
-            for o in everything
-            if (who := identity(o)) is not None and (who.app, who.job) == (app, job.name)
+            o for o in everything if (who := owner(o)) is not None and (who.app, who.job) == (app, job.name)
         ]
         if not candidates:
             return AdoptResult(already_managed=bool(managed) and len(managed) == len(job.schedules))
@@ -278,7 +277,7 @@ class KubernetesBackend:
         """The jobs as their ConfigMaps record them (what the pods would fire)."""
         _, config_maps = self._snapshot()
         out: dict[tuple[str, str], Job] = {}
-        for obj in sorted(config_maps.values(), key=lambda o: -(identity(o) or Identity("", "", 0, "")).idx):
+        for _, obj in sorted(config_maps.items()):
             spec = _recorded_spec(obj)
             if spec is not None:
                 out[(spec.app, spec.job.name)] = spec.job
@@ -322,8 +321,7 @@ class KubernetesBackend:
                 )
         for name, obj in sorted(config_maps.items()):
             who = identity(obj)
-            owner = name.removesuffix("-spec")
-            if who is not None and owner not in cron_jobs:
+            if who is not None and name.removesuffix("-spec") not in cron_jobs:
                 out.append(
                     Diagnostic(
                         "warning",
@@ -398,13 +396,13 @@ class KubernetesBackend:
             except UnsupportedSchedule as exc:
                 raise BackendError(f"kubernetes: {app}.{job.name} schedules/{i}: {exc}") from None
             config_map = render_config_map(app, job.name, i, digest, spec.spec_json(i), ns)
-            owner = Identity(app, job.name, i, digest)
+            mine = Identity(app, job.name, i, digest)
             # The spec first: a run started between the two writes reads the new spec.
-            self._put("configmaps", config_map, owner, config_maps, takeover)
-            self._put("cronjobs", cron_job, owner, cron_jobs, takeover)
+            self._put("configmaps", config_map, mine, config_maps, takeover)
+            self._put("cronjobs", cron_job, mine, cron_jobs, takeover)
         for resource, objects in (("cronjobs", cron_jobs), ("configmaps", config_maps)):
             for name, obj in sorted(objects.items()):
-                who = identity(obj)
+                who = owner(obj, config_map=resource == "configmaps")
                 if who is not None and (who.app, who.job) == (app, job.name) and who.idx >= len(hashes):
                     self.api.delete(resource, name)
                     objects.pop(name)
@@ -413,7 +411,7 @@ class KubernetesBackend:
         self,
         resource: str,
         desired: dict[str, Any],
-        owner: Identity,
+        mine: Identity,
         seen: dict[str, dict[str, Any]],
         takeover: frozenset[str],
     ) -> None:
@@ -426,7 +424,7 @@ class KubernetesBackend:
                 if live is None:
                     seen[name] = self.api.create(resource, desired)
                     return
-                self._check_owner(resource, live, owner, takeover)
+                self._check_owner(resource, live, mine, takeover)
                 if matches(desired, live) and (body != "data" or live.get("data") == desired["data"]):
                     return  # already what cronix would write: no write at all
                 seen[name] = self.api.patch(resource, name, update_ops(desired, live, body))
@@ -443,18 +441,18 @@ class KubernetesBackend:
         )
 
     def _check_owner(
-        self, resource: str, live: dict[str, Any], owner: Identity, takeover: frozenset[str]
+        self, resource: str, live: dict[str, Any], mine: Identity, takeover: frozenset[str]
     ) -> None:
         who = identity(live)
         name = str((live.get("metadata") or {}).get("name"))
-        if who is not None and (who.app, who.job, who.idx) == (owner.app, owner.job, owner.idx):
+        if who is not None and (who.app, who.job, who.idx) == (mine.app, mine.job, mine.idx):
             return
         if who is None and name in takeover:
             return
         holder = f"it belongs to {who.app}.{who.job}" if who is not None else "it has no cronix labels"
         raise BackendError(
             f"kubernetes: {KIND_API[resource].label} {name} in namespace {self.options.namespace} exists and "
-            f"cronix does not own it for {owner.app}.{owner.job} ({holder}); rename or remove it"
+            f"cronix does not own it for {mine.app}.{mine.job} ({holder}); rename or remove it"
         )
 
 
@@ -468,10 +466,10 @@ def _by_name(objects: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _recorded_spec(config_map: dict[str, Any] | None) -> Any:
-    if config_map is None or identity(config_map) is None:
+    """The trigger spec a ConfigMap of cronix's carries (``None``: not one, or unreadable)."""
+    who = None if config_map is None else owner(config_map, config_map=True)
+    if config_map is None or who is None:
         return None
-    who = identity(config_map)
-    assert who is not None
     text = (config_map.get("data") or {}).get(spec_file_name(who.app, who.job))
     if not isinstance(text, str):
         return None

@@ -55,6 +55,7 @@ __all__ = [
     "identity",
     "labels",
     "matches",
+    "owner",
     "pod_secret_refs",
     "render_config_map",
     "render_cron_job",
@@ -132,6 +133,20 @@ def identity(obj: Mapping[str, Any]) -> Identity | None:
     if not (is_valid_id(app) and is_valid_id(job) and index.isdigit() and index.isascii()):
         return None
     return Identity(app, job, int(index), found.get(HASH, ""))
+
+
+def owner(obj: Mapping[str, Any], *, config_map: bool = False) -> Identity | None:
+    """:func:`identity`, but only for the object cronix names so: an entry's CronJob or ConfigMap.
+
+    An object that copies cronix's labels under another name is not an entry: it is never
+    listed, updated or deleted (``verify-ownership`` reports it).
+    """
+    who = identity(obj)
+    if who is None:
+        return None
+    name = resource_name(who.app, who.job, who.idx)
+    expected = config_map_name(name) if config_map else name
+    return who if (obj.get("metadata") or {}).get("name") == expected else None
 
 
 def _labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
