@@ -1,7 +1,9 @@
 """Fixtures for the kubernetes backend: a real kmock API emulator process and backends opened on it.
 
-One kmock process serves the whole session (each test works in a namespace of its own,
-which kmock keeps apart); tests that need resourceVersion semantics use a second process
+One kmock process serves each test module (each test works in a namespace of its own,
+which kmock keeps apart; kmock scans everything it stores and every request it logged on
+each request, so a process that lives for the whole session gets slower and slower);
+tests that need resourceVersion semantics use a second process
 started with ``--resource-versions`` (see :mod:`tests.support.kmock_server` for what kmock
 does and does not model). Backends are opened the way the CLI opens them: through the
 registry, with a real kubeconfig file pointing at the emulator.
@@ -27,13 +29,20 @@ IMAGE = "registry.example.com/cronix:test"
 _namespaces = itertools.count()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def kmock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KmockServer]:
     with kmock_server(tmp_path_factory.mktemp("kmock")) as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
+def fresh_kmock(tmp_path: Path) -> Iterator[KmockServer]:
+    """A kmock process of the test's own, for tests that make hundreds of requests."""
+    with kmock_server(tmp_path / "kmock") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def kmock_rv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KmockServer]:
     """kmock that assigns and enforces resourceVersion (``--resource-versions``)."""
     with kmock_server(tmp_path_factory.mktemp("kmock-rv"), resource_versions=True) as server:

@@ -40,6 +40,7 @@ def cli(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cronix(*args, "--config", str(cfg), env={"HOME": str(cfg.parent)})
 
 
+@pytest.mark.slow
 def test_the_reconciler_commands(kmock: KmockServer, namespace: str, tmp_path: Path) -> None:
     cfg = config(tmp_path, kmock, namespace)
     m = manifest_file(
@@ -323,10 +324,13 @@ def test_options_from_the_command_line(kmock: KmockServer, namespace: str, tmp_p
     assert any("secret" in v for v in pod["volumes"])
 
 
-def test_the_backend_passes_the_conformance_suite(kmock: KmockServer, namespace: str, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_the_backend_passes_the_conformance_suite(
+    fresh_kmock: KmockServer, namespace: str, tmp_path: Path
+) -> None:
     proc = run_cronix(
         "conformance", "backend", "--backend", "kubernetes",
-        "--backend-config", f"kubeconfig={kmock.kubeconfig}", "--backend-config", f"namespace={namespace}",
+        "--backend-config", f"kubeconfig={fresh_kmock.kubeconfig}", "--backend-config", f"namespace={namespace}",
         "--backend-config", f"image={IMAGE}",
         env={"HOME": str(tmp_path)},
     )  # fmt: skip
