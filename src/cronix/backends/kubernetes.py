@@ -50,6 +50,7 @@ from cronix.backends.base import (
 from cronix.backends.kubernetes_api import KIND_API, ApiError, KubeApi
 from cronix.backends.kubernetes_objects import (
     CONTAINER,
+    MANAGED,
     Identity,
     UnsupportedSchedule,
     config_map_name,
@@ -460,7 +461,7 @@ def _by_name(objects: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out = {}
     for obj in objects:
         meta = obj.get("metadata") or {}
-        if (meta.get("labels") or {}).get("cronix.dev/managed") == "true" and meta.get("name"):
+        if (meta.get("labels") or {}).get(MANAGED) == "true" and meta.get("name"):
             out[str(meta["name"])] = obj
     return out
 
