@@ -127,7 +127,7 @@ class BackendType:
 
 
 #: Every in-tree backend type. One entry per backend; later issues add systemd-timer,
-#: kubernetes, aws-scheduler and vercel.
+#: kubernetes and vercel.
 BACKEND_TYPES: dict[str, BackendType] = {}
 
 
@@ -147,6 +147,17 @@ register(
         options="cronix.backends.crontab_options:CrontabOptions",
         capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
         seeder="cronix.backends.crontab_seeder:CrontabSeeder",
+    )
+)
+register(
+    BackendType(
+        name="aws-scheduler",
+        summary="EventBridge Scheduler schedules that invoke the cronix Lambda (docs/aws.md).",
+        opener="cronix.backends.aws_scheduler:open_backend",
+        options="cronix.backends.aws_options:AwsSchedulerOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
+        seeder="cronix.backends.aws_seeder:AwsSchedulerSeeder",
+        requires=(("boto3", "aws"),),
     )
 )
 register(
