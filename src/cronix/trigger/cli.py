@@ -27,7 +27,7 @@ from cronix.trigger.run import EXIT_INTERNAL
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["DEFAULTS", "TriggerUsageError", "load_settings", "main", "settings"]
 
 _EPILOG = """\
 exit codes: 0 ok · 1 app rejected (4xx, or a 3xx: redirects are not followed) ·
@@ -39,13 +39,13 @@ Logs are JSON lines on stdout; each finished run is also appended to the run log
 """
 
 
-class _UsageError(Exception):
-    pass
+class TriggerUsageError(Exception):
+    """A command line or config file the trigger cannot use (exit 3, one line on stderr)."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
+        raise TriggerUsageError(message)
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -80,7 +80,7 @@ def main(argv: Sequence[str]) -> int:
         except SystemExit as exc:  # --help
             return exc.code if isinstance(exc.code, int) else 0
         options, otel = _options(args)
-    except _UsageError as exc:
+    except TriggerUsageError as exc:
         print(f"cronix trigger: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     return _run(options, otel)
@@ -120,8 +120,11 @@ def settings(config: Any) -> dict[str, Any]:
     }
 
 
-def _load_settings(explicit: str | None) -> dict[str, Any]:
-    """Same resolution as :func:`cronix.config.config_path`; defaults when there is no file."""
+def load_settings(explicit: str | None) -> dict[str, Any]:
+    """Same resolution as :func:`cronix.config.config_path`; defaults when there is no file.
+
+    Also what the Lambda reads (``$CRONIX_CONFIG`` pointing into the deployment package).
+    """
     path = explicit or os.environ.get("CRONIX_CONFIG")
     if not path:
         path = next((p for p in map(os.path.expanduser, CONFIG_PATHS) if os.path.exists(p)), None)
@@ -133,18 +136,18 @@ def _load_settings(explicit: str | None) -> dict[str, Any]:
     try:
         return settings(load_config(path))
     except ConfigError as exc:
-        raise _UsageError(str(exc)) from None
+        raise TriggerUsageError(str(exc)) from None
 
 
 def _options(args: argparse.Namespace) -> tuple[Any, bool]:
     app, dot, job = args.target.partition(".")
     if not dot or not app or not job:
-        raise _UsageError(f'argument must be "<app>.<job>", got "{args.target}"')
+        raise TriggerUsageError(f'argument must be "<app>.<job>", got "{args.target}"')
     from cronix.protocol.identifiers import is_valid_id
 
     for kind, value in (("app", app), ("job", job)):
         if not is_valid_id(value):
-            raise _UsageError(f'{kind} "{value}" must match ^[a-z][a-z0-9-]{{0,62}}$')
+            raise TriggerUsageError(f'{kind} "{value}" must match ^[a-z][a-z0-9-]{{0,62}}$')
     fire_time = args.fire_time or os.environ.get("CRONIX_FIRE_TIME") or None
     intended: int | None = None
     if fire_time:
@@ -153,10 +156,10 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
         try:
             intended = parse_fire_time(fire_time)
         except ValueError as exc:
-            raise _UsageError(str(exc)) from None
+            raise TriggerUsageError(str(exc)) from None
     from cronix.trigger.run import FireOptions
 
-    conf = _load_settings(args.config)
+    conf = load_settings(args.config)
     options = FireOptions(
         app=app,
         job=job,
