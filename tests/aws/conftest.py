@@ -113,3 +113,9 @@ class Calls:
     def clear(self) -> None:
         self.ops.clear()
         self.sends = 0
+
+
+# The SDK app fixture (``app``) lives with the app it serves; a conftest makes it visible here.
+from tests.aws.lambda_app import app  # noqa: E402
+
+__all__ = ["Calls", "Moto", "app"]
