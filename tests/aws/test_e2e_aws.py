@@ -13,6 +13,7 @@ translator writes (day names, ``?``, ``a/b`` steps, lists, ranges, ``rate()``, z
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -67,10 +68,8 @@ def options() -> Iterator[dict[str, Any]]:
 
         session = boto3.session.Session(profile_name=PROFILE, region_name=opts["region"] or None)
         client = session.client("scheduler")
-        try:
+        with contextlib.suppress(client.exceptions.ResourceNotFoundException):
             client.delete_schedule_group(Name=group)
-        except client.exceptions.ResourceNotFoundException:
-            pass
 
 
 def test_real_eventbridge_accepts_every_translation_and_converges(options: dict[str, Any]) -> None:
