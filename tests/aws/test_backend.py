@@ -193,14 +193,14 @@ def test_other_hand_edits_fail_the_content_check(aws: Moto, edit: Any) -> None:
 
 
 def test_listing_follows_pages_beyond_the_first(aws: Moto) -> None:
-    """moto pages ListSchedules by 50: 60 schedules take two pages."""
-    m = manifest(**{f"job-{n:02d}": {"schedules": ["0 1 * * *", "0 2 * * *"]} for n in range(30)})
+    """cronix asks for pages of 100 (the API's maximum): 102 schedules take two pages."""
+    m = manifest(**{f"job-{n:02d}": {"schedules": ["0 1 * * *", "0 2 * * *"]} for n in range(51)})
     reconcile(m, open_aws(aws), secret_refs=REFS)
     backend = open_aws(aws)
     calls = Calls(backend.client)
     entries = backend.list_entries()
-    assert len(entries) == 60
-    assert calls.count("ListSchedules") == 2
+    assert len(entries) == 102
+    assert calls.count("ListSchedules") == 2  # two pages of one paginated listing
     assert reconcile(m, backend, dry_run=True).plan.noop
 
 

@@ -19,8 +19,10 @@ from cronix.errors import BackendError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["ScheduleConflict", "SchedulerApi"]
+__all__ = ["PAGE_SIZE", "ScheduleConflict", "SchedulerApi"]
 
+#: ``ListSchedules`` returns at most 100 schedules a page (the API's maximum ``MaxResults``).
+PAGE_SIZE = 100
 _NOT_FOUND = "ResourceNotFoundException"
 _CONFLICT = "ConflictException"
 
@@ -38,10 +40,11 @@ class SchedulerApi:
     def list_names(self, prefix: str, *, missing_group: str) -> list[str]:
         """Every schedule name in the group starting with ``prefix`` (paginated ``ListSchedules``)."""
         names: list[str] = []
+        pages = self.client.get_paginator("list_schedules").paginate(
+            GroupName=self.group, NamePrefix=prefix, PaginationConfig={"PageSize": PAGE_SIZE}
+        )
         try:
-            for page in self.client.get_paginator("list_schedules").paginate(
-                GroupName=self.group, NamePrefix=prefix
-            ):
+            for page in pages:
                 names += [str(s["Name"]) for s in page.get("Schedules", ())]
         except Exception as exc:
             if error_code(exc) == _NOT_FOUND:
