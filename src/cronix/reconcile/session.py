@@ -11,14 +11,14 @@ host (``fires_on_host``); the others receive the spec inside each entry's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cronix.backends.base import LOCAL_SHIM
 from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
-from cronix.reconcile.planning import Plan, compute_plan
+from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cronix.backends.base import Backend
     from cronix.protocol.manifest import Manifest
 
-__all__ = ["LockSettings", "Outcome", "check_backend", "reconcile"]
+__all__ = ["LockSettings", "Outcome", "Target", "check_backend", "reconcile", "reconcile_all"]
 
 
 @dataclass(slots=True)
@@ -59,6 +59,14 @@ def check_backend(backend: Backend) -> list[str]:
     return [d.render() for d in problems if d.severity != "error"]
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One manifest to reconcile and the secret refs its trigger spec files record."""
+
+    manifest: Manifest
+    secret_refs: tuple[str, ...] | None = None
+
+
 def reconcile(
     manifest: Manifest,
     backend: Backend,
@@ -71,22 +79,65 @@ def reconcile(
     strategy: str = LOCAL_SHIM,
 ) -> Outcome:
     """Plan (and unless ``dry_run``, apply) ``manifest`` on ``backend``."""
+    refs = None if secret_refs is None else tuple(secret_refs)
+    (outcome,) = reconcile_all(
+        [Target(manifest, refs)],
+        backend,
+        dry_run=dry_run,
+        spec_dir=spec_dir,
+        lock=lock,
+        progress=progress,
+        strategy=strategy,
+    )
+    return outcome
+
+
+def reconcile_all(
+    targets: Sequence[Target],
+    backend: Backend,
+    *,
+    dry_run: bool = False,
+    spec_dir: str | None = None,
+    lock: LockSettings | None = None,
+    progress: Progress | None = None,
+    strategy: str = LOCAL_SHIM,
+) -> list[Outcome]:
+    """Plan (and unless ``dry_run``, apply) several manifests on one backend.
+
+    Every manifest is validated on the backend before anything is listed or changed, so a
+    bad second manifest stops the first from being applied; then all of them are planned
+    against one listing and applied under one apply lock.
+    """
     writes_specs = not dry_run and backend.fires_on_host and bool(spec_dir)
-    if writes_specs and any(ref.startswith("raw:") for ref in secret_refs or ()):
+    apps = [t.manifest.app for t in targets]
+    twice = sorted({a for a in apps if apps.count(a) > 1})
+    if twice:
+        raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
+    if writes_specs and any(ref.startswith("raw:") for t in targets for ref in t.secret_refs or ()):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
             "use env:NAME or file:/path for apply"
         )
     warnings = check_backend(backend)
-    fire = FireSettings(None if secret_refs is None else tuple(secret_refs), strategy)
+    validated = [validate_jobs(backend, t.manifest) for t in targets]
+    outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
-        plan = compute_plan(backend, manifest)
-        outcome = Outcome(plan, warnings=[*warnings, *plan.warnings])
-        if dry_run:
-            return outcome
-        outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
-        if writes_specs:
-            assert spec_dir is not None
-            removed = [op.job for op in plan.ops if op.action == "delete"]
-            outcome.specs = sync_spec_files(spec_dir, manifest.app, manifest.jobs, removed, secret_refs)
-    return outcome
+        entries = backend.list_entries()
+        for target, job_warnings in zip(targets, validated, strict=True):
+            manifest = target.manifest
+            plan = compute_plan(backend, manifest, entries=entries, validate=False)
+            plan = replace(plan, warnings=tuple(job_warnings))
+            outcome = Outcome(plan, warnings=[*warnings, *job_warnings])
+            warnings = []  # the backend's own warnings are said once
+            outcomes.append(outcome)
+            if dry_run:
+                continue
+            fire = FireSettings(target.secret_refs, strategy)
+            outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
+            if writes_specs:
+                assert spec_dir is not None
+                removed = [op.job for op in plan.ops if op.action == "delete"]
+                outcome.specs = sync_spec_files(
+                    spec_dir, manifest.app, manifest.jobs, removed, target.secret_refs
+                )
+    return outcomes
