@@ -74,13 +74,13 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
 
 
 def _fire(spec: Any, log: JsonLog) -> tuple[FireResult, int]:
-    from cronix.trigger.cli import TriggerUsageError, load_settings
     from cronix.trigger.run import FireOptions, fire
+    from cronix.trigger.settings import SettingsError, load_settings
     from cronix.trigger.tracing import NoTracer, Tracer
 
     try:
         conf = load_settings(None)
-    except TriggerUsageError as exc:
+    except SettingsError as exc:
         log.error(MSG.LOAD_SPEC, err=f"cronix.yaml: {exc}")
         raise FireFailed(f"cronix.yaml ($CRONIX_CONFIG) cannot be used: {exc}") from None
     options = FireOptions(
