@@ -202,18 +202,23 @@ def dst_differences(schedule: str, timezone: str, *, start: datetime, years: int
     spring-forward gap (EventBridge skips it); two fires at the same wall-clock time are
     cron running in both copies of a repeated hour (EventBridge runs once).
     """
+    if timezone in ("", "UTC"):
+        return []
+    # A transition just before noon UTC of the start day still counts.
+    return list(_dst_differences(schedule, timezone, start.astimezone(UTC).date() - timedelta(days=1), years))
+
+
+@lru_cache(maxsize=4096)
+def _dst_differences(schedule: str, timezone: str, first: date, years: int) -> tuple[date, ...]:
     try:
         parsed = parse_schedule(schedule)
     except ScheduleError:
-        return []
-    if parsed.cron is None or timezone in ("", "UTC"):
-        return []  # @every is translated in UTC
+        return ()
     tz = _zone(timezone)
-    if tz is None:
-        return []
+    if parsed.cron is None or tz is None:
+        return ()  # @every is translated in UTC
     named = {(h, m) for h in parsed.cron.hours for m in parsed.cron.minutes}
     found: list[date] = []
-    first = start.astimezone(UTC).date() - timedelta(days=1)  # a transition just before noon
     for before, after in _transition_windows(timezone, first, years):
         seen: set[datetime] = set()
         for when in fire_times(parsed, tz, before):
@@ -224,7 +229,7 @@ def dst_differences(schedule: str, timezone: str, *, start: datetime, years: int
                 found.append(wall.date())
                 break
             seen.add(wall)
-    return found
+    return tuple(found)
 
 
 @lru_cache(maxsize=512)

@@ -203,8 +203,11 @@ class AwsSchedulerBackend:
         out = []
         for e, live in zip(entries, fresh, strict=True):
             marker = live.owned_marker() if live is not None else None
-            ok = marker is not None and (marker.app, marker.job, marker.index) == (e.app, e.job, e.index)
-            out.append(ok and marker is not None and e.hash in (marker.hash, DRIFT_SENTINEL))
+            out.append(
+                marker is not None
+                and (marker.app, marker.job, marker.index) == (e.app, e.job, e.index)
+                and e.hash in (marker.hash, DRIFT_SENTINEL)
+            )
         return out
 
     def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:

@@ -1,7 +1,7 @@
 """The aws-scheduler backend's conformance seeder: schedules cronix does not own, made through boto3.
 
-Planted as an operator (or another tool) would create them, with the backend's own client
-in its schedule group:
+Planted as an operator (or another tool) would create them, through the backend's own
+client in its schedule group:
 
 * foreign — two schedules running the foreign command: one under an unrelated name, one
   under a ``cronix-`` name whose ``Description`` is not a cronix marker (ownership must come
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cronix.backends.aws_expressions import translate
 from cronix.backends.aws_schedules import schedule_name
@@ -49,43 +49,26 @@ class AwsSchedulerSeeder:
 
     def foreign_snapshot(self) -> object:
         """What each planted schedule says now (a change or a deletion shows)."""
-        out = []
-        for name in self._planted:
-            doc = self._get(name)
-            out.append(
-                None
-                if doc is None
-                else (name, doc.get("Description"), doc["ScheduleExpression"], doc["Target"].get("Input"))
-            )
-        return out
+        lives = self.backend.api.get_many(self._planted)
+        return [None if live is None else live.content() for live in lives]
 
     def cleanup(self) -> None:
-        client = self.backend.client
         for name in self._planted:
-            if self._get(name) is not None:
-                client.delete_schedule(Name=name, GroupName=self.backend.options.schedule_group)
+            self.backend.api.delete(name)
         self._planted.clear()
 
     def _plant(self, name: str, schedule: str, timezone: str, payload: str, description: str) -> None:
         aws = translate(schedule, timezone)
         options = self.backend.options
-        self.backend.client.create_schedule(
-            Name=name,
-            GroupName=options.schedule_group,
-            ScheduleExpression=aws.expression,
-            ScheduleExpressionTimezone=aws.timezone,
-            Description=description,
-            FlexibleTimeWindow={"Mode": "OFF"},
-            Target={"Arn": options.target_arn, "RoleArn": options.role_arn, "Input": payload},
+        self.backend.api.create(
+            {
+                "Name": name,
+                "GroupName": options.schedule_group,
+                "ScheduleExpression": aws.expression,
+                "ScheduleExpressionTimezone": aws.timezone,
+                "Description": description,
+                "FlexibleTimeWindow": {"Mode": "OFF"},
+                "Target": {"Arn": options.target_arn, "RoleArn": options.role_arn, "Input": payload},
+            }
         )
         self._planted.append(name)
-
-    def _get(self, name: str) -> dict[str, Any] | None:
-        client = self.backend.client
-        try:
-            found: dict[str, Any] = client.get_schedule(
-                Name=name, GroupName=self.backend.options.schedule_group
-            )
-        except client.exceptions.ResourceNotFoundException:
-            return None
-        return found
