@@ -300,3 +300,13 @@ def test_an_unreachable_endpoint_is_one_line(aws: Moto) -> None:
         "cannot reach EventBridge Scheduler: aws-scheduler: get schedule group default:"
     )
     assert "\n" not in problem.message
+
+
+def test_without_boto3_the_extra_is_named(aws: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from cronix.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 now raises ImportError
+    with pytest.raises(MissingDependencyError, match=r"pip install 'cronix\[aws\]'"):
+        open_aws(aws)
