@@ -270,7 +270,8 @@ def test_a_name_taken_by_a_schedule_cronix_does_not_own_is_never_overwritten(aws
         Target={"Arn": TARGET_ARN, "RoleArn": ROLE_ARN, "Input": "{}"},
     )
     with pytest.raises(
-        ApplyFailed, match=r"already exists and cronix does not own it.*cronix adopt billing\.nightly"
+        ApplyFailed,
+        match=r"already exists and is not billing\.nightly's \(it has no cronix-managed marker.*cronix adopt billing\.nightly",
     ):
         reconcile(manifest(), open_aws(aws), secret_refs=REFS)
     assert schedules(aws)["cronix-billing-nightly-0"]["ScheduleExpression"] == "cron(0 5 * * ? *)"

@@ -397,6 +397,7 @@ def _missing_group(group: str) -> str:
 
 def _not_ours(name: str, app: str, job: str) -> str:
     return (
-        f"schedule {name} already exists and cronix does not own it (no cronix-managed marker); "
-        f"take it over with cronix adopt {app}.{job}, or delete it"
+        f"schedule {name} already exists and is not {app}.{job}'s (it has no cronix-managed marker, or "
+        f"the marker of another app or job with the same name); take it over with cronix adopt {app}.{job}, "
+        "or delete it"
     )
