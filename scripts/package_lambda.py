@@ -1,7 +1,8 @@
 """Build the cronix Lambda deployment package: ``./run package-lambda [--out PATH] [--config FILE] [--with-redis]``.
 
 The zip holds what ``cronix.trigger.aws_lambda.handler`` imports and nothing else — the
-trigger, the protocol, secrets, config and their shared modules — plus pure-Python
+trigger, the protocol, secrets, config and their shared modules (``httpio``, ``flocks``,
+``fileio``, ``runlog``, ``awsclients``) — plus pure-Python
 dependencies copied from this virtualenv: ``yaml`` (read only when ``$CRONIX_CONFIG`` names
 a cronix.yaml; its C accelerator is left out), ``tzdata`` (zone rules wherever the runtime
 has none) and, with ``--with-redis``, ``redis`` for ``concurrency_scope: global`` locks.
@@ -32,6 +33,8 @@ CRONIX_PARTS = [
     "errors.py",
     "config.py",
     "fileio.py",
+    "flocks.py",
+    "httpio.py",
     "runlog.py",
     "awsclients.py",
     "protocol",

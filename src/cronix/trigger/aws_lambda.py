@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cronix.trigger.logs import MSG, JsonLog
+from cronix.protocol.triggerlog import MSG
+from cronix.trigger.logs import JsonLog
 from cronix.trigger.run import EXIT_OK, FireResult
 
 __all__ = ["FireFailed", "InvalidEvent", "handler"]
