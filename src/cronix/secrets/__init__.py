@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
-from cronix.errors import ConfigError
+from cronix.secrets.errors import SecretError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -32,10 +32,6 @@ SCHEMES = ("env", "file", "raw", "ssm", "secretsmanager", "sm")
 _WANT = "env:, file:, raw:, ssm: or secretsmanager:"
 # Secret files are small; refusing huge ones keeps a wrong path from being slurped.
 _MAX_SECRET_FILE_BYTES = 64 * 1024
-
-
-class SecretError(ConfigError):
-    """A secret reference is malformed or cannot be resolved (exit 2; the trigger maps it to 3)."""
 
 
 class SecretRef(NamedTuple):

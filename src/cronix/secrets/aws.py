@@ -21,7 +21,7 @@ from typing import Any
 
 from cronix.awsclients import AwsSettings, client, error_code, error_text, is_aws_error
 from cronix.errors import MissingDependencyError
-from cronix.secrets import SecretError
+from cronix.secrets.errors import SecretError
 
 __all__ = ["CACHE_SECONDS", "clear_cache", "resolve_aws"]
 
