@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
 
 
 def _run(*argv: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -31,6 +30,30 @@ def _run(*argv: str | Path, cwd: Path | None = None, env: dict[str, str] | None 
     )
     assert proc.returncode == 0, (argv, proc.stdout[-2000:], proc.stderr[-2000:])
     return proc.stdout
+
+
+def test_the_image_build_context_has_what_the_wheel_build_reads() -> None:
+    """The Dockerfile builds the wheel from a copy of the tree: it must copy (and .dockerignore
+    let through) every file pyproject.toml's build reads, and install the wheel by its name."""
+    import tomllib
+
+    import dockerfile
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    needed = [*project["project"]["license-files"], *wheel["force-include"]]
+    commands = dockerfile.parse_file(str(REPO / "Dockerfile"))
+    copied = [src for c in commands if c.cmd == "COPY" and not c.flags for src in c.value[:-1]]
+    for path in needed:
+        assert any(path == src or path.startswith(src.rstrip("/") + "/") for src in copied), path
+    unignored = [
+        line[1:] for line in (REPO / ".dockerignore").read_text().splitlines() if line.startswith("!")
+    ]
+    for path in needed:
+        assert any(
+            Path(path).match(pattern.rstrip("/")) or path.startswith(pattern) for pattern in unignored
+        ), path
+    assert any("/wheels/cronix_py-*.whl" in " ".join(c.value) for c in commands if c.cmd == "RUN")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +69,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return sdist, wheel
 
 
+@pytest.mark.slow
 def test_the_distribution_is_cronix_py_with_a_license_and_no_placeholder_urls(
     built: tuple[Path, Path],
 ) -> None:
@@ -70,6 +94,7 @@ def test_the_distribution_is_cronix_py_with_a_license_and_no_placeholder_urls(
     assert {"LICENSE", "pyproject.toml", "README.md", "spec/vectors/auth-vectors.json"} <= members
 
 
+@pytest.mark.slow
 def test_the_wheel_built_from_the_sdist_works_in_a_fresh_virtualenv(
     built: tuple[Path, Path], tmp_path: Path
 ) -> None:

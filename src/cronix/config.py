@@ -111,7 +111,8 @@ class ManifestSource:
     secret_refs: tuple[str, ...] = field(
         default=(),
         metadata=_doc(
-            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…); "
+            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…, "
+            "ssm:NAME, secretsmanager:ID); "
             "the first signs, all verify.",
             check=_secret_refs,
         ),
@@ -139,7 +140,10 @@ class RedisConfig:
     )
     password_ref: str = field(
         default="",
-        metadata=_doc("Secret ref for the password: env:NAME or file:/path.", check=_secret_ref),
+        metadata=_doc(
+            "Secret ref for the password: env:NAME, file:/path, ssm:NAME or secretsmanager:ID.",
+            check=_secret_ref,
+        ),
     )
     key_prefix: str = field(
         default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")

@@ -67,6 +67,9 @@ class HistoryRun(NamedTuple):
     status: str
     source: str
     detail: str = ""
+    #: Where the run ran, when the source knows (a Kubernetes pod and its node).
+    pod: str = ""
+    node: str = ""
     #: From the run log only (``None`` where a source does not know): the intended fire
     #: time, the last HTTP status (``None``: no response at all), the trigger's exit code.
     fire_time: datetime | None = None
@@ -85,6 +88,8 @@ class HistoryRun(NamedTuple):
             "status": self.status,
             "source": self.source,
             "detail": self.detail,
+            "pod": self.pod,
+            "node": self.node,
             "fire_time": format_time(self.fire_time),
             "http_status": self.http_status,
             "exit_code": self.exit_code,

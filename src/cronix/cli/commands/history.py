@@ -96,7 +96,9 @@ def command(
         echo(f"no runs of {what} recorded" + (f" in {path}" if path else ""))
         return
     job_column = [] if target else ["JOB"]
-    headers = ["WHEN", *job_column, "RUN_ID", "ATTEMPT", "STATUS", "HTTP", "SOURCE", "DETAIL"]
+    where = any(r.pod or r.node for r in runs)  # a Kubernetes run: which pod, on which node
+    place = ["POD", "NODE"] if where else []
+    headers = ["WHEN", *job_column, "RUN_ID", "ATTEMPT", "STATUS", "HTTP", "SOURCE", *place, "DETAIL"]
     rows = [
         [
             format_time(r.when) or "-",
@@ -106,6 +108,7 @@ def command(
             r.status,
             r.http_status or "-",
             r.source,
+            *([r.pod or "-", r.node or "-"] if where else []),
             r.detail,
         ]
         for r in runs

@@ -1,8 +1,14 @@
-"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal`` (reference §7.3).
+"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal``, ``ssm:NAME``, ``secretsmanager:ID``.
 
-A reference names where a secret lives; only this module ever sees the value. Values are
+A reference names where a secret lives; only this package ever sees the value. Values are
 never logged, printed, written to files cronix creates, or passed on a command line —
 error messages name the *reference* (and redact ``raw:`` ones, whose text is the secret).
+
+``env:``, ``file:`` and ``raw:`` are the reference's (§7.3). ``ssm:`` (an SSM Parameter
+Store parameter, decrypted) and ``secretsmanager:`` (a Secrets Manager secret; ``sm:`` is
+the reference Lambda's alias) resolve through :mod:`cronix.secrets.aws`, which imports
+boto3 only when such a reference is resolved and caches values per process (a Lambda
+container) for a few minutes.
 
 **The grammar is one table**, :data:`SCHEMES`: a ref is ``<scheme>:<value>`` split at the
 first colon, where ``scheme`` is a key of the table, written in lowercase as the
@@ -23,7 +29,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
-from cronix.errors import ConfigError
+from cronix.secrets.errors import SecretError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -48,10 +54,6 @@ _MAX_SECRET_FILE_BYTES = 64 * 1024
 INVALID_REF = "<invalid secret ref>"
 
 
-class SecretError(ConfigError):
-    """A secret reference is malformed or cannot be resolved (exit 2; the trigger maps it to 3)."""
-
-
 class SecretScheme(NamedTuple):
     """One ref scheme: how it is written, how it resolves, whether its text *is* the secret."""
 
@@ -59,6 +61,8 @@ class SecretScheme(NamedTuple):
     resolve: Callable[[str, Mapping[str, str]], str]
     #: ``raw:``: the text after the colon is the secret; it is hidden and never written to files.
     literal: bool = False
+    #: Another spelling of the scheme named here (``sm:`` of ``secretsmanager:``); not listed in help.
+    alias_of: str = ""
 
 
 def _from_env(name: str, env: Mapping[str, str]) -> str:
@@ -83,16 +87,31 @@ def _from_file(path: str, env: Mapping[str, str]) -> str:
         raise SecretError(f"secret file {path} is not UTF-8 text") from None
 
 
+def _from_ssm(name: str, env: Mapping[str, str]) -> str:
+    from cronix.secrets.aws import resolve_aws
+
+    return resolve_aws("ssm", name)
+
+
+def _from_secrets_manager(secret_id: str, env: Mapping[str, str]) -> str:
+    from cronix.secrets.aws import resolve_aws
+
+    return resolve_aws("secretsmanager", secret_id)
+
+
 #: Every scheme cronix understands, in the order help texts list them. One line per scheme.
 SCHEMES: dict[str, SecretScheme] = {
     "env": SecretScheme("env:NAME", _from_env),
     "file": SecretScheme("file:/path", _from_file),
     "raw": SecretScheme("raw:VALUE", _literal, literal=True),
+    "ssm": SecretScheme("ssm:NAME", _from_ssm),
+    "secretsmanager": SecretScheme("secretsmanager:ID", _from_secrets_manager),
+    "sm": SecretScheme("sm:ID", _from_secrets_manager, alias_of="secretsmanager"),
 }
 
 
 def _wanted() -> str:
-    return ", ".join(s.usage for s in SCHEMES.values())
+    return ", ".join(s.usage for s in SCHEMES.values() if not s.alias_of)
 
 
 class SecretRef(NamedTuple):
@@ -127,11 +146,12 @@ def ref_problem(ref: str, *, allow_empty: bool = False) -> str | None:
 
 
 def parse_secret_ref(ref: str) -> SecretRef:
+    """The ref with its scheme's canonical name (``sm:`` reads as ``secretsmanager:``)."""
     problem = ref_problem(ref, allow_empty=True)
     if problem is not None:
         raise SecretError(problem)
     scheme, _, value = ref.partition(":")
-    return SecretRef(scheme, value)
+    return SecretRef(SCHEMES[scheme].alias_of or scheme, value)
 
 
 def check_secret_refs(refs: Iterable[str], label: str = "secret ref") -> None:
@@ -163,7 +183,7 @@ def resolve_secrets(
 ) -> list[str]:
     """Resolve ``refs`` in order; raise :class:`SecretError` when none yields a value."""
     if not refs:
-        raise SecretError("no secret refs given: pass --secret-ref env:NAME (or file:/path)")
+        raise SecretError("no secret refs given: pass --secret-ref env:NAME (or file:/path, ssm:NAME)")
     env = os.environ if environ is None else environ
     values: list[str] = []
     for raw_ref in refs:
