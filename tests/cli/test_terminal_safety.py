@@ -167,3 +167,21 @@ def test_no_cli_module_prints_around_the_renderer() -> None:
             ) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
                 offenders.append(f"{path.relative_to(CLI)}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_failing_vector_keeps_its_own_layout_and_escapes_the_adapters_text(tmp_path: Path) -> None:
+    vectors = json.loads((CLI.parents[2] / "spec" / "vectors" / "manifest-vectors.json").read_text())
+    vectors["vectors"] = vectors["vectors"][:1]
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "manifest-vectors.json").write_text(json.dumps(vectors))
+    adapter = tmp_path / "adapter.sh"
+    adapter.write_text("#!/bin/sh\nprintf 'x\\033]0;pwned\\007\\ncronix: ok'\n")
+    adapter.chmod(0o755)
+    proc = run_cronix("conformance", "run", "--vectors", str(tmp_path / "v"), "--adapter", str(adapter))
+    assert proc.returncode == 1
+    _clean(proc.stdout)
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("FAIL  manifest")
+    assert lines[1].startswith("      expected ")
+    assert lines[2].startswith("      got ")
+    assert lines[3] == "1 total / 0 passed / 1 failed"

@@ -8,7 +8,7 @@ import click
 
 from cronix.cli.app import command_help
 from cronix.cli.commands.conformance_backends import backend, plugin
-from cronix.cli.commands.conformance_report import ConformanceFailed
+from cronix.cli.commands.conformance_report import ConformanceFailed, echo_verdict
 from cronix.cli.render import echo
 
 
@@ -50,7 +50,7 @@ def run(vectors_dir: Path | None, adapter: str | None, lenient_json: bool, jobs:
     for outcome in run_vectors(
         vectors_dir, adapter or default_adapter(), lenient_json=lenient_json, jobs=jobs
     ):
-        echo(outcome.line())
+        echo_verdict(outcome.line())
         if outcome.passed:
             passed += 1
         else:

@@ -17,18 +17,28 @@ if TYPE_CHECKING:
 
     from cronix.conformance.backend_suite import Check
 
-__all__ = ["ConformanceFailed", "report_checks"]
+__all__ = ["ConformanceFailed", "echo_verdict", "report_checks"]
 
 
 class ConformanceFailed(CronixError):
     """At least one vector failed (exit 1)."""
 
 
+def echo_verdict(line: str) -> None:
+    """A PASS/FAIL/SKIP line and its indented detail lines, as the verdict lays them out
+    (``\n`` plus six spaces); any other control character, an adapter's or a backend's
+    text, is escaped, so no line can be forged."""
+    head, *details = line.split("\n      ")
+    echo(head)
+    for detail in details:
+        echo(f"      {detail}")
+
+
 def report_checks(checks: Iterator[Check]) -> None:
     """Print one line per check, then a summary; :class:`ConformanceFailed` unless all passed."""
     counts = {"pass": 0, "fail": 0, "skip": 0}
     for check in checks:
-        echo(check.line())
+        echo_verdict(check.line())
         counts[check.status] += 1
     total = sum(counts.values())
     echo(f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped")
