@@ -55,6 +55,9 @@ implement either):
   cannot say on its own that the entry changed (crontab).
 * :class:`SupportsMarkerAudit` — ``audit_markers()`` reports ownership markers that are
   malformed or detached from their entry (``cronix verify-ownership``).
+* :class:`SupportsFireCheck` — ``fire_matches(app, job, entry, fire)`` says whether an
+  entry that carries its trigger spec carries exactly this one; ``False`` plans an update
+  (the operator changed the secret refs or the fire strategy).
 * :class:`SupportsRecordedJobs` — ``recorded_jobs()`` returns the jobs as the entries
   themselves record them (the spec carried in a ConfigMap or a schedule's ``Input``), so
   audits without a manifest can check hashes on backends that write no spec files.
@@ -96,6 +99,7 @@ __all__ = [
     "ManagedEntry",
     "Severity",
     "SupportsContentCheck",
+    "SupportsFireCheck",
     "SupportsMarkerAudit",
     "SupportsRecordedJobs",
     "SupportsTransaction",
@@ -329,3 +333,15 @@ class SupportsRecordedJobs(Protocol):
     """
 
     def recorded_jobs(self) -> dict[tuple[str, str], Job]: ...
+
+
+@runtime_checkable
+class SupportsFireCheck(Protocol):
+    """Optional: does ``entry`` carry exactly ``fire`` (its spec, secret refs and strategy)?
+
+    For backends that store the trigger spec inside the entry: the ownership hash covers
+    the job, not the operator's secret refs or strategy, so without this a changed
+    ``--secret-ref`` would never reach entries that already exist.
+    """
+
+    def fire_matches(self, app: str, job: Job, entry: ManagedEntry, fire: FireSpec) -> bool: ...

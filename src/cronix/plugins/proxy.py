@@ -199,6 +199,7 @@ class PluginBackend:
     ) -> AdoptResult:
         if "adopt" not in self.capabilities:
             raise UnsupportedOperation(f"{self.process.identity} does not support adopt")
+        _refuse_raw(fire)
         request = pb.AdoptRequest(
             app=app,
             job=convert.job_to_proto(job),
@@ -250,6 +251,7 @@ class PluginBackend:
     # ------------------------------------------------------------------ internals
 
     def _mutate(self, rpc: str, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        _refuse_raw(fire)
         if len(hashes) != len(job.schedules):
             raise ValueError(
                 f"{rpc} {app}.{job.name}: {len(hashes)} hashes for {len(job.schedules)} schedules"
@@ -327,4 +329,15 @@ class PluginBackend:
             category=category_of(code, reason),
             code=code,
             reason=reason,
+        )
+
+
+def _refuse_raw(fire: FireSpec) -> None:
+    """A ``raw:`` ref is the secret itself: it never leaves cronix for a plugin's storage."""
+    if any(ref.lower().startswith("raw:") for ref in fire.secret_refs or ()):
+        from cronix.errors import UsageError
+
+        raise UsageError(
+            "a raw: secret ref would be sent to the plugin inside the trigger spec (it is the secret "
+            "itself); use file:/path or env:NAME for apply"
         )
