@@ -82,14 +82,14 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
     return check
 
 
-_REF = re.compile(r"(env|file|raw):.+")
+_REF = re.compile(r"(env|file|raw|credential):.+")
 _PIN = re.compile(r"sha256:[0-9a-f]{64}")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 def _secret_refs(value: Any) -> str | None:
     bad = [r for r in value if not _REF.fullmatch(r)]
-    return f"each ref must start with env:, file: or raw: (got {bad[0]!r})" if bad else None
+    return f"each ref must start with env:, file:, raw: or credential: (got {bad[0]!r})" if bad else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,8 @@ class ManifestSource:
     secret_refs: tuple[str, ...] = field(
         default=(),
         metadata=_doc(
-            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…); "
+            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…, "
+            "credential:NAME in a systemd service); "
             "the first signs, all verify.",
             check=_secret_refs,
         ),

@@ -1,4 +1,9 @@
-"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal`` (reference §7.3).
+"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal`` (reference §7.3), ``credential:NAME``.
+
+``credential:NAME`` is cronix's addition for systemd services: the file ``NAME`` in
+``$CREDENTIALS_DIRECTORY``, where systemd places what ``LoadCredential=`` loads (the
+systemd-timer backend's ``credentials`` option), so the secret never appears in a unit
+file, the environment or a command line.
 
 A reference names where a secret lives; only this module ever sees the value. Values are
 never logged, printed, written to files cronix creates, or passed on a command line —
@@ -21,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMES", "SecretError", "SecretRef", "parse_secret_ref", "redact", "resolve_secrets"]
 
-SCHEMES = ("env", "file", "raw")
+SCHEMES = ("env", "file", "raw", "credential")
+_SCHEME_LIST = "env:, file:, raw: or credential:"
 # Secret files are small; refusing huge ones keeps a wrong path from being slurped.
 _MAX_SECRET_FILE_BYTES = 64 * 1024
 
@@ -46,11 +52,9 @@ def redact(ref: str) -> str:
 def parse_secret_ref(ref: str) -> SecretRef:
     scheme, sep, value = ref.partition(":")
     if not sep:
-        raise SecretError(f'secret ref must be "<scheme>:<value>" (env:, file: or raw:), got "{redact(ref)}"')
+        raise SecretError(f'secret ref must be "<scheme>:<value>" ({_SCHEME_LIST}), got "{redact(ref)}"')
     if scheme not in SCHEMES:
-        raise SecretError(
-            f'unknown secret ref scheme "{scheme}" in "{redact(ref)}" (want env:, file: or raw:)'
-        )
+        raise SecretError(f'unknown secret ref scheme "{scheme}" in "{redact(ref)}" (want {_SCHEME_LIST})')
     return SecretRef(scheme, value)
 
 
@@ -83,14 +87,28 @@ def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
         return env.get(ref.value, "")
     if ref.scheme == "raw":
         return ref.value
+    path = ref.value if ref.scheme == "file" else _credential_path(ref.value, env)
+    where = path if ref.scheme == "file" else f"{path} ({ref})"
     try:
-        with open(ref.value, "rb") as fh:
+        with open(path, "rb") as fh:
             data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
-        raise SecretError(f"cannot read secret file {ref.value}: {exc.strerror or exc}") from None
+        raise SecretError(f"cannot read secret file {where}: {exc.strerror or exc}") from None
     if len(data) > _MAX_SECRET_FILE_BYTES:
-        raise SecretError(f"secret file {ref.value} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
+        raise SecretError(f"secret file {where} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
     try:
         return data.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise SecretError(f"secret file {ref.value} is not UTF-8 text") from None
+        raise SecretError(f"secret file {where} is not UTF-8 text") from None
+
+
+def _credential_path(name: str, env: Mapping[str, str]) -> str:
+    if not name or "/" in name or name in (".", ".."):
+        raise SecretError(f'credential:{name}: a credential name is one file name (no "/")')
+    directory = env.get("CREDENTIALS_DIRECTORY", "")
+    if not directory:
+        raise SecretError(
+            f"credential:{name}: $CREDENTIALS_DIRECTORY is not set; credential: refs work in a systemd "
+            "service that loads the credential (LoadCredential=, the systemd-timer backend's credentials)"
+        )
+    return os.path.join(directory, name)
