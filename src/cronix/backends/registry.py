@@ -126,8 +126,8 @@ class BackendType:
         return _load(self.seeder)(backend) if self.seeder else None
 
 
-#: Every in-tree backend type. One entry per backend; later issues add systemd-timer,
-#: kubernetes, aws-scheduler and vercel.
+#: Every in-tree backend type. One entry per backend; later issues add kubernetes and
+#: aws-scheduler.
 BACKEND_TYPES: dict[str, BackendType] = {}
 
 
@@ -147,6 +147,16 @@ register(
         options="cronix.backends.crontab_options:CrontabOptions",
         capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
         seeder="cronix.backends.crontab_seeder:CrontabSeeder",
+    )
+)
+register(
+    BackendType(
+        name="systemd-timer",
+        summary="A .timer and .service per schedule in /etc/systemd/system (or the user's units).",
+        opener="cronix.backends.systemd:open_backend",
+        options="cronix.backends.systemd_options:SystemdOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
+        seeder="cronix.backends.systemd_seeder:SystemdSeeder",
     )
 )
 register(

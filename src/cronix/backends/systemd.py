@@ -1,0 +1,568 @@
+"""The systemd-timer backend: one ``.timer`` + ``.service`` pair per schedule of a job.
+
+Unit format and parsing: :mod:`cronix.backends.systemd_units`; the cron → ``OnCalendar=``
+translation and its DST caveats: :mod:`cronix.backends.systemd_calendar`; files on disk:
+:mod:`cronix.backends.systemd_files`; ``systemctl``/``journalctl``:
+:mod:`cronix.backends.systemd_host`; adoption: :mod:`cronix.backends.systemd_adopt`.
+This module decides what changes and in which order:
+
+* Identity is what the files say (``X-Cronix-App/Job/Index``), never a name prefix: a
+  delete removes exactly the units whose keys name the job, so job ``foo`` never takes
+  ``foo-bar`` with it. A unit file at a name cronix needs that is not cronix's — or that
+  belongs to another app whose name and job spell the same unit name — is never
+  overwritten; validation says so.
+* Every change of an apply is staged (:meth:`SystemdBackend.transaction`) and committed
+  once: ``disable --now`` the removed timers (exact names), write the changed files
+  (atomically; a file with unchanged bytes is not touched), ``daemon-reload`` once and
+  only if a file changed, then ``enable --now`` exactly the timers whose files changed or
+  that are not enabled. A no-op apply runs no systemctl command that changes anything.
+* Drift: a timer whose ``OnCalendar=`` lines differ from the ``X-Cronix-OnCalendar=`` it
+  was written with, or whose service is missing, lists with the drift sentinel; with a
+  manifest, any difference from what this backend would write now (a hand-edited
+  ``ExecStart=``, a changed option) or a timer no longer enabled is drift too.
+* ``write_units_only``: no systemctl at all (an image build, a host without systemd); the
+  ``timers.target.wants`` links ``systemctl enable`` would create are written directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from cronix.backends.base import (
+    DRIFT_SENTINEL,
+    LOCAL_SHIM,
+    AdoptResult,
+    Capability,
+    Diagnostic,
+    FireSpec,
+    HistoryEntry,
+    HistoryQuery,
+    HostContext,
+    ManagedEntry,
+)
+from cronix.backends.systemd_adopt import find_candidates, plan_adoption
+from cronix.backends.systemd_calendar import TranslationError, dst_differences, on_calendar
+from cronix.backends.systemd_files import UnitDirectory
+from cronix.backends.systemd_host import Journal, Systemctl
+from cronix.backends.systemd_options import CREDENTIAL_NAME, SystemdOptions
+from cronix.backends.systemd_units import (
+    OwnedUnit,
+    ServiceSettings,
+    owned_service,
+    read_owned,
+    render_service,
+    render_timer,
+    run_time_bound,
+)
+from cronix.errors import BackendError
+from cronix.protocol.ownership import resource_name
+from cronix.protocol.validation import LIMITS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+
+    from cronix.protocol.manifest import Job
+
+__all__ = ["SystemdBackend", "SystemdOptions", "open_backend"]
+
+_UNSAFE_BIN = re.compile(r"[\s%\"'\\;]")
+#: Where systemd looks up the zone of ``OnCalendar=… Europe/Berlin``.
+ZONEINFO = "/usr/share/zoneinfo"
+#: How far ahead ``plan`` looks for DST transitions where systemd and cron part.
+DST_LOOKAHEAD = timedelta(days=366)
+
+Files = dict[str, bytes | None]
+
+
+def open_backend(options: SystemdOptions, host: HostContext) -> SystemdBackend:
+    """The registry's opener: the decoded ``backends.<name>`` options and the host context."""
+    return SystemdBackend(options, host)
+
+
+class SystemdBackend:
+    name = "systemd-timer"
+    fire_strategies: frozenset[str] = frozenset({LOCAL_SHIM})
+    #: Services run ``cronix trigger`` on this host, from unit files on this host.
+    fires_on_host = True
+    local_state = True
+    capabilities: frozenset[Capability] = frozenset(
+        {"adopt", "drift-detection", "every", "history", "timezones"}
+    )
+
+    def __init__(
+        self,
+        options: SystemdOptions | None = None,
+        host: HostContext | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.options = options or SystemdOptions()
+        host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
+        self.trigger_bin = self.options.trigger_bin or host.trigger_bin
+        self.files = UnitDirectory(self.unit_dir)
+        self.systemctl = Systemctl(self.options.systemctl_command, self.options.user)
+        self.journal = Journal(self.options.journalctl_command, self.options.user)
+        self.settings = ServiceSettings(
+            self.trigger_bin, tuple(sorted(self.options.credentials.items())), self.options.environment_file
+        )
+        self._now = now or (lambda: datetime.now(UTC))
+        self._staged: Files | None = None
+        self._enable: set[str] = set()
+        self._disable: set[str] = set()
+        self._listed: Mapping[str, bytes | None] | None = None
+        self._parsed: dict[tuple[str, bytes], OwnedUnit | None] = {}
+
+    @cached_property
+    def unit_dir(self) -> str:
+        if self.options.unit_dir:
+            return self.options.unit_dir
+        if self.options.user:
+            return os.path.join(os.path.expanduser("~"), ".config", "systemd", "user")
+        return "/etc/systemd/system"
+
+    def describe(self) -> str:
+        return self.unit_dir
+
+    # ------------------------------------------------------------ Backend protocol
+
+    def check(self) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        bin_ = self.trigger_bin
+        if not os.path.isabs(bin_) or _UNSAFE_BIN.search(bin_):
+            out.append(
+                Diagnostic(
+                    "error",
+                    f'trigger_bin "{bin_}" must be an absolute path without spaces, quotes, ; or % '
+                    "(systemd would split or expand it)",
+                    "trigger_bin",
+                    "invalid_trigger_bin",
+                )
+            )
+        elif not os.access(bin_, os.X_OK):
+            out.append(
+                Diagnostic("warning", f"{bin_} is not an executable file here", "trigger_bin", "missing")
+            )
+        probe = self.unit_dir
+        while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
+            probe = os.path.dirname(probe)
+        if not os.access(probe, os.W_OK | os.X_OK):
+            out.append(
+                Diagnostic("error", f"{probe} is not writable by this user", "unit_dir", "not_writable")
+            )
+        if not self.options.write_units_only:
+            problem = self.systemctl.probe()
+            if problem is not None:
+                out.append(
+                    Diagnostic(
+                        "error",
+                        f"cannot manage systemd: {problem}; set backends.{self.name}.write_units_only: true "
+                        "to only write the unit files",
+                        "systemctl_command",
+                        "no_systemd",
+                    )
+                )
+        return out
+
+    def validate(self, app: str, job: Job) -> list[Diagnostic]:
+        return self.validate_many(app, [job])[0]
+
+    def validate_many(self, app: str, jobs: Sequence[Job]) -> list[list[Diagnostic]]:
+        files = self._state()
+        return [self._validate(app, job, files) for job in jobs]
+
+    def list_entries(self) -> list[ManagedEntry]:
+        files = self._listed = self._state()
+        out = []
+        for unit in self._owned(files):
+            broken = unit.edited or self._service_identity(files, unit) != (unit.app, unit.job, unit.index)
+            path = os.path.join(self.unit_dir, unit.name + ".timer")
+            out.append(
+                ManagedEntry(unit.app, unit.job, unit.index, DRIFT_SENTINEL if broken else unit.hash, path)
+            )
+        return out
+
+    def entry_matches(self, app: str, job: Job, entry: ManagedEntry) -> bool:
+        """The unit pair is exactly what this backend would write now, and the timer is enabled."""
+        base = resource_name(app, job.name, entry.index)
+        if entry.index >= len(job.schedules) or entry.raw != os.path.join(self.unit_dir, base + ".timer"):
+            return False
+        files = self._listed if self._listed is not None else self._state()
+        try:
+            timer, service = self._render(app, job, entry.index, entry.hash)
+        except BackendError:
+            return False
+        return (
+            files.get(base + ".timer") == timer
+            and files.get(base + ".service") == service
+            and self.files.is_linked(base + ".timer")
+        )
+
+    def verify_ownership(self, entry: ManagedEntry) -> bool:
+        name = os.path.basename(entry.raw) if isinstance(entry.raw, str) else None
+        name = name or resource_name(entry.app, entry.job, entry.index) + ".timer"
+        data = self._state().get(name) if self._staged is not None else self.files.read(name)
+        unit = self._parse(name, data) if data is not None else None
+        if unit is None or (unit.app, unit.job, unit.index) != (entry.app, entry.job, entry.index):
+            return False
+        return entry.hash in (unit.hash, DRIFT_SENTINEL)
+
+    def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        self._check_refs(fire)
+        if len(hashes) != len(job.schedules):
+            raise BackendError(
+                f"systemd-timer: {app}.{job.name}: {len(hashes)} hashes for {len(job.schedules)} schedules"
+            )
+        rendered = [self._render(app, job, i, h) for i, h in enumerate(hashes)]
+        with self._staging() as staged:
+            files = self._state()
+            for i, (timer, service) in enumerate(rendered):
+                base = resource_name(app, job.name, i)
+                problem = self._claim(files, base, app, job.name, i)
+                if problem is not None:
+                    raise BackendError(f"systemd-timer: {problem}")
+                staged[base + ".timer"], staged[base + ".service"] = timer, service
+                self._enable.add(base + ".timer")
+                self._disable.discard(base + ".timer")
+            for unit in self._owned(files):
+                if (unit.app, unit.job) == (app, job.name) and (
+                    unit.index >= len(hashes) or unit.name != resource_name(app, job.name, unit.index)
+                ):
+                    self._stage_removal(staged, files, unit)
+
+    def update(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        self.create(app, job, hashes, fire)
+
+    def delete(self, app: str, job: str) -> None:
+        with self._staging() as staged:
+            files = self._state()
+            for unit in self._owned(files):
+                if (unit.app, unit.job) == (app, job):
+                    self._stage_removal(staged, files, unit)
+
+    def adopt(
+        self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec, *, dry_run: bool
+    ) -> AdoptResult:
+        """Replace timers that run ``cronix trigger <app>.<job>`` by owned units, in one transaction."""
+        try:
+            wanted = [on_calendar(s, job.timezone) for s in job.schedules]
+        except TranslationError as exc:
+            return AdoptResult(diverged=True, divergences=(str(exc),))
+        files = self._all_units()
+        managed = sum(1 for u in self._owned(files) if (u.app, u.job) == (app, job.name))
+        candidates = find_candidates(files, self.trigger_bin, app, job.name)
+        adoption = plan_adoption(files, candidates, wanted, job.schedules, managed, _normalizer())
+        if dry_run or not adoption.timers:
+            return _with_entries(adoption.result, app, job, hashes, self.unit_dir)
+        with self._transaction() as staged:
+            for name in (*adoption.timers, *adoption.services):
+                staged[name] = None
+            self._disable.update(adoption.timers)
+            self.create(app, job, hashes, fire)
+        return _with_entries(AdoptResult(found=True, adopted=True), app, job, hashes, self.unit_dir)
+
+    def audit_markers(self) -> list[Diagnostic]:
+        """Owned units that do not form a valid pair: orphaned or misnamed files."""
+        files = self._state()
+        out = []
+        owned = {u.name for u in self._owned(files)}
+        for unit in self._owned(files):
+            if unit.name != resource_name(unit.app, unit.job, unit.index):
+                out.append(
+                    self._finding(
+                        f"{unit.name}.timer claims {unit.app}.{unit.job} index {unit.index}, "
+                        "whose unit has another name",
+                        "misnamed_unit",
+                    )
+                )
+            if self._service_identity(files, unit) is None:
+                out.append(
+                    self._finding(f"{unit.name}.timer has no cronix service beside it", "missing_service")
+                )
+        for name, data in sorted(files.items()):
+            orphan = name.endswith(".service") and name.removesuffix(".service") not in owned
+            if orphan and data is not None and owned_service(data.decode("utf-8", "replace")) is not None:
+                out.append(self._finding(f"{name} is cronix's but its timer is missing", "orphan_service"))
+        return out
+
+    def history(self, query: HistoryQuery) -> list[HistoryEntry]:
+        """Runs from the journal of the job's services (``journalctl -u``, exact names)."""
+        from cronix.runlog import fold_shim_logs, merge_runs
+
+        units = [
+            resource_name(query.app, query.job, i) + ".service" for i in range(LIMITS.MAX_SCHEDULES_PER_JOB)
+        ]
+        lines = self.journal.lines(units, since=query.since, until=query.until)
+        runs = fold_shim_logs(lines, query.app, query.job, "journald", query.status)
+        return merge_runs(runs, limit=query.limit)
+
+    def close(self) -> None:
+        self._listed = None
+
+    # ------------------------------------------------------------ transactions
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Stage every change; commit once (and change nothing when nothing differs)."""
+        with self._transaction():
+            yield
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Files]:
+        if self._staged is not None:
+            raise BackendError("systemd-timer: nested transactions are not supported")
+        staged: Files = {}
+        self._staged, self._enable, self._disable = staged, set(), set()
+        try:
+            yield staged
+            enable, disable = set(self._enable), set(self._disable)
+        finally:
+            self._staged = None
+            self._listed = None
+        self._commit(staged, enable, disable)
+
+    @contextlib.contextmanager
+    def _staging(self) -> Iterator[Files]:
+        if self._staged is not None:
+            yield self._staged
+            return
+        with self._transaction() as staged:
+            yield staged
+
+    def _commit(self, staged: Files, enable: set[str], disable: set[str]) -> None:
+        if not staged:
+            return
+        before = {name: self.files.read(name) for name in staged}
+        removing = sorted(t for t in disable if staged.get(t, b"") is None and self.files.read(t) is not None)
+        live = not self.options.write_units_only
+        if live:
+            self.systemctl.disable_now(removing)
+        changed = self.files.apply(staged)
+        for timer in removing:
+            self.files.unlink(timer)
+        if changed and live:
+            try:
+                self.systemctl.daemon_reload()
+            except BackendError as exc:
+                self.files.apply({name: before.get(name) for name in changed})
+                raise BackendError(f"{exc}; the unit files were restored") from None
+        touched = set(changed)
+        wanted = sorted(
+            t
+            for t in enable
+            if staged.get(t) is not None
+            and (
+                t in touched
+                or t.removesuffix(".timer") + ".service" in touched
+                or not self.files.is_linked(t)
+            )
+        )
+        if live:
+            self.systemctl.enable_now(wanted)
+        else:
+            for timer in wanted:
+                self.files.link(timer)
+
+    def _stage_removal(self, staged: Files, files: Mapping[str, bytes | None], unit: OwnedUnit) -> None:
+        staged[unit.name + ".timer"] = None
+        if self._service_identity(files, unit) is not None:
+            staged[unit.name + ".service"] = None
+        self._disable.add(unit.name + ".timer")
+        self._enable.discard(unit.name + ".timer")
+
+    # ------------------------------------------------------------ helpers
+
+    def _state(self) -> dict[str, bytes | None]:
+        """The ``cronix-*`` unit files as they are, with this transaction's staged changes on top."""
+        files: dict[str, bytes | None] = dict(self.files.snapshot())
+        if self._staged:
+            files.update(self._staged)
+        return files
+
+    def _all_units(self) -> dict[str, bytes | None]:
+        """Every timer and service in the unit directory (adoption looks beyond cronix's names)."""
+        names = self.files.names(".timer") + self.files.names(".service")
+        files: dict[str, bytes | None] = {name: self.files.read(name) for name in names}
+        if self._staged:
+            files.update(self._staged)
+        return files
+
+    def _parse(self, name: str, data: bytes) -> OwnedUnit | None:
+        key = (name, data)
+        if key not in self._parsed:
+            if len(self._parsed) > 100_000:
+                self._parsed.clear()
+            self._parsed[key] = read_owned(name.removesuffix(".timer"), data.decode("utf-8", "replace"))
+        return self._parsed[key]
+
+    def _owned(self, files: Mapping[str, bytes | None]) -> list[OwnedUnit]:
+        out = []
+        for name in sorted(files):
+            data = files[name]
+            if name.endswith(".timer") and data is not None and name.startswith("cronix-"):
+                unit = self._parse(name, data)
+                if unit is not None:
+                    out.append(unit)
+        return out
+
+    def _service_identity(
+        self, files: Mapping[str, bytes | None], unit: OwnedUnit
+    ) -> tuple[str, str, int] | None:
+        data = files.get(unit.name + ".service")
+        return owned_service(data.decode("utf-8", "replace")) if data is not None else None
+
+    def _claim(
+        self, files: Mapping[str, bytes | None], base: str, app: str, job: str, index: int
+    ) -> str | None:
+        """Why the unit name ``base`` cannot be written for ``(app, job, index)``, or ``None``."""
+        for suffix in (".timer", ".service"):
+            data = files.get(base + suffix)
+            if data is None:
+                continue
+            owner = _owner(base + suffix, data)
+            path = os.path.join(self.unit_dir, base + suffix)
+            if owner is None:
+                return (
+                    f"{path} exists and is not cronix's (no X-Cronix-* keys); cronix never overwrites it — "
+                    f"remove or rename it to install {app}.{job}"
+                )
+            if owner != (app, job, index):
+                return (
+                    f"{path} belongs to {owner[0]}.{owner[1]} (index {owner[2]}): {app}.{job} needs the same "
+                    "unit name (app and job names with hyphens spell it alike); rename one of the jobs"
+                )
+        return None
+
+    def _render(self, app: str, job: Job, index: int, hash_: str) -> tuple[bytes, bytes]:
+        try:
+            calendars = on_calendar(job.schedules[index], job.timezone)
+        except TranslationError as exc:
+            raise BackendError(f"systemd-timer: {app}.{job.name} schedules/{index}: {exc}") from None
+        timer = render_timer(app, job.name, index, hash_, calendars)
+        service = render_service(app, job.name, index, hash_, run_time_bound(job.policy), self.settings)
+        return timer.encode("utf-8"), service.encode("utf-8")
+
+    def _check_refs(self, fire: FireSpec) -> None:
+        for ref in fire.secret_refs or ():
+            scheme, _, name = ref.partition(":")
+            if scheme == "credential" and name not in self.options.credentials:
+                raise BackendError(
+                    f'systemd-timer: secret ref "{ref}" names a systemd credential the services do not load; '
+                    f'add it to backends.{self.name}.credentials ("{name}": /path/to/secret, or "" for '
+                    "/etc/credstore)"
+                    if CREDENTIAL_NAME.fullmatch(name)
+                    else f'systemd-timer: secret ref "{ref}": "{name}" is not a credential name'
+                )
+
+    def _validate(self, app: str, job: Job, files: Mapping[str, bytes | None]) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        zone: ZoneInfo | None = None
+        if job.timezone not in ("", "UTC"):
+            if not os.path.exists(os.path.join(ZONEINFO, job.timezone)):
+                out.append(
+                    Diagnostic(
+                        "warning",
+                        f"{job.timezone} is not in {ZONEINFO} here; systemd reads zones from there "
+                        "(install tzdata where the timers run)",
+                        "timezone",
+                        "zone_missing",
+                    )
+                )
+            with contextlib.suppress(ValueError, OSError):
+                zone = ZoneInfo(job.timezone)
+        for i, schedule in enumerate(job.schedules):
+            try:
+                on_calendar(schedule, job.timezone)
+            except TranslationError as exc:
+                out.append(Diagnostic("error", str(exc), f"schedules/{i}", "untranslatable"))
+                continue
+            problem = self._claim(files, resource_name(app, job.name, i), app, job.name, i)
+            if problem is not None:
+                out.append(Diagnostic("error", problem, f"schedules/{i}", "unit_name_taken"))
+            if zone is not None:
+                warning = _dst_warning(schedule, zone, self._now())
+                if warning:
+                    out.append(Diagnostic("warning", warning, f"schedules/{i}", "dst_semantics"))
+        return out
+
+    def _finding(self, message: str, code: str) -> Diagnostic:
+        return Diagnostic("error", f"{self.unit_dir}: {message}", "", code)
+
+
+def _owner(name: str, data: bytes) -> tuple[str, str, int] | None:
+    """``(app, job, index)`` a timer's or service's ownership keys claim, or ``None``."""
+    text = data.decode("utf-8", "replace")
+    if name.endswith(".service"):
+        return owned_service(text)
+    unit = read_owned(name.removesuffix(".timer"), text)
+    return None if unit is None else (unit.app, unit.job, unit.index)
+
+
+def _dst_warning(schedule: str, zone: ZoneInfo, now: datetime) -> str:
+    """One line naming the dates in the coming year where systemd and cron part, or ``""``."""
+    found = dst_differences(schedule, zone, now, now + DST_LOOKAHEAD)
+    if not found:
+        return ""
+    shifted = sorted({d.instant.strftime("%Y-%m-%d %H:%M %Z") for d in found if d.kind == "shifted"})
+    repeated = sorted({d.instant.strftime("%Y-%m-%d %H:%M %Z") for d in found if d.kind == "repeated"})
+    parts = []
+    if shifted:
+        parts.append(
+            "when the clocks spring forward systemd skips a time that does not exist, where cron runs it "
+            f"late: no run at {_listing(shifted)}"
+        )
+    if repeated:
+        parts.append(
+            "when the clocks fall back systemd runs a repeated time once, where cron runs it again: "
+            f"no run at {_listing(repeated)}"
+        )
+    return f'"{schedule}" in {zone.key}: ' + "; ".join(parts) + " (spec/DECISIONS.md D-123)"
+
+
+def _listing(items: Sequence[str], most: int = 3) -> str:
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def _normalizer() -> Callable[[Sequence[str]], list[str]]:
+    """Calendar expressions in systemd's normalized form (``systemd-analyze``), else as written."""
+    import shutil
+    import subprocess
+
+    analyze = shutil.which("systemd-analyze")
+
+    def normalize(expressions: Sequence[str]) -> list[str]:
+        plain = [" ".join(e.split()) for e in expressions]
+        if analyze is None or not expressions:
+            return plain
+        proc = subprocess.run(
+            [analyze, "calendar", *expressions],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "TZ": "UTC"},
+        )
+        forms = [
+            line.split(":", 1)[1].strip() for line in proc.stdout.splitlines() if "Normalized form:" in line
+        ]
+        return forms if proc.returncode == 0 and len(forms) == len(expressions) else plain
+
+    return normalize
+
+
+def _with_entries(
+    result: AdoptResult, app: str, job: Job, hashes: Sequence[str], unit_dir: str
+) -> AdoptResult:
+    if not result.found or result.diverged:
+        return result
+    entries = tuple(
+        ManagedEntry(app, job.name, i, h, os.path.join(unit_dir, resource_name(app, job.name, i) + ".timer"))
+        for i, h in enumerate(hashes)
+    )
+    return AdoptResult(found=True, adopted=result.adopted, entries=entries)
