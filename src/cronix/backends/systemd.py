@@ -530,28 +530,43 @@ def _listing(items: Sequence[str], most: int = 3) -> str:
 
 
 def _normalizer() -> Callable[[Sequence[str]], list[str]]:
-    """Calendar expressions in systemd's normalized form (``systemd-analyze``), else as written."""
+    """Comparison keys for calendar expressions: systemd's normalized form (``systemd-analyze``,
+    else the text) with the zone made explicit — a zone-less calendar runs in the host's zone —
+    and compared by its rules, so ``UTC`` and ``Etc/UTC`` agree."""
+    import hashlib
     import shutil
     import subprocess
 
+    from cronix.backends.timezones import host_timezone, zone_rules
+
     analyze = shutil.which("systemd-analyze")
 
+    def key(form: str) -> str:
+        body, _, last = form.rpartition(" ")
+        if ":" in last or not body:  # the last word is the time: no zone given
+            body, last = form, host_timezone()
+        rules = zone_rules(last)
+        return f"{body} @{hashlib.sha256(rules).hexdigest() if rules else last}"
+
     def normalize(expressions: Sequence[str]) -> list[str]:
-        plain = [" ".join(e.split()) for e in expressions]
-        if analyze is None or not expressions:
-            return plain
-        proc = subprocess.run(
-            [analyze, "calendar", *expressions],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "TZ": "UTC"},
-        )
-        forms = [
-            line.split(":", 1)[1].strip() for line in proc.stdout.splitlines() if "Normalized form:" in line
-        ]
-        return forms if proc.returncode == 0 and len(forms) == len(expressions) else plain
+        forms = [" ".join(e.split()) for e in expressions]
+        if analyze is not None and expressions:
+            proc = subprocess.run(
+                [analyze, "calendar", *expressions],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env={**os.environ, "TZ": "UTC"},
+            )
+            found = [
+                line.split(":", 1)[1].strip()
+                for line in proc.stdout.splitlines()
+                if "Normalized form:" in line
+            ]
+            if proc.returncode == 0 and len(found) == len(expressions):
+                forms = found
+        return [key(f) for f in forms]
 
     return normalize
 

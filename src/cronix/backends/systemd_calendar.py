@@ -7,9 +7,10 @@ does, across DST zones) and every other module reuses one translation.
 **Translation** (:func:`on_calendar`). A schedule is parsed by the protocol and rendered
 from its *expanded value sets*, never copied textually, so every spelling cron accepts —
 lists, ranges, steps, ``N/S``, ``?``, ``+5``, month and day names — means the same in the
-unit. Each field becomes ``*``, a progression ``a/d`` (to the field's end) or
-``a..b/d``, a range ``a..b``, or a list; numbers are two digits and weekdays are systemd's
-``Mon``…``Sun`` in Monday-first order, so the text is systemd's own normalized form.
+unit. Each field becomes ``*``, a progression ``a..b/d`` (always with its end: systemd
+252 mishandles an open ``a/d`` at a month boundary), a range ``a..b``, or a list;
+numbers are two digits and weekdays are systemd's ``Mon``…``Sun`` in Monday-first
+order, so the text is systemd's own normalized form.
 The job's IANA zone is the expression's timezone suffix (``UTC`` included, so a host in
 another zone fires at the same instants).
 
@@ -97,7 +98,7 @@ def _every(seconds: int, source: str) -> str:
         return "*-*-* *:00:00 UTC" if hours == 1 else f"*-*-* 00/{hours}:00:00 UTC"
     minutes, rest = divmod(seconds, 60)
     if rest == 0 and minutes in _MINUTE_DIVISORS:
-        return "*-*-* *:*:00 UTC" if minutes == 1 else f"*-*-* *:00/{minutes}:00 UTC"
+        return "*-*-* *:*:00 UTC" if minutes == 1 else f"*-*-* *:00..{60 - minutes:02d}/{minutes}:00 UTC"
     raise TranslationError(
         f'"{source}" has no systemd calendar equivalent: a calendar event repeats on the same clock '
         f"times every day, so only intervals of whole minutes dividing an hour "
@@ -107,7 +108,7 @@ def _every(seconds: int, source: str) -> str:
 
 
 def _numbers(values: frozenset[int], lo: int, hi: int) -> str:
-    """A value set as systemd writes it: ``*``, ``a/d``, ``a..b/d``, ``a..b`` or a list."""
+    """A value set as systemd writes it: ``*``, ``a..b/d``, ``a..b`` or a list."""
     ordered = sorted(values)
     if len(ordered) == hi - lo + 1:
         return "*"
@@ -117,8 +118,8 @@ def _numbers(values: frozenset[int], lo: int, hi: int) -> str:
             first, last = ordered[0], ordered[-1]
             if step == 1:
                 return f"{first:02d}..{last:02d}"
-            if last + step > hi:
-                return f"{first:02d}/{step}"
+            # Always with its end: systemd 252 carries an open "a/d" past the field's end
+            # into the next month wrongly (00/5 on Mar 31 20:00 → Apr 1 05:00, skipping 00:00).
             return f"{first:02d}..{last:02d}/{step}"
     return ",".join(_runs(ordered, lambda v: f"{v:02d}"))
 
