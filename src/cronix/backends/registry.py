@@ -161,6 +161,17 @@ register(
 )
 register(
     BackendType(
+        name="vercel",
+        summary="Entries of crons[] in a project's vercel.json (Vercel calls the app itself).",
+        opener="cronix.backends.vercel:open_backend",
+        options="cronix.backends.vercel_options:VercelOptions",
+        capabilities=frozenset({"drift-detection"}),
+        fire_strategies=frozenset({"vercel-native"}),
+        seeder="cronix.backends.vercel_seeder:VercelSeeder",
+    )
+)
+register(
+    BackendType(
         name="memory",
         summary="In-process entries for tests and the conformance suite (state ends with the process).",
         opener="cronix.backends.memory:open_backend",
