@@ -185,7 +185,10 @@ class DefaultsConfig:
 class ApplyConfig:
     lock_path: str = field(
         default="/var/lock/cronix/apply.lock",
-        metadata=_doc("flock held for the whole apply of host-local backends (crontab, systemd-timer)."),
+        metadata=_doc(
+            "flock held for the whole apply of backends whose state is a local file "
+            "(crontab, systemd-timer, vercel)."
+        ),
     )
     lock_timeout_seconds: int = field(
         default=60,
