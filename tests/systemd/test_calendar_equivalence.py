@@ -133,6 +133,7 @@ def _check(schedules: list[str], zone_name: str, base: datetime, stats: dict[str
         stats["two_expressions"] += len(group) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_translation_fires_exactly_when_cron_does() -> None:
     stats = {"cases": 0, "excluded": 0, "two_expressions": 0}

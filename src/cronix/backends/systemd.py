@@ -29,10 +29,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from cronix.backends.base import (
     DRIFT_SENTINEL,
@@ -46,11 +45,12 @@ from cronix.backends.base import (
     HostContext,
     ManagedEntry,
 )
-from cronix.backends.systemd_adopt import find_candidates, plan_adoption
-from cronix.backends.systemd_calendar import TranslationError, dst_differences, on_calendar
+from cronix.backends.systemd_adopt import entries_of, find_candidates, plan_adoption
+from cronix.backends.systemd_calendar import TranslationError, on_calendar
+from cronix.backends.systemd_checks import audit_units, claim_problem, credential_problem, validate_job
 from cronix.backends.systemd_files import UnitDirectory
-from cronix.backends.systemd_host import Journal, Systemctl
-from cronix.backends.systemd_options import CREDENTIAL_NAME, SystemdOptions
+from cronix.backends.systemd_host import Journal, Systemctl, calendar_keys
+from cronix.backends.systemd_options import SystemdOptions
 from cronix.backends.systemd_units import (
     OwnedUnit,
     ServiceSettings,
@@ -72,10 +72,6 @@ if TYPE_CHECKING:
 __all__ = ["SystemdBackend", "SystemdOptions", "open_backend"]
 
 _UNSAFE_BIN = re.compile(r"[\s%\"'\\;]")
-#: Where systemd looks up the zone of ``OnCalendar=… Europe/Berlin``.
-ZONEINFO = "/usr/share/zoneinfo"
-#: How far ahead ``plan`` looks for DST transitions where systemd and cron part.
-DST_LOOKAHEAD = timedelta(days=366)
 
 Files = dict[str, bytes | None]
 
@@ -173,8 +169,8 @@ class SystemdBackend:
         return self.validate_many(app, [job])[0]
 
     def validate_many(self, app: str, jobs: Sequence[Job]) -> list[list[Diagnostic]]:
-        files = self._state()
-        return [self._validate(app, job, files) for job in jobs]
+        files, now = self._state(), self._now()
+        return [validate_job(app, job, files, self.unit_dir, now) for job in jobs]
 
     def list_entries(self) -> list[ManagedEntry]:
         files = self._listed = self._state()
@@ -213,7 +209,9 @@ class SystemdBackend:
         return entry.hash in (unit.hash, DRIFT_SENTINEL)
 
     def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
-        self._check_refs(fire)
+        problem = credential_problem(fire.secret_refs or (), self.options.credentials, self.name)
+        if problem is not None:
+            raise BackendError(f"systemd-timer: {problem}")
         if len(hashes) != len(job.schedules):
             raise BackendError(
                 f"systemd-timer: {app}.{job.name}: {len(hashes)} hashes for {len(job.schedules)} schedules"
@@ -223,7 +221,7 @@ class SystemdBackend:
             files = self._state()
             for i, (timer, service) in enumerate(rendered):
                 base = resource_name(app, job.name, i)
-                problem = self._claim(files, base, app, job.name, i)
+                problem = claim_problem(files, self.unit_dir, base, app, job.name, i)
                 if problem is not None:
                     raise BackendError(f"systemd-timer: {problem}")
                 staged[base + ".timer"], staged[base + ".service"] = timer, service
@@ -256,39 +254,19 @@ class SystemdBackend:
         files = self._all_units()
         managed = sum(1 for u in self._owned(files) if (u.app, u.job) == (app, job.name))
         candidates = find_candidates(files, self.trigger_bin, app, job.name)
-        adoption = plan_adoption(files, candidates, wanted, job.schedules, managed, _normalizer())
+        adoption = plan_adoption(files, candidates, wanted, job.schedules, managed, calendar_keys())
         if dry_run or not adoption.timers:
-            return _with_entries(adoption.result, app, job, hashes, self.unit_dir)
+            return entries_of(adoption.result, app, job, hashes, self.unit_dir)
         with self._transaction() as staged:
             for name in (*adoption.timers, *adoption.services):
                 staged[name] = None
             self._disable.update(adoption.timers)
             self.create(app, job, hashes, fire)
-        return _with_entries(AdoptResult(found=True, adopted=True), app, job, hashes, self.unit_dir)
+        return entries_of(AdoptResult(found=True, adopted=True), app, job, hashes, self.unit_dir)
 
     def audit_markers(self) -> list[Diagnostic]:
         """Owned units that do not form a valid pair: orphaned or misnamed files."""
-        files = self._state()
-        out = []
-        owned = {u.name for u in self._owned(files)}
-        for unit in self._owned(files):
-            if unit.name != resource_name(unit.app, unit.job, unit.index):
-                out.append(
-                    self._finding(
-                        f"{unit.name}.timer claims {unit.app}.{unit.job} index {unit.index}, "
-                        "whose unit has another name",
-                        "misnamed_unit",
-                    )
-                )
-            if self._service_identity(files, unit) is None:
-                out.append(
-                    self._finding(f"{unit.name}.timer has no cronix service beside it", "missing_service")
-                )
-        for name, data in sorted(files.items()):
-            orphan = name.endswith(".service") and name.removesuffix(".service") not in owned
-            if orphan and data is not None and owned_service(data.decode("utf-8", "replace")) is not None:
-                out.append(self._finding(f"{name} is cronix's but its timer is missing", "orphan_service"))
-        return out
+        return audit_units(self._state(), self.unit_dir)
 
     def history(self, query: HistoryQuery) -> list[HistoryEntry]:
         """Runs from the journal of the job's services (``journalctl -u``, exact names)."""
@@ -416,28 +394,6 @@ class SystemdBackend:
         data = files.get(unit.name + ".service")
         return owned_service(data.decode("utf-8", "replace")) if data is not None else None
 
-    def _claim(
-        self, files: Mapping[str, bytes | None], base: str, app: str, job: str, index: int
-    ) -> str | None:
-        """Why the unit name ``base`` cannot be written for ``(app, job, index)``, or ``None``."""
-        for suffix in (".timer", ".service"):
-            data = files.get(base + suffix)
-            if data is None:
-                continue
-            owner = _owner(base + suffix, data)
-            path = os.path.join(self.unit_dir, base + suffix)
-            if owner is None:
-                return (
-                    f"{path} exists and is not cronix's (no X-Cronix-* keys); cronix never overwrites it — "
-                    f"remove or rename it to install {app}.{job}"
-                )
-            if owner != (app, job, index):
-                return (
-                    f"{path} belongs to {owner[0]}.{owner[1]} (index {owner[2]}): {app}.{job} needs the same "
-                    "unit name (app and job names with hyphens spell it alike); rename one of the jobs"
-                )
-        return None
-
     def _render(self, app: str, job: Job, index: int, hash_: str) -> tuple[bytes, bytes]:
         try:
             calendars = on_calendar(job.schedules[index], job.timezone)
@@ -446,138 +402,3 @@ class SystemdBackend:
         timer = render_timer(app, job.name, index, hash_, calendars)
         service = render_service(app, job.name, index, hash_, run_time_bound(job.policy), self.settings)
         return timer.encode("utf-8"), service.encode("utf-8")
-
-    def _check_refs(self, fire: FireSpec) -> None:
-        for ref in fire.secret_refs or ():
-            scheme, _, name = ref.partition(":")
-            if scheme == "credential" and name not in self.options.credentials:
-                raise BackendError(
-                    f'systemd-timer: secret ref "{ref}" names a systemd credential the services do not load; '
-                    f'add it to backends.{self.name}.credentials ("{name}": /path/to/secret, or "" for '
-                    "/etc/credstore)"
-                    if CREDENTIAL_NAME.fullmatch(name)
-                    else f'systemd-timer: secret ref "{ref}": "{name}" is not a credential name'
-                )
-
-    def _validate(self, app: str, job: Job, files: Mapping[str, bytes | None]) -> list[Diagnostic]:
-        out: list[Diagnostic] = []
-        zone: ZoneInfo | None = None
-        if job.timezone not in ("", "UTC"):
-            if not os.path.exists(os.path.join(ZONEINFO, job.timezone)):
-                out.append(
-                    Diagnostic(
-                        "warning",
-                        f"{job.timezone} is not in {ZONEINFO} here; systemd reads zones from there "
-                        "(install tzdata where the timers run)",
-                        "timezone",
-                        "zone_missing",
-                    )
-                )
-            with contextlib.suppress(ValueError, OSError):
-                zone = ZoneInfo(job.timezone)
-        for i, schedule in enumerate(job.schedules):
-            try:
-                on_calendar(schedule, job.timezone)
-            except TranslationError as exc:
-                out.append(Diagnostic("error", str(exc), f"schedules/{i}", "untranslatable"))
-                continue
-            problem = self._claim(files, resource_name(app, job.name, i), app, job.name, i)
-            if problem is not None:
-                out.append(Diagnostic("error", problem, f"schedules/{i}", "unit_name_taken"))
-            if zone is not None:
-                warning = _dst_warning(schedule, zone, self._now())
-                if warning:
-                    out.append(Diagnostic("warning", warning, f"schedules/{i}", "dst_semantics"))
-        return out
-
-    def _finding(self, message: str, code: str) -> Diagnostic:
-        return Diagnostic("error", f"{self.unit_dir}: {message}", "", code)
-
-
-def _owner(name: str, data: bytes) -> tuple[str, str, int] | None:
-    """``(app, job, index)`` a timer's or service's ownership keys claim, or ``None``."""
-    text = data.decode("utf-8", "replace")
-    if name.endswith(".service"):
-        return owned_service(text)
-    unit = read_owned(name.removesuffix(".timer"), text)
-    return None if unit is None else (unit.app, unit.job, unit.index)
-
-
-def _dst_warning(schedule: str, zone: ZoneInfo, now: datetime) -> str:
-    """One line naming the dates in the coming year where systemd and cron part, or ``""``."""
-    found = dst_differences(schedule, zone, now, now + DST_LOOKAHEAD)
-    if not found:
-        return ""
-    shifted = sorted({d.instant.strftime("%Y-%m-%d %H:%M %Z") for d in found if d.kind == "shifted"})
-    repeated = sorted({d.instant.strftime("%Y-%m-%d %H:%M %Z") for d in found if d.kind == "repeated"})
-    parts = []
-    if shifted:
-        parts.append(
-            "when the clocks spring forward systemd skips a time that does not exist, where cron runs it "
-            f"late: no run at {_listing(shifted)}"
-        )
-    if repeated:
-        parts.append(
-            "when the clocks fall back systemd runs a repeated time once, where cron runs it again: "
-            f"no run at {_listing(repeated)}"
-        )
-    return f'"{schedule}" in {zone.key}: ' + "; ".join(parts) + " (spec/DECISIONS.md D-123)"
-
-
-def _listing(items: Sequence[str], most: int = 3) -> str:
-    shown = ", ".join(items[:most])
-    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
-
-
-def _normalizer() -> Callable[[Sequence[str]], list[str]]:
-    """Comparison keys for calendar expressions: systemd's normalized form (``systemd-analyze``,
-    else the text) with the zone made explicit — a zone-less calendar runs in the host's zone —
-    and compared by its rules, so ``UTC`` and ``Etc/UTC`` agree."""
-    import hashlib
-    import shutil
-    import subprocess
-
-    from cronix.backends.timezones import host_timezone, zone_rules
-
-    analyze = shutil.which("systemd-analyze")
-
-    def key(form: str) -> str:
-        body, _, last = form.rpartition(" ")
-        if ":" in last or not body:  # the last word is the time: no zone given
-            body, last = form, host_timezone()
-        rules = zone_rules(last)
-        return f"{body} @{hashlib.sha256(rules).hexdigest() if rules else last}"
-
-    def normalize(expressions: Sequence[str]) -> list[str]:
-        forms = [" ".join(e.split()) for e in expressions]
-        if analyze is not None and expressions:
-            proc = subprocess.run(
-                [analyze, "calendar", *expressions],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-                env={**os.environ, "TZ": "UTC"},
-            )
-            found = [
-                line.split(":", 1)[1].strip()
-                for line in proc.stdout.splitlines()
-                if "Normalized form:" in line
-            ]
-            if proc.returncode == 0 and len(found) == len(expressions):
-                forms = found
-        return [key(f) for f in forms]
-
-    return normalize
-
-
-def _with_entries(
-    result: AdoptResult, app: str, job: Job, hashes: Sequence[str], unit_dir: str
-) -> AdoptResult:
-    if not result.found or result.diverged:
-        return result
-    entries = tuple(
-        ManagedEntry(app, job.name, i, h, os.path.join(unit_dir, resource_name(app, job.name, i) + ".timer"))
-        for i, h in enumerate(hashes)
-    )
-    return AdoptResult(found=True, adopted=result.adopted, entries=entries)

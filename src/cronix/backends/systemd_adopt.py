@@ -23,13 +23,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cronix.backends.base import AdoptResult
+from cronix.backends.base import AdoptResult, ManagedEntry
 from cronix.backends.systemd_units import exec_argv, parse_unit, read_owned, unit_values
+from cronix.protocol.ownership import resource_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Adoption", "Candidate", "find_candidates", "plan_adoption"]
+    from cronix.protocol.manifest import Job
+
+__all__ = ["Adoption", "Candidate", "entries_of", "find_candidates", "plan_adoption"]
 
 #: Calendar expressions → their normalized forms (same order).
 Normalizer = Callable[["Sequence[str]"], "list[str]"]
@@ -131,3 +134,14 @@ def _services_kept(files: Mapping[str, bytes | None], leaving: set[str]) -> set[
         if name.endswith(".timer") and name not in leaving and data is not None:
             kept.add(_service_of(name, data.decode("utf-8", "replace")))
     return kept
+
+
+def entries_of(result: AdoptResult, app: str, job: Job, hashes: Sequence[str], unit_dir: str) -> AdoptResult:
+    """``result`` with the owned entries adopting would leave (or left), when it found a match."""
+    if not result.found or result.diverged:
+        return result
+    entries = tuple(
+        ManagedEntry(app, job.name, i, h, os.path.join(unit_dir, resource_name(app, job.name, i) + ".timer"))
+        for i, h in enumerate(hashes)
+    )
+    return AdoptResult(found=True, adopted=result.adopted, entries=entries)

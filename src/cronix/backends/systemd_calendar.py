@@ -39,6 +39,7 @@ the equivalence test can exclude exactly them.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -186,15 +187,23 @@ def _difference(cron: CronFields, when: datetime) -> Literal["shifted", "repeate
 def transition_days(tz: tzinfo, first: date, last: date) -> Iterable[date]:
     """The days in ``[first, last]`` on which the zone's UTC offset changes."""
     if tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC"):
-        return
+        return ()
+    return _transition_days(tz, first, last)
+
+
+@lru_cache(maxsize=1024)
+def _transition_days(tz: tzinfo, first: date, last: date) -> tuple[date, ...]:
+    # Cached: planning a manifest asks the same zone and year for every job.
+    out = []
     day = first
     offset = _offset(tz, day)
     while day <= last:
         following = day + timedelta(days=1)
         after = _offset(tz, following)
         if after != offset:
-            yield day
+            out.append(day)
         day, offset = following, after
+    return tuple(out)
 
 
 def _offset(tz: tzinfo, day: date) -> timedelta | None:

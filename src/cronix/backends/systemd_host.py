@@ -6,6 +6,9 @@ test can record what would have run. Every call names exact units (``enable --no
 cronix-billing-report-0.timer``), never a glob, and a failure is one line naming the
 command and systemctl's own words (:class:`~cronix.errors.BackendError`, exit 3).
 
+:func:`calendar_keys` compares calendar expressions the way systemd reads them
+(``systemd-analyze calendar``'s normalized form), for adoption.
+
 "Is systemd there?" (:meth:`Systemctl.probe`): with the stock command, a host not booted
 with systemd has no ``/run/systemd/system`` (systemd's own ``sd_booted()`` test); otherwise
 ``systemctl show --property=Version`` must answer.
@@ -22,10 +25,10 @@ from typing import TYPE_CHECKING
 from cronix.errors import BackendError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from datetime import datetime
 
-__all__ = ["Journal", "Systemctl"]
+__all__ = ["Journal", "Systemctl", "calendar_keys"]
 
 _TIMEOUT = 120.0
 #: systemctl's words for a unit that is not loaded (stopping it is then a no-op, not an error).
@@ -122,3 +125,44 @@ class Journal:
         except (OSError, subprocess.TimeoutExpired):
             return []
         return proc.stdout.splitlines() if proc.returncode == 0 else []
+
+
+def calendar_keys() -> Callable[[Sequence[str]], list[str]]:
+    """Comparison keys for calendar expressions: systemd's normalized form (``systemd-analyze``,
+    else the text) with the zone made explicit — a zone-less calendar runs in the host's zone —
+    and compared by its rules, so ``UTC`` and ``Etc/UTC`` agree."""
+    import hashlib
+    import shutil
+
+    from cronix.backends.timezones import host_timezone, zone_rules
+
+    analyze = shutil.which("systemd-analyze")
+
+    def key(form: str) -> str:
+        body, _, last = form.rpartition(" ")
+        if ":" in last or not body:  # the last word is the time: no zone given
+            body, last = form, host_timezone()
+        rules = zone_rules(last)
+        return f"{body} @{hashlib.sha256(rules).hexdigest() if rules else last}"
+
+    def normalize(expressions: Sequence[str]) -> list[str]:
+        forms = [" ".join(e.split()) for e in expressions]
+        if analyze is not None and expressions:
+            proc = subprocess.run(
+                [analyze, "calendar", *expressions],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env={**os.environ, "TZ": "UTC"},
+            )
+            found = [
+                line.split(":", 1)[1].strip()
+                for line in proc.stdout.splitlines()
+                if "Normalized form:" in line
+            ]
+            if proc.returncode == 0 and len(found) == len(expressions):
+                forms = found
+        return [key(f) for f in forms]
+
+    return normalize
