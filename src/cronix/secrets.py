@@ -3,7 +3,9 @@
 ``credential:NAME`` is cronix's addition for systemd services: the file ``NAME`` in
 ``$CREDENTIALS_DIRECTORY``, where systemd places what ``LoadCredential=`` loads (the
 systemd-timer backend's ``credentials`` option), so the secret never appears in a unit
-file, the environment or a command line.
+file, the environment or a command line. Outside such a service (``cronix apply`` signing
+its manifest fetch) it is skipped with a warning, like an unset ``env:`` variable, so a
+second ref can sign there.
 
 A reference names where a secret lives; only this module ever sees the value. Values are
 never logged, printed, written to files cronix creates, or passed on a command line —
@@ -74,6 +76,12 @@ def resolve_secrets(
         value = _resolve_one(ref, env)
         if value:
             values.append(value)
+        elif warn is not None and ref.scheme == "credential" and not env.get("CREDENTIALS_DIRECTORY"):
+            warn(
+                f"secret ref {ref} skipped: $CREDENTIALS_DIRECTORY is not set (credential: refs resolve in "
+                "a systemd service that loads the credential: LoadCredential=, the systemd-timer "
+                "credentials option)"
+            )
         elif warn is not None:
             warn(f"secret ref {ref} resolved to an empty value; skipped")
     if not values:
@@ -87,8 +95,13 @@ def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
         return env.get(ref.value, "")
     if ref.scheme == "raw":
         return ref.value
-    path = ref.value if ref.scheme == "file" else _credential_path(ref.value, env)
-    where = path if ref.scheme == "file" else f"{path} ({ref})"
+    if ref.scheme == "file":
+        path = where = ref.value
+    else:
+        credential = _credential_path(ref.value, env)
+        if credential is None:
+            return ""  # not inside a service that loads credentials (e.g. apply's manifest fetch)
+        path, where = credential, f"{credential} ({ref})"
     try:
         with open(path, "rb") as fh:
             data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
@@ -102,13 +115,9 @@ def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
         raise SecretError(f"secret file {where} is not UTF-8 text") from None
 
 
-def _credential_path(name: str, env: Mapping[str, str]) -> str:
+def _credential_path(name: str, env: Mapping[str, str]) -> str | None:
+    """``$CREDENTIALS_DIRECTORY/NAME``, or ``None`` outside a service that has credentials."""
     if not name or "/" in name or name in (".", ".."):
         raise SecretError(f'credential:{name}: a credential name is one file name (no "/")')
     directory = env.get("CREDENTIALS_DIRECTORY", "")
-    if not directory:
-        raise SecretError(
-            f"credential:{name}: $CREDENTIALS_DIRECTORY is not set; credential: refs work in a systemd "
-            "service that loads the credential (LoadCredential=, the systemd-timer backend's credentials)"
-        )
-    return os.path.join(directory, name)
+    return os.path.join(directory, name) if directory else None

@@ -111,7 +111,8 @@ def test_a_credential_ref_reads_the_services_credentials_directory(host: Host, a
     assert app.requests[-1].verdict == "ok"
     missing = host.trigger()
     assert missing.returncode == 3
-    assert "credential:cron-secret: $CREDENTIALS_DIRECTORY is not set" in missing.stdout + missing.stderr
+    assert "credential:cron-secret skipped: $CREDENTIALS_DIRECTORY is not set" in missing.stdout
+    assert "no usable secret" in missing.stdout
     assert SECRET not in missing.stdout + missing.stderr
 
 
