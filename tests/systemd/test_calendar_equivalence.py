@@ -43,7 +43,9 @@ DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 def _bases(zone: str) -> list[datetime]:
     """Start times near each DST transition of 2026-2027 in ``zone`` (and two ordinary ones)."""
     tz = ZoneInfo(zone)
+    # Ordinary days, and the ends of a month and of a year (where systemd carries fields over).
     out = [datetime(2026, 1, 7, 12, tzinfo=UTC), datetime(2027, 6, 30, 3, 17, tzinfo=UTC)]
+    out += [datetime(2026, 3, 31, 19, tzinfo=UTC), datetime(2026, 12, 31, 20, 30, tzinfo=UTC)]
     hour = datetime(2026, 1, 1, tzinfo=UTC)
     previous = hour.astimezone(tz).utcoffset()
     while hour < datetime(2028, 1, 1, tzinfo=UTC):
@@ -185,6 +187,17 @@ def test_known_dst_differences_are_what_systemd_does(
     (systemd,) = calendar_iterations(on_calendar(schedule, zone), start, 80)
     assert moment in set(_expected(schedule, ZoneInfo(zone), start, start + timedelta(days=3)))
     assert moment not in systemd
+
+
+def test_steps_that_do_not_divide_the_field_survive_a_month_boundary() -> None:
+    """systemd 252 skips Apr 1 00:00 for an open ``00/5`` hour after Mar 31 20:00 (the reason
+    progressions are written with their end); the translation must not."""
+    base = datetime(2026, 3, 31, 19, tzinfo=UTC)
+    (open_form,) = calendar_iterations(["*-*-* 00/5:00:00 UTC"], base, 3)
+    assert datetime(2026, 4, 1, tzinfo=UTC) not in open_form  # the systemd behaviour worked around
+    (ours,) = calendar_iterations(on_calendar("0 */5 * * *", "UTC"), base, 3)
+    assert ours == _expected("0 */5 * * *", ZoneInfo("UTC"), base, ours[-1])
+    assert datetime(2026, 4, 1, tzinfo=UTC) in ours
 
 
 def test_translations_are_systemds_normalized_form() -> None:

@@ -96,7 +96,7 @@ def _every(seconds: int, source: str) -> str:
     if rest == 0 and hours in _HOUR_DIVISORS:
         if hours == 24:
             return "*-*-* 00:00:00 UTC"
-        return "*-*-* *:00:00 UTC" if hours == 1 else f"*-*-* 00/{hours}:00:00 UTC"
+        return "*-*-* *:00:00 UTC" if hours == 1 else f"*-*-* 00..{24 - hours:02d}/{hours}:00:00 UTC"
     minutes, rest = divmod(seconds, 60)
     if rest == 0 and minutes in _MINUTE_DIVISORS:
         return "*-*-* *:*:00 UTC" if minutes == 1 else f"*-*-* *:00..{60 - minutes:02d}/{minutes}:00 UTC"
