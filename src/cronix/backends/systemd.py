@@ -15,7 +15,9 @@ This module decides what changes and in which order:
   once: ``disable --now`` the removed timers (exact names), write the changed files
   (atomically; a file with unchanged bytes is not touched), ``daemon-reload`` once and
   only if a file changed, then ``enable --now`` exactly the timers whose files changed or
-  that are not enabled. A no-op apply runs no systemctl command that changes anything.
+  that are not enabled (both with ``--no-reload``). A no-op apply runs no systemctl
+  command that changes anything. A commit that fails after systemd saw part of it raises
+  :class:`~cronix.backends.base.CommitIncomplete` saying what was done.
 * Drift: a timer whose ``OnCalendar=`` lines differ from the ``X-Cronix-OnCalendar=`` it
   was written with, or whose service is missing, lists with the drift sentinel; with a
   manifest, any difference from what this backend would write now (a hand-edited
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ from cronix.backends.base import (
     LOCAL_SHIM,
     AdoptResult,
     Capability,
+    CommitIncomplete,
     Diagnostic,
     FireSpec,
     HistoryEntry,
@@ -47,7 +49,13 @@ from cronix.backends.base import (
 )
 from cronix.backends.systemd_adopt import entries_of, find_candidates, plan_adoption
 from cronix.backends.systemd_calendar import TranslationError, on_calendar
-from cronix.backends.systemd_checks import audit_units, claim_problem, credential_problem, validate_job
+from cronix.backends.systemd_checks import (
+    audit_units,
+    claim_problem,
+    credential_problem,
+    prerequisites,
+    validate_job,
+)
 from cronix.backends.systemd_files import UnitDirectory
 from cronix.backends.systemd_host import Journal, Systemctl, calendar_keys
 from cronix.backends.systemd_options import SystemdOptions
@@ -70,8 +78,6 @@ if TYPE_CHECKING:
     from cronix.protocol.manifest import Job
 
 __all__ = ["SystemdBackend", "SystemdOptions", "open_backend"]
-
-_UNSAFE_BIN = re.compile(r"[\s%\"'\\;]")
 
 Files = dict[str, bytes | None]
 
@@ -109,6 +115,7 @@ class SystemdBackend:
         )
         self._now = now or (lambda: datetime.now(UTC))
         self._staged: Files | None = None
+        self._base: dict[str, bytes] | None = None  # the directory as the transaction found it
         self._enable: set[str] = set()
         self._disable: set[str] = set()
         self._listed: Mapping[str, bytes | None] | None = None
@@ -128,42 +135,8 @@ class SystemdBackend:
     # ------------------------------------------------------------ Backend protocol
 
     def check(self) -> list[Diagnostic]:
-        out: list[Diagnostic] = []
-        bin_ = self.trigger_bin
-        if not os.path.isabs(bin_) or _UNSAFE_BIN.search(bin_):
-            out.append(
-                Diagnostic(
-                    "error",
-                    f'trigger_bin "{bin_}" must be an absolute path without spaces, quotes, ; or % '
-                    "(systemd would split or expand it)",
-                    "trigger_bin",
-                    "invalid_trigger_bin",
-                )
-            )
-        elif not os.access(bin_, os.X_OK):
-            out.append(
-                Diagnostic("warning", f"{bin_} is not an executable file here", "trigger_bin", "missing")
-            )
-        probe = self.unit_dir
-        while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
-            probe = os.path.dirname(probe)
-        if not os.access(probe, os.W_OK | os.X_OK):
-            out.append(
-                Diagnostic("error", f"{probe} is not writable by this user", "unit_dir", "not_writable")
-            )
-        if not self.options.write_units_only:
-            problem = self.systemctl.probe()
-            if problem is not None:
-                out.append(
-                    Diagnostic(
-                        "error",
-                        f"cannot manage systemd: {problem}; set backends.{self.name}.write_units_only: true "
-                        "to only write the unit files",
-                        "systemctl_command",
-                        "no_systemd",
-                    )
-                )
-        return out
+        live = None if self.options.write_units_only else self.systemctl
+        return prerequisites(self.trigger_bin, self.unit_dir, live, self.name)
 
     def validate(self, app: str, job: Job) -> list[Diagnostic]:
         return self.validate_many(app, [job])[0]
@@ -200,13 +173,24 @@ class SystemdBackend:
         )
 
     def verify_ownership(self, entry: ManagedEntry) -> bool:
-        name = os.path.basename(entry.raw) if isinstance(entry.raw, str) else None
-        name = name or resource_name(entry.app, entry.job, entry.index) + ".timer"
-        data = self._state().get(name) if self._staged is not None else self.files.read(name)
-        unit = self._parse(name, data) if data is not None else None
-        if unit is None or (unit.app, unit.job, unit.index) != (entry.app, entry.job, entry.index):
-            return False
-        return entry.hash in (unit.hash, DRIFT_SENTINEL)
+        return self.verify_ownership_many([entry])[0]
+
+    def verify_ownership_many(self, entries: Sequence[ManagedEntry]) -> list[bool]:
+        """Each entry's timer still carries its identity and hash (one read of the directory)."""
+        files = self._state()
+        out = []
+        for entry in entries:
+            name = os.path.basename(entry.raw) if isinstance(entry.raw, str) else None
+            name = name or resource_name(entry.app, entry.job, entry.index) + ".timer"
+            data = files.get(name)
+            unit = self._parse(name, data) if data is not None else None
+            same = unit is not None and (unit.app, unit.job, unit.index) == (
+                entry.app,
+                entry.job,
+                entry.index,
+            )
+            out.append(same and unit is not None and entry.hash in (unit.hash, DRIFT_SENTINEL))
+        return out
 
     def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         problem = credential_problem(fire.secret_refs or (), self.options.credentials, self.name)
@@ -295,12 +279,13 @@ class SystemdBackend:
         if self._staged is not None:
             raise BackendError("systemd-timer: nested transactions are not supported")
         staged: Files = {}
+        self._base = self.files.snapshot()
         self._staged, self._enable, self._disable = staged, set(), set()
         try:
             yield staged
             enable, disable = set(self._enable), set(self._disable)
         finally:
-            self._staged = None
+            self._staged = self._base = None
             self._listed = None
         self._commit(staged, enable, disable)
 
@@ -316,11 +301,22 @@ class SystemdBackend:
         if not staged:
             return
         before = {name: self.files.read(name) for name in staged}
-        removing = sorted(t for t in disable if staged.get(t, b"") is None and self.files.read(t) is not None)
+        removing = sorted(t for t in disable if staged.get(t, b"") is None and before.get(t) is not None)
         live = not self.options.write_units_only
+        stopped = (
+            f"; the timers of removed jobs ({', '.join(removing)}) were already stopped" if removing else ""
+        )
         if live:
-            self.systemctl.disable_now(removing)
-        changed = self.files.apply(staged)
+            try:
+                self.systemctl.disable_now(removing)
+            except BackendError as exc:
+                raise CommitIncomplete(
+                    f"{exc}; no unit file was changed, some of {removing} may be stopped"
+                ) from None
+        try:
+            changed = self.files.apply(staged)
+        except BackendError as exc:
+            raise (CommitIncomplete(f"{exc}{stopped}") if removing else exc) from None
         for timer in removing:
             self.files.unlink(timer)
         if changed and live:
@@ -328,7 +324,8 @@ class SystemdBackend:
                 self.systemctl.daemon_reload()
             except BackendError as exc:
                 self.files.apply({name: before.get(name) for name in changed})
-                raise BackendError(f"{exc}; the unit files were restored") from None
+                message = f"{exc}; the unit files were restored{stopped}"
+                raise (CommitIncomplete(message) if removing else BackendError(message)) from None
         touched = set(changed)
         wanted = sorted(
             t
@@ -341,7 +338,13 @@ class SystemdBackend:
             )
         )
         if live:
-            self.systemctl.enable_now(wanted)
+            try:
+                self.systemctl.enable_now(wanted)
+            except BackendError as exc:
+                raise CommitIncomplete(
+                    f"{exc}; the unit files were written and systemd reloaded, but these timers are not "
+                    "enabled — run apply again"
+                ) from None
         else:
             for timer in wanted:
                 self.files.link(timer)
@@ -356,8 +359,12 @@ class SystemdBackend:
     # ------------------------------------------------------------ helpers
 
     def _state(self) -> dict[str, bytes | None]:
-        """The ``cronix-*`` unit files as they are, with this transaction's staged changes on top."""
-        files: dict[str, bytes | None] = dict(self.files.snapshot())
+        """The ``cronix-*`` unit files as they are, with this transaction's staged changes on top.
+
+        Inside a transaction the directory is read once, when it starts (the apply lock
+        keeps other applies out), so staging a thousand jobs is not a thousand scans.
+        """
+        files: dict[str, bytes | None] = dict(self._base if self._base is not None else self.files.snapshot())
         if self._staged:
             files.update(self._staged)
         return files

@@ -1,8 +1,10 @@
 """What the systemd-timer backend says before it writes: job validation and the ownership audit.
 
-Pure functions over the unit files' contents (name → bytes) and values, so ``plan``,
+Functions over the unit files' contents (name → bytes) and values, so ``plan``,
 ``apply`` and ``verify-ownership`` ask the same questions of one snapshot:
 
+* :func:`prerequisites` — ``check()``: the trigger path systemd will run, a writable unit
+  directory, a systemd that answers (skipped for ``write_units_only``).
 * :func:`validate_job` — can every schedule be written as ``OnCalendar=`` (errors), is a
   unit name the job needs taken by a file that is not cronix's or by another app whose
   name and job spell the same unit name (errors: nothing is ever overwritten), does
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
 
+    from cronix.backends.systemd_host import Systemctl
     from cronix.protocol.manifest import Job
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "claim_problem",
     "credential_problem",
     "owner",
+    "prerequisites",
     "validate_job",
 ]
 
@@ -54,6 +59,47 @@ def owner(name: str, data: bytes) -> tuple[str, str, int] | None:
         return owned_service(text)
     unit = read_owned(name.removesuffix(".timer"), text)
     return None if unit is None else (unit.app, unit.job, unit.index)
+
+
+_UNSAFE_BIN = re.compile(r"[\s%\"'\\;]")
+
+
+def prerequisites(
+    trigger_bin: str, unit_dir: str, systemctl: Systemctl | None, backend: str
+) -> list[Diagnostic]:
+    """``check()``: a usable trigger_bin, a writable unit directory, and (unless ``None``) systemd."""
+    out: list[Diagnostic] = []
+    if not os.path.isabs(trigger_bin) or _UNSAFE_BIN.search(trigger_bin):
+        out.append(
+            Diagnostic(
+                "error",
+                f'trigger_bin "{trigger_bin}" must be an absolute path without spaces, quotes, ; or % '
+                "(systemd would split or expand it)",
+                "trigger_bin",
+                "invalid_trigger_bin",
+            )
+        )
+    elif not os.access(trigger_bin, os.X_OK):
+        out.append(
+            Diagnostic("warning", f"{trigger_bin} is not an executable file here", "trigger_bin", "missing")
+        )
+    probe = unit_dir
+    while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        out.append(Diagnostic("error", f"{probe} is not writable by this user", "unit_dir", "not_writable"))
+    problem = systemctl.probe() if systemctl is not None else None
+    if problem is not None:
+        out.append(
+            Diagnostic(
+                "error",
+                f"cannot manage systemd: {problem}; set backends.{backend}.write_units_only: true "
+                "to only write the unit files",
+                "systemctl_command",
+                "no_systemd",
+            )
+        )
+    return out
 
 
 def claim_problem(

@@ -5,6 +5,8 @@ so a host can manage the systemd of a container (``nsenter -t PID -a systemctl``
 test can record what would have run. Every call names exact units (``enable --now
 cronix-billing-report-0.timer``), never a glob, and a failure is one line naming the
 command and systemctl's own words (:class:`~cronix.errors.BackendError`, exit 3).
+``enable``/``disable`` run with ``--no-reload`` (they would reload systemd themselves):
+the backend reloads once per apply, and only when a unit file changed.
 
 :func:`calendar_keys` compares calendar expressions the way systemd reads them
 (``systemd-analyze calendar``'s normalized form), for adoption.
@@ -62,12 +64,12 @@ class Systemctl:
 
     def enable_now(self, timers: Sequence[str]) -> None:
         if timers:
-            self._check(["enable", "--now", "--", *timers])
+            self._check(["enable", "--now", "--no-reload", "--", *timers])
 
     def disable_now(self, timers: Sequence[str]) -> None:
         """Stop and disable ``timers``; a timer systemd never loaded is only disabled."""
         if timers:
-            self._check(["disable", "--now", "--", *timers], tolerate=_NOT_LOADED)
+            self._check(["disable", "--now", "--no-reload", "--", *timers], tolerate=_NOT_LOADED)
 
     def _check(self, args: list[str], tolerate: tuple[str, ...] = ()) -> None:
         proc = self._run(args)

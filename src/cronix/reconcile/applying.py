@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import LOCAL_SHIM, FireSpec, SupportsTransaction, SupportsVerifyMany
+from cronix.backends.base import (
+    LOCAL_SHIM,
+    CommitIncomplete,
+    FireSpec,
+    SupportsTransaction,
+    SupportsVerifyMany,
+)
 from cronix.errors import ApplyError, BackendError, CronixError
 
 if TYPE_CHECKING:
@@ -153,6 +159,8 @@ def _failure_message(
 ) -> str:
     what = f"{current.action} {current.app}.{current.job}" if current is not None else "writing the changes"
     reason = getattr(exc, "message", None) or str(exc)
+    if transactional and isinstance(exc, CommitIncomplete):
+        return f"apply on {plan.backend} failed at {what}: {reason}"  # the backend says what was done
     if transactional:
         return f"apply on {plan.backend} failed at {what}: {reason}; nothing was changed"
     done = ", ".join(f"{op.action} {op.job}" for op in staged) or "nothing"
