@@ -133,3 +133,21 @@ def test_a_real_systemd_fires_the_timer_apply_installed(tmp_path: Path) -> None:
         assert stamp != reloads[0] and count == reloads[1] + 1  # exactly one reload for the change
         state = box.run("systemctl", "is-active", "cronix-e2e-tick-0.timer", check=False).stdout.strip()
         assert state == "inactive"
+
+        # A failure after systemd saw part of the change says so, and the next apply finishes it:
+        # with a file where timers.target.wants should be, systemctl enable cannot link the timer.
+        wants = box.path("/etc/systemd/system/timers.target.wants")
+        wants.rename(wants.with_name("wants.saved"))
+        wants.write_text("not a directory\n")
+        late = tmp_path / "late.json"
+        late.write_text(json.dumps(manifest_doc("e2e", job("late", "0 0 1 1 *", request={"url": app.url()}))))
+        failed = run_cronix("apply", "--config", str(config), "--manifest", str(late),
+                            "--secret-ref", "credential:cron-secret", env=env)  # fmt: skip
+        assert failed.returncode == 1
+        assert "not enabled — run apply again" in failed.stderr and "nothing was changed" not in failed.stderr
+        wants.unlink()
+        wants.with_name("wants.saved").rename(wants)
+        fixed = run_cronix("apply", "--config", str(config), "--manifest", str(late),
+                           "--secret-ref", "credential:cron-secret", env=env)  # fmt: skip
+        assert fixed.returncode == 0, fixed.stderr
+        assert box.run("systemctl", "is-enabled", "cronix-e2e-late-0.timer").stdout.strip() == "enabled"
