@@ -83,7 +83,7 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
     return check
 
 
-_REF = re.compile(r"(env|file|raw|ssm|secretsmanager|sm):.+")
+_REF = re.compile(r"(env|file|raw|credential|ssm|secretsmanager|sm):.+")
 _PIN = re.compile(r"sha256:[0-9a-f]{64}")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
@@ -91,7 +91,7 @@ _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 def _secret_refs(value: Any) -> str | None:
     bad = [r for r in value if not _REF.fullmatch(r)]
     return (
-        f"each ref must start with env:, file:, raw:, ssm: or secretsmanager: (got {bad[0]!r})"
+        f"each ref must start with env:, file:, raw:, credential:, ssm: or secretsmanager: (got {bad[0]!r})"
         if bad
         else None
     )
@@ -112,7 +112,7 @@ class ManifestSource:
         default=(),
         metadata=_doc(
             "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…, "
-            "ssm:NAME, secretsmanager:ID); "
+            "credential:NAME in a systemd service, ssm:NAME, secretsmanager:ID); "
             "the first signs, all verify.",
             check=_secret_refs,
         ),
@@ -191,7 +191,10 @@ class DefaultsConfig:
 class ApplyConfig:
     lock_path: str = field(
         default="/var/lock/cronix/apply.lock",
-        metadata=_doc("flock held for the whole apply of host-local backends (crontab, systemd-timer)."),
+        metadata=_doc(
+            "flock held for the whole apply of backends whose state is a local file "
+            "(crontab, systemd-timer, vercel)."
+        ),
     )
     lock_timeout_seconds: int = field(
         default=60,

@@ -46,7 +46,8 @@ implement either):
 
 * :class:`SupportsTransaction` — ``transaction()`` stages every create/update/delete of
   one apply and commits them in one atomic write (crontab: one rename of the file), so a
-  crash leaves either the old or the new state, never a half-applied one.
+  crash leaves either the old or the new state, never a half-applied one. A commit of
+  several steps that fails half-way raises :class:`CommitIncomplete` saying what was done.
 * :class:`SupportsContentCheck` — ``entry_matches(app, job, entry)`` says whether the
   installed artifact is exactly what the backend would write for that job now. The
   reconciler asks it for entries whose marker hash is current; ``False`` means the entry
@@ -91,6 +92,7 @@ __all__ = [
     "AdoptResult",
     "Backend",
     "Capability",
+    "CommitIncomplete",
     "Diagnostic",
     "FireSpec",
     "HistoryEntry",
@@ -124,6 +126,15 @@ FIRE_STRATEGIES: Final = (LOCAL_SHIM, MANAGED_JWT)
 
 class UnsupportedOperation(BackendError):
     """The backend does not offer this optional operation."""
+
+
+class CommitIncomplete(BackendError):
+    """A transaction's commit failed after changing part of the scheduler; the message says what.
+
+    For schedulers whose commit is several steps (systemd: unit files, ``daemon-reload``,
+    ``enable``) rather than one atomic write, so an apply never claims "nothing was changed"
+    when something was.
+    """
 
 
 @dataclass(frozen=True, slots=True)

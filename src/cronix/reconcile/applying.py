@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import SupportsTransaction, SupportsVerifyMany
+from cronix.backends.base import CommitIncomplete, SupportsTransaction, SupportsVerifyMany
 from cronix.errors import ApplyError, BackendError, CronixError
 from cronix.reconcile.firing import FireSettings
 
@@ -134,6 +134,8 @@ def _failure_message(
 ) -> str:
     what = f"{current.action} {current.app}.{current.job}" if current is not None else "writing the changes"
     reason = getattr(exc, "message", None) or str(exc)
+    if transactional and isinstance(exc, CommitIncomplete):
+        return f"apply on {plan.backend} failed at {what}: {reason}"  # the backend says what was done
     if transactional:
         return f"apply on {plan.backend} failed at {what}: {reason}; nothing was changed"
     done = ", ".join(f"{op.action} {op.job}" for op in staged) or "nothing"
