@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -74,6 +75,16 @@ def session_members(sid: int) -> list[int]:
         if fields[0] != "Z" and int(fields[3]) == sid:
             members.append(int(entry))
     return members
+
+
+def kill_leftovers(*sids: int) -> None:
+    """SIGKILL whatever still runs in these sessions, so a failing test leaves nothing behind."""
+    import signal
+
+    for sid in sids:
+        for pid in session_members(sid) if sid else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def write_script(path: Path, body: str) -> Path:
