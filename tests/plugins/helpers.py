@@ -19,6 +19,7 @@ from tests.support.procs import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 ECHO = Path(sys.executable).with_name("cronix-backend-echo")
+HOSTILE = Path(__file__).resolve().parent / "hostile"
 
 
 def sha256_pin(path: Path) -> str:
@@ -85,6 +86,24 @@ def kill_leftovers(*sids: int) -> None:
         for pid in session_members(sid) if sid else []:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def install_hostile(kind: str, directory: Path, name: str | None = None) -> Path:
+    """Copy ``tests/plugins/hostile/cronix-backend-<kind>`` into ``directory`` (as ``name``).
+
+    The copy's shebang is the interpreter running the tests, which has cronix installed.
+    """
+    body = (HOSTILE / f"cronix-backend-{kind}").read_text(encoding="utf-8").split("\n", 1)[1]
+    target = directory / f"cronix-backend-{name or kind}"
+    target.write_text(f"#!{sys.executable}\n{body}", encoding="utf-8")
+    target.chmod(0o755)
+    return target
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set size (``VmHWM`` in /proc/self/status), in KiB."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
 
 
 def write_script(path: Path, body: str) -> Path:

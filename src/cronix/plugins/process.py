@@ -9,7 +9,9 @@ the host sets — never the rest of the operator's environment, where secrets li
 
 Its first stdout line is the handshake; later stdout lines are drained and logged (the
 pipe must never fill). Every stderr line is relayed to the ``cronix.plugin.<name>``
-logger and kept in a ring buffer whose tail goes into every error message.
+logger and kept in a ring buffer whose tail goes into every error message. Both are
+bounded whatever the plugin writes: a line is cut at :data:`MAX_LINE_BYTES` (the rest is
+read and dropped, so an endless line costs no memory) and the buffer keeps 64 lines.
 
 Ending it: the caller sends Shutdown first; :meth:`PluginProcess.stop` then waits up to
 the grace period, sends SIGTERM and then SIGKILL to the process group, and sweeps the
@@ -58,10 +60,23 @@ from cronix.plugins.errors import Category, PluginFailure, PluginIdentity
 from cronix.plugins.handshake import MAX_HANDSHAKE_BYTES, Handshake, HandshakeError, parse_handshake
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
-__all__ = ["PluginProcess", "Timeouts", "describe_status", "make_socket_dir", "plugin_environment"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "PluginProcess",
+    "Timeouts",
+    "describe_status",
+    "make_socket_dir",
+    "plugin_environment",
+    "read_lines",
+]
 
+#: Longest stderr or stdout line relayed and kept; the rest of a longer line is dropped.
+MAX_LINE_BYTES = 4096
+_DISCARD_CHUNK = 64 * 1024
+#: stderr lines kept for error messages (each at most MAX_LINE_BYTES).
+_TAIL_LINES = 64
 _PASSTHROUGH = frozenset({"PATH", "HOME", "LANG", "TZ"})
 _SUN_PATH_MAX = 107
 _LEVELS = {
@@ -295,11 +310,11 @@ class _StderrRelay(threading.Thread):
         self._stream = stream
         self._name = name
         self._log = logging.getLogger(f"cronix.plugin.{name}")
-        self._lines: deque[str] = deque(maxlen=200)
+        self._lines: deque[str] = deque(maxlen=_TAIL_LINES)
         self._lock = threading.Lock()
 
     def run(self) -> None:
-        for raw in iter(self._stream.readline, b""):
+        for raw in read_lines(self._stream):
             line = raw.decode("utf-8", "replace").rstrip()
             if not line:
                 continue
@@ -329,10 +344,27 @@ def _render(line: str) -> tuple[int, str]:
     return logging.INFO, line
 
 
+def read_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of ``stream``, each cut to ``limit`` bytes; memory stays O(limit).
+
+    A longer line is yielded as soon as its first ``limit`` bytes are in, with a note that
+    the rest was dropped — so a line that never ends is still relayed — and the rest is
+    read and thrown away up to the next newline.
+    """
+    note = f" [line longer than {limit} bytes; the rest was dropped]".encode()
+    while raw := stream.readline(limit + 1):
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield raw
+            continue
+        yield raw[:limit] + note
+        while (rest := stream.readline(_DISCARD_CHUNK)) and not rest.endswith(b"\n"):
+            pass
+
+
 def _drain_stdout(stream: IO[bytes], first: queue.Queue[bytes], name: str) -> None:
     log = logging.getLogger(f"cronix.plugin.{name}")
     first.put(stream.readline(MAX_HANDSHAKE_BYTES + 1))
-    for raw in iter(stream.readline, b""):
+    for raw in read_lines(stream):
         log.debug(
             "[%s] unexpected stdout after the handshake: %s", name, raw.decode("utf-8", "replace").rstrip()
         )
