@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 from cronix.backends.base import Backend
+from cronix.plugins.containment import CONTAINMENT_ENV, cgroup_parent
 from cronix.plugins.echo import EchoBackend
 from cronix.plugins.errors import PluginIdentity
 from cronix.plugins.host import launch_backend
@@ -67,6 +69,24 @@ def start_once(state: str) -> tuple[float, Backend]:
     started = time.perf_counter()
     backend = launch_backend(PluginIdentity("echo", str(ECHO)), {"state_path": state})
     return time.perf_counter() - started, backend
+
+
+def lifecycle(directory: str, kind: str, n: int) -> list[float]:
+    """Seconds of launch → configured → close() (Shutdown, then ending all it started) under
+    containment ``kind`` (``CRONIX_PLUGIN_CONTAINMENT``)."""
+    os.environ[CONTAINMENT_ENV] = kind
+    try:
+        times = []
+        for i in range(n):
+            started = time.perf_counter()
+            backend = launch_backend(
+                PluginIdentity("echo", str(ECHO)), {"state_path": f"{directory}/l-{i}.json"}
+            )
+            backend.close()
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        del os.environ[CONTAINMENT_ENV]
 
 
 def hop(directory: str, n: int = 500) -> float:
@@ -139,6 +159,14 @@ def main(argv: list[str]) -> int:
             f"(min {min(starts) * 1000:.0f}, max {max(starts) * 1000:.0f}); target <= 500 ms: "
             f"{'OK' if start <= 0.5 else 'MISSED'}"
         )
+        kinds = (["cgroup"] if cgroup_parent() is not None else []) + ["tree"]
+        for kind in kinds:
+            cycle = lifecycle(tmp, kind, args.starts)
+            print(
+                f"plugin launch -> configured -> closed, containment {kind}, median of {args.starts}: "
+                f"{statistics.median(cycle) * 1000:.0f} ms (min {min(cycle) * 1000:.0f}, "
+                f"max {max(cycle) * 1000:.0f})"
+            )
         print(
             f"bare gRPC round trip (grpc.health Check on the plugin's socket), median: {hop(tmp) * 1e6:.0f} us"
         )

@@ -14,11 +14,13 @@ bounded whatever the plugin writes: a line is cut at :data:`MAX_LINE_BYTES` (the
 read and dropped, so an endless line costs no memory) and the buffer keeps 64 lines.
 
 Ending it: the caller sends Shutdown first; :meth:`PluginProcess.stop` then waits up to
-the grace period, sends SIGTERM and then SIGKILL to the process group, and sweeps the
-group once more before reaping the leader (the leader's unreaped pid keeps the group id
-from being reused, so the sweep cannot hit a stranger). Live processes are also ended at
-interpreter exit; if cronix is killed outright, the plugin's own parent watchdog
-(:mod:`cronix.plugins.sdk`) makes it exit.
+the grace period, sends SIGTERM to the process group, then SIGKILLs everything the plugin
+started — held in a cgroup, or found by walking the process tree, so a process that
+called setsid(2) or was double-forked away is not missed (:mod:`cronix.plugins.containment`)
+— and sweeps the group once more before reaping the leader (the leader's unreaped pid
+keeps the group id from being reused, so the sweep cannot hit a stranger). Live processes
+are also ended at interpreter exit; if cronix is killed outright, the plugin's own parent
+watchdog (:mod:`cronix.plugins.sdk`) makes it exit, ending its descendants too.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from cronix.plugins.containment import Containment
 from cronix.plugins.contract import (
     DEFAULT_IDLE_TIMEOUT,
     ENV_IDLE_TIMEOUT,
@@ -168,6 +171,7 @@ class PluginProcess:
         self.identity = identity
         self.socket_dir = make_socket_dir()
         env = plugin_environment(identity.name, self.socket_dir, idle_timeout=idle_timeout)
+        self._contain = Containment.choose()
         try:
             self._proc = subprocess.Popen(
                 [identity.path],
@@ -178,8 +182,10 @@ class PluginProcess:
                 env=env,
                 start_new_session=True,
                 close_fds=True,
+                preexec_fn=self._contain.preexec(),
             )
         except OSError as exc:
+            self._contain.release()
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             raise PluginFailure(
                 identity, f"cannot execute {identity.path}: {exc.strerror}", category="start"
@@ -187,6 +193,7 @@ class PluginProcess:
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
         self.pid = self._proc.pid
+        self._contain.started(self.pid)
         self._stderr = _StderrRelay(self._proc.stderr, identity.name)
         self._first_line: queue.Queue[bytes] = queue.Queue(maxsize=1)
         self._stdout = threading.Thread(
@@ -275,23 +282,42 @@ class PluginProcess:
         if self._stopped:
             return self._proc.returncode if self._proc.returncode is not None else 0
         self._stopped = True
+        self.note_descendants()
         status = self.wait_exit(grace)
         if status is None:
             self._signal_group(signal.SIGTERM)
             status = self.wait_exit(2.0)
-        if status is None:
-            self._signal_group(signal.SIGKILL)
-        # Sweep whatever the plugin left in its group while the leader is still unreaped.
+        # Everything it started (cgroup or process tree), then whatever is left in its group,
+        # while the leader is still unreaped: its pid keeps the group id from being reused.
+        self._contain.end(self.pid, alive=status is None)
         self._signal_group(signal.SIGKILL)
         code = self._proc.wait()
+        self._contain.release()
         for relay in (self._stderr, self._stdout):
             relay.join(2.0)
-        for stream in (self._proc.stdout, self._proc.stderr):
-            if stream is not None:
+        for stream, relay in ((self._proc.stdout, self._stdout), (self._proc.stderr, self._stderr)):
+            # A process that still holds the pipe keeps the relay inside readline(), and
+            # close() would wait for that read forever; the daemon thread is left to it.
+            if stream is not None and not relay.is_alive():
                 stream.close()
         shutil.rmtree(self.socket_dir, ignore_errors=True)
         _LIVE.discard(self)
         return code
+
+    @property
+    def containment(self) -> str:
+        """How what the plugin starts is held: ``cgroup``, ``tree`` or ``group``."""
+        return self._contain.kind
+
+    @property
+    def cgroup(self) -> str | None:
+        """The plugin's own cgroup directory, when :attr:`containment` is ``cgroup``."""
+        return self._contain.cgroup
+
+    def note_descendants(self) -> None:
+        """Remember what the plugin started so far; call before asking it to exit (Shutdown)."""
+        if self.exit_status() is None:
+            self._contain.note_descendants(self.pid)
 
     def kill(self) -> None:
         """End the plugin at once (interpreter exit, a failed start)."""

@@ -228,6 +228,7 @@ class PluginBackend:
             return
         self._closed = True
         if self._dead is None and self.process.exit_status() is None:
+            self.process.note_descendants()
             grace_ms = 0 if self._abandoned else int(self._timeouts.shutdown * 1000)
             try:
                 self._stub.Shutdown(pb.ShutdownRequest(grace_ms=grace_ms), timeout=self._timeouts.shutdown)

@@ -28,6 +28,8 @@ here:
   ``close()`` is skipped, since it could block on what they hold), and the process ends
   with ``os._exit`` — never through interpreter shutdown, which would join a thread stuck
   in the backend. Writes to the broken stderr pipe a killed host leaves are dropped.
+  Every process the backend started is ended with it, however it detached: the plugin
+  is a child subreaper, so even a double-forked setsid process is found below it in /proc.
 
 ``prctl(PR_SET_PDEATHSIG)`` is deliberately not used: Linux sends it when the *thread*
 that forked the plugin ends, so a host that launches from a short-lived worker thread
@@ -58,6 +60,7 @@ from cronix.backends.base import (
     UnsupportedOperation,
 )
 from cronix.errors import BackendError
+from cronix.plugins import proctree
 from cronix.plugins.contract import (
     DEFAULT_IDLE_TIMEOUT,
     ENV_IDLE_TIMEOUT,
@@ -183,6 +186,9 @@ def serve(
 
     from concurrent.futures import ThreadPoolExecutor
 
+    # Orphans of whatever the backend starts are re-parented here, not to init, so the
+    # stop below finds them however they detached (setsid, double fork).
+    proctree.set_child_subreaper()
     state = _State(
         parent_pid=_env_int(ENV_PARENT_PID, os.getppid()),
         idle=_env_int(ENV_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT),
@@ -214,8 +220,15 @@ def serve(
     try:
         _stop(server, health_servicer, servicer.backend, state, path)
     finally:
-        # Never through interpreter shutdown: it would join an RPC thread stuck in the backend.
-        os._exit(0)
+        _exit()
+
+
+def _exit() -> NoReturn:
+    """End what the backend started, then the process — never through interpreter shutdown,
+    which would join an RPC thread stuck in the backend."""
+    with contextlib.suppress(Exception):
+        proctree.kill_descendants(os.getpid(), timeout=1.0)
+    os._exit(0)
 
 
 def _stop(server: Any, health: Any, backend: Backend | None, state: _State, path: str) -> None:
@@ -547,7 +560,7 @@ def _exit_after(seconds: float, state: _State) -> None:
     """The last resort of a stop: end the process even if cleanup itself hangs."""
     time.sleep(seconds)
     log("warning", f"stop ({state.reason}) did not finish within {seconds:g} s; exiting")
-    os._exit(0)
+    _exit()
 
 
 def _alive(pid: int) -> bool:
