@@ -89,6 +89,34 @@ def lifecycle(directory: str, kind: str, n: int) -> list[float]:
         del os.environ[CONTAINMENT_ENV]
 
 
+def pin_checks(directory: str, n: int = 20) -> None:
+    """What checking a pin costs before a launch: finding the distribution that installed
+    the executable (a scan of the site-packages' dist-info), and re-hashing what its RECORD
+    lists — shown for cronix's own echo and, as a large plugin would be, for grpcio's files."""
+    import hashlib
+    import shutil
+    from importlib.metadata import distribution
+
+    from cronix.plugins.trust import check_pin
+
+    copy = Path(directory) / "cronix-backend-echo"
+    shutil.copy2(ECHO, copy)
+    for label, path in (("installed echo (entry point, RECORD found)", ECHO), ("a copied launcher", copy)):
+        started = time.perf_counter()
+        for _ in range(n):
+            check_pin("echo", str(path), {})
+        print(f"pin check, {label}: {(time.perf_counter() - started) / n * 1000:.1f} ms")
+    files = [f for f in distribution("grpcio").files or () if f.hash is not None]
+    started = time.perf_counter()
+    size = 0
+    for f in files:  # the same work as Installed.problems(): read and hash every listed file
+        with open(f.locate(), "rb") as fh:
+            hashlib.file_digest(fh, "sha256")
+            size += fh.tell()
+    seconds = time.perf_counter() - started
+    print(f"RECORD verification, grpcio ({len(files)} files, {size / 1e6:.1f} MB): {seconds * 1000:.0f} ms")
+
+
 def hop(directory: str, n: int = 500) -> float:
     """Median seconds of one bare unary call over the plugin's socket: the floor of any RPC."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -167,6 +195,7 @@ def main(argv: list[str]) -> int:
                 f"{statistics.median(cycle) * 1000:.0f} ms (min {min(cycle) * 1000:.0f}, "
                 f"max {max(cycle) * 1000:.0f})"
             )
+        pin_checks(tmp)
         print(
             f"bare gRPC round trip (grpc.health Check on the plugin's socket), median: {hop(tmp) * 1e6:.0f} us"
         )

@@ -100,6 +100,40 @@ def install_hostile(kind: str, directory: Path, name: str | None = None) -> Path
     return target
 
 
+def pip_install_tamper(tmp: Path, *, append: str = "") -> tuple[Path, Path]:
+    """Install ``tests/plugins/dists/tamperplug`` with the real pip into the venv ``tmp/venv``.
+
+    The venv is made on first use and sees this one's packages (cronix, grpc) through a
+    ``.pth``; pip writes the launcher ``bin/cronix-backend-tamper`` and the RECORD. Called
+    again it reinstalls over it (an upgrade), with ``append`` added to the module's source.
+    Offline: no index; the setuptools installed here builds it. Returns (the launcher, the
+    installed module it imports).
+    """
+    import shutil
+    import subprocess
+    import sysconfig
+
+    venv = tmp / "venv"
+    if not venv.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+        site = next((venv / "lib").glob("python3*/site-packages"))
+        outer = sysconfig.get_paths()["purelib"]
+        (site / "outer.pth").write_text(f"import site; site.addsitedir({outer!r})\n", encoding="utf-8")
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    source = tmp / "tamperplug-src"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(REPO / "tests" / "plugins" / "dists" / "tamperplug", source)
+    with (source / "tamperplug.py").open("a", encoding="utf-8") as fh:
+        fh.write(append)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+         "--no-build-isolation", "--no-cache-dir", "--disable-pip-version-check", "--force-reinstall",
+         str(source)],
+        check=True, timeout=300, env={**os.environ, "HOME": str(tmp)},
+    )  # fmt: skip
+    return venv / "bin" / "cronix-backend-tamper", site / "tamperplug.py"
+
+
 def peak_rss_kib() -> int:
     """This process's peak resident set size (``VmHWM`` in /proc/self/status), in KiB."""
     with open("/proc/self/status", encoding="ascii") as fh:
