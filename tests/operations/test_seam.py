@@ -79,7 +79,7 @@ def test_its_config_section_and_docs_are_generated(scratch: str, tmp_path: Path)
     doc = config_markdown()
     assert "## Backend `scratch`" in doc and "A throwaway backend type for the seam tests." in doc
     assert '| `backends.scratch.mode` | `fast` \\| `careful` | `"fast"` | How carefully to write. |' in doc
-    assert "# scratch:\n#   # A label shown by list.\n#   label: \"default\"\n" in starter_config()
+    assert '# scratch:\n#   # A label shown by list.\n#   label: "default"\n' in starter_config()
     config = write_config(tmp_path, backends={"scratch": {"mode": "reckless"}})
     with pytest.raises(ConfigError, match=r"backends\.scratch\.mode: must be one of fast, careful"):
         list_owned(Workspace(Overrides(config_path=str(config))))
