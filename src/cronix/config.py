@@ -84,7 +84,8 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
 
 
 _REF = re.compile(r"(env|file|raw|credential|ssm|secretsmanager|sm):.+")
-_PIN = re.compile(r"sha256:[0-9a-f]{64}")
+#: The same as cronix.plugins.trust.PIN_PATTERN (a test keeps them equal; this layer cannot import it).
+_PIN = re.compile(r"sha256:[0-9a-f]{64}(?:;record=sha256:[0-9a-f]{64})?")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
@@ -238,9 +239,15 @@ class PluginsConfig:
     pins: Mapping[str, str] = field(
         default_factory=dict,
         metadata=_doc(
-            'Plugin name → "sha256:<64 hex>" of its executable.',
+            'Plugin name → "sha256:<64 hex>" of its executable, with ";record=sha256:<64 hex>" of '
+            "its distribution's RECORD for an entry-point plugin (written by cronix plugins pin --write).",
             check=lambda v: next(
-                (f"{k}: must be sha256:<64 lowercase hex>" for k, p in v.items() if not _PIN.fullmatch(p)),
+                (
+                    f"{k}: must be sha256:<64 lowercase hex>, optionally followed by "
+                    ";record=sha256:<64 lowercase hex>"
+                    for k, p in v.items()
+                    if not _PIN.fullmatch(p)
+                ),
                 None,
             ),
         ),
