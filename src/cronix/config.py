@@ -83,7 +83,8 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
     return check
 
 
-_PIN = re.compile(r"sha256:[0-9a-f]{64}")
+#: The same as cronix.plugins.trust.PIN_PATTERN (a test keeps them equal; this layer cannot import it).
+_PIN = re.compile(r"sha256:[0-9a-f]{64}(?:;record=sha256:[0-9a-f]{64})?")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
@@ -112,7 +113,7 @@ class ManifestSource:
         default=(),
         metadata=_doc(
             "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…, "
-            "ssm:NAME, secretsmanager:ID); "
+            "credential:NAME in a systemd service, ssm:NAME, secretsmanager:ID); "
             "the first signs, all verify.",
             check=_secret_refs,
         ),
@@ -194,7 +195,10 @@ class DefaultsConfig:
 class ApplyConfig:
     lock_path: str = field(
         default="/var/lock/cronix/apply.lock",
-        metadata=_doc("flock held for the whole apply of host-local backends (crontab, systemd-timer)."),
+        metadata=_doc(
+            "flock held for the whole apply of backends whose state is a local file "
+            "(crontab, systemd-timer, vercel)."
+        ),
     )
     lock_timeout_seconds: int = field(
         default=60,
@@ -238,9 +242,15 @@ class PluginsConfig:
     pins: Mapping[str, str] = field(
         default_factory=dict,
         metadata=_doc(
-            'Plugin name → "sha256:<64 hex>" of its executable.',
+            'Plugin name → "sha256:<64 hex>" of its executable, with ";record=sha256:<64 hex>" of '
+            "its distribution's RECORD for an entry-point plugin (written by cronix plugins pin --write).",
             check=lambda v: next(
-                (f"{k}: must be sha256:<64 lowercase hex>" for k, p in v.items() if not _PIN.fullmatch(p)),
+                (
+                    f"{k}: must be sha256:<64 lowercase hex>, optionally followed by "
+                    ";record=sha256:<64 lowercase hex>"
+                    for k, p in v.items()
+                    if not _PIN.fullmatch(p)
+                ),
                 None,
             ),
         ),

@@ -46,6 +46,7 @@ _WORDS: dict[Mode, dict[Action, str]] = {
 _NOTES = {
     "edited by hand": "apply rewrites the entries from the manifest",
     "duplicate entries": "apply keeps one entry per schedule",
+    "trigger spec changed (secret refs or fire strategy)": "apply rewrites the spec the entries carry",
 }
 
 

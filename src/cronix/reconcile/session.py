@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from cronix.backends.base import LOCAL_SHIM
 from cronix.errors import BackendError, UsageError
-from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
+from cronix.reconcile.applying import ApplyResult, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
 from cronix.reconcile.auditing import known_jobs
+from cronix.reconcile.firing import FireSettings
 from cronix.reconcile.planning import Plan, compute_plan, validate_jobs, with_recorded
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 from cronix.secrets import check_secret_refs, is_literal_ref
@@ -120,10 +121,13 @@ def reconcile_all(
         raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
     for t in targets:
         check_secret_refs(t.secret_refs or ())
+    # A raw: ref (in any case) is the secret itself: never into a spec file. Backends that
+    # carry the spec in their entries refuse it themselves where they would store it
+    # (aws-scheduler, the plugin proxy); kubernetes does not store the operator's refs (D-133).
     if writes_specs and any(is_literal_ref(ref) for t in targets for ref in t.secret_refs or ()):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
-            "use env:NAME or file:/path for apply"
+            "use file:/path (or env:NAME where fires see it) for apply"
         )
     warnings = check_backend(backend)
     validated = [validate_jobs(backend, t.manifest) for t in targets]
@@ -131,7 +135,8 @@ def reconcile_all(
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         entries = backend.list_entries()
         for target, job_warnings in zip(targets, validated, strict=True):
-            plan = compute_plan(backend, target.manifest, entries=entries, validate=False)
+            fire = FireSettings(target.secret_refs, strategy)
+            plan = compute_plan(backend, target.manifest, entries=entries, validate=False, fire=fire)
             plan = replace(plan, warnings=tuple(job_warnings))
             outcomes.append(Outcome(plan, warnings=[*warnings, *job_warnings]))
             warnings = []  # the backend's own warnings are said once

@@ -1,4 +1,12 @@
-"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal``, ``ssm:NAME``, ``secretsmanager:ID``.
+"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal`` (reference §7.3), and cronix's
+``credential:NAME``, ``ssm:NAME``, ``secretsmanager:ID`` (alias ``sm:``).
+
+``credential:NAME`` is cronix's addition for systemd services: the file ``NAME`` in
+``$CREDENTIALS_DIRECTORY``, where systemd places what ``LoadCredential=`` loads (the
+systemd-timer backend's ``credentials`` option), so the secret never appears in a unit
+file, the environment or a command line. Outside such a service (``cronix apply`` signing
+its manifest fetch) it is skipped with a warning, like an unset ``env:`` variable, so a
+second ref can sign there.
 
 A reference names where a secret lives; only this package ever sees the value. Values are
 never logged, printed, written to files cronix creates, or passed on a command line —
@@ -74,17 +82,32 @@ def _literal(value: str, env: Mapping[str, str]) -> str:
 
 
 def _from_file(path: str, env: Mapping[str, str]) -> str:
+    return _read_secret_file(path, path)
+
+
+def _from_credential(name: str, env: Mapping[str, str]) -> str:
+    """``$CREDENTIALS_DIRECTORY/NAME``; ``""`` outside a service that loads credentials."""
+    if not name or "/" in name or name in (".", ".."):
+        raise SecretError(f'credential:{name}: a credential name is one file name (no "/")')
+    directory = env.get("CREDENTIALS_DIRECTORY", "")
+    if not directory:
+        return ""  # not inside a service that loads credentials (e.g. apply's manifest fetch)
+    path = os.path.join(directory, name)
+    return _read_secret_file(path, f"{path} (credential:{name})")
+
+
+def _read_secret_file(path: str, where: str) -> str:
     try:
         with open(path, "rb") as fh:
             data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
-        raise SecretError(f"cannot read secret file {path}: {exc.strerror or exc}") from None
+        raise SecretError(f"cannot read secret file {where}: {exc.strerror or exc}") from None
     if len(data) > _MAX_SECRET_FILE_BYTES:
-        raise SecretError(f"secret file {path} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
+        raise SecretError(f"secret file {where} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
     try:
         return data.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise SecretError(f"secret file {path} is not UTF-8 text") from None
+        raise SecretError(f"secret file {where} is not UTF-8 text") from None
 
 
 def _from_ssm(name: str, env: Mapping[str, str]) -> str:
@@ -104,6 +127,7 @@ SCHEMES: dict[str, SecretScheme] = {
     "env": SecretScheme("env:NAME", _from_env),
     "file": SecretScheme("file:/path", _from_file),
     "raw": SecretScheme("raw:VALUE", _literal, literal=True),
+    "credential": SecretScheme("credential:NAME", _from_credential),
     "ssm": SecretScheme("ssm:NAME", _from_ssm),
     "secretsmanager": SecretScheme("secretsmanager:ID", _from_secrets_manager),
     "sm": SecretScheme("sm:ID", _from_secrets_manager, alias_of="secretsmanager"),
@@ -191,6 +215,12 @@ def resolve_secrets(
         value = SCHEMES[ref.scheme].resolve(ref.value, env)
         if value:
             values.append(value)
+        elif warn is not None and ref.scheme == "credential" and not env.get("CREDENTIALS_DIRECTORY"):
+            warn(
+                f"secret ref {ref} skipped: $CREDENTIALS_DIRECTORY is not set (credential: refs resolve in "
+                "a systemd service that loads the credential: LoadCredential=, the systemd-timer "
+                "credentials option)"
+            )
         elif warn is not None:
             warn(f"secret ref {ref} resolved to an empty value; skipped")
     if not values:
