@@ -15,13 +15,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import itertools
 import json
+import threading
 import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+_COUNTER = itertools.count()
+_COUNTER_LOCK = threading.Lock()
+
+
+def fresh_timestamp() -> int:
+    """A signing time inside the replay window that differs from the last 280 calls' times.
+
+    Like every ``cronix trigger`` attempt, each test request must carry a signature of its
+    own: the SDK refuses a second use of one (replay protection). Two requests with the
+    same method, target and body in the same second would otherwise sign the same bytes.
+    """
+    with _COUNTER_LOCK:
+        step = next(_COUNTER) % 280
+    return int(time.time()) - step
 
 
 def signature(secret: str, method: str, target: str, body: bytes, timestamp: int) -> str:
@@ -101,7 +118,7 @@ def cron_headers(
         "X-Cron-Attempt": str(attempt),
     }
     if secret is not None:
-        ts = now if timestamp is None else timestamp
+        ts = fresh_timestamp() if timestamp is None else timestamp
         headers["X-Cron-Signature"] = signature(secret, method, target, body, ts)
     return headers
 
