@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from cronix.config import Config
     from cronix.protocol.manifest import Job, Manifest
     from cronix.reconcile import LockSettings, Outcome
+    from cronix.reconcile.strategies import FireSelection
 
 __all__ = [
     "LoadedManifest",
@@ -84,6 +85,16 @@ backend_flags = _stack(
         multiple=True,
         metavar="KEY=VALUE",
         help="A backend setting, for plugin backends (repeatable); wins over cronix.yaml.",
+    ),
+    click.option(
+        "--fire-strategy",
+        metavar="NAME",
+        help="How jobs are invoked: local-shim or managed-jwt [fire.strategy; local-shim].",
+    ),
+    click.option(
+        "--fire-fallback",
+        type=click.Choice(["local-shim"]),
+        help="Fire with local-shim, loudly, when the chosen strategy cannot be used [fire.fallback].",
     ),
 )
 
@@ -169,6 +180,19 @@ class Session:
         ]
         return tuple(refs) or None
 
+    def fire_selection(self, app: str) -> FireSelection:
+        """The fire strategy asked for the command's backend and ``app``: flags, then cronix.yaml."""
+        from cronix.reconcile.strategies import FireSelection
+
+        o = self.opts
+        return FireSelection.from_config(
+            self.config.fire,
+            self.backend_name,
+            app,
+            strategy=o.get("fire_strategy"),
+            fallback=o.get("fire_fallback"),
+        )
+
     @property
     def spec_dir(self) -> str:
         return str(self.opts.get("spec_dir") or self.config.spec_dir)
@@ -208,7 +232,8 @@ class Session:
         for loaded in self.manifests():
             backend = self.open_backend()
             try:
-                outcomes.append(reconcile(loaded.manifest, backend, dry_run=True))
+                selection = self.fire_selection(loaded.manifest.app)
+                outcomes.append(reconcile(loaded.manifest, backend, dry_run=True, selection=selection))
             finally:
                 backend.close()
         return outcomes

@@ -45,6 +45,7 @@ def command(output: str, dry_run: bool, **opts: Any) -> None:
                 secret_refs=loaded.secret_refs,
                 lock=session.lock(on_wait=warn),
                 progress=progress,
+                selection=session.fire_selection(loaded.manifest.app),
             )
         finally:
             progress.close()
