@@ -40,11 +40,12 @@ class Target(NamedTuple):
 
 
 class Response(NamedTuple):
-    """What came back: status, up to 64 KiB of body, and ``Location`` (never followed)."""
+    """What came back: status, up to 64 KiB of body, ``Location`` (never followed), ``Retry-After``."""
 
     status: int
     body: bytes
     location: str | None = None
+    retry_after: str | None = None
 
 
 class AttemptError(Exception):
@@ -148,7 +149,7 @@ def send(
                 data = resp.read(MAX_RESPONSE_BYTES)
             except (OSError, http.client.HTTPException) as exc:
                 data = getattr(exc, "partial", b"") or b""
-            return Response(resp.status, data, resp.getheader("Location"))
+            return Response(resp.status, data, resp.getheader("Location"), resp.getheader("Retry-After"))
     finally:
         conn.close()
 
