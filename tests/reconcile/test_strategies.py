@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cronix.config import FireConfig, parse_config
+from cronix.errors import ConfigError
 from cronix.reconcile.strategies import (
     FireSelection,
     StrategyError,
@@ -116,9 +117,9 @@ def test_selection_from_config_flags_win() -> None:
 
 def test_config_section_is_strict() -> None:
     assert parse_config("fire: {strategy: managed-jwt, fallback: local-shim}\n").fire.fallback == "local-shim"
-    with pytest.raises(Exception, match="fire.fallback: must be one of"):
+    with pytest.raises(ConfigError, match=r"fire\.fallback: must be one of"):
         parse_config("fire: {fallback: crontab}\n")
-    with pytest.raises(Exception, match="fire.bogus: unknown key"):
+    with pytest.raises(ConfigError, match=r"fire\.bogus: unknown key"):
         parse_config("fire: {bogus: 1}\n")
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import itertools
 import json
 import threading
 import time
@@ -25,20 +24,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-_COUNTER = itertools.count()
-_COUNTER_LOCK = threading.Lock()
+_USED: dict[tuple[str, str, bytes], set[int]] = {}
+_USED_LOCK = threading.Lock()
 
 
-def fresh_timestamp() -> int:
-    """A signing time inside the replay window that differs from the last 280 calls' times.
+def fresh_timestamp(method: str = "", target: str = "", body: bytes = b"") -> int:
+    """A signing time inside the replay window that no earlier request of this process used
+    for the same method, target and body.
 
     Like every ``cronix trigger`` attempt, each test request must carry a signature of its
-    own: the SDK refuses a second use of one (replay protection). Two requests with the
-    same method, target and body in the same second would otherwise sign the same bytes.
+    own: the SDK refuses a second use of one (replay protection, D-501), and two requests
+    with the same method, target and body signed in the same second would sign the same
+    bytes. So this walks back from now to the first second not used yet for those bytes.
     """
-    with _COUNTER_LOCK:
-        step = next(_COUNTER) % 280
-    return int(time.time()) - step
+    now = int(time.time())
+    with _USED_LOCK:
+        used = _USED.setdefault((method.upper(), target, body), set())
+        used.difference_update({t for t in used if t < now - 300})
+        ts = now
+        while ts in used:
+            ts -= 1
+        used.add(ts)
+    return ts
 
 
 def signature(secret: str, method: str, target: str, body: bytes, timestamp: int) -> str:
@@ -118,7 +125,7 @@ def cron_headers(
         "X-Cron-Attempt": str(attempt),
     }
     if secret is not None:
-        ts = fresh_timestamp() if timestamp is None else timestamp
+        ts = fresh_timestamp(method, target, body) if timestamp is None else timestamp
         headers["X-Cron-Signature"] = signature(secret, method, target, body, ts)
     return headers
 

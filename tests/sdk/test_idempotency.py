@@ -134,7 +134,7 @@ def _replica(store: IdempotencyStore, calls: list[str], name: str) -> Cron:
 def _fire(run_id: str) -> CronRequest:
     target = "/api/v1/scheduled/reconcile"
     headers = {
-        "X-Cron-Signature": signature("s", "POST", target, b"", fresh_timestamp()),
+        "X-Cron-Signature": signature("s", "POST", target, b"", fresh_timestamp("POST", target, b"")),
         "X-Cron-Run-Id": run_id,
     }
     return CronRequest.build("POST", target, b"", headers)

@@ -23,6 +23,7 @@ both, e.g. while it migrates.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
@@ -370,13 +371,23 @@ class Cron:
         return await dispatch.run_async(self, verified)
 
     def error(self, failure: Rejection) -> Response:
-        """The response for a failure: ``error_response(failure)`` if set, else JSON code/message."""
+        """The response for a failure: ``error_response(failure)`` if set, else JSON code/message.
+
+        A failure that says when to retry gets a ``Retry-After`` header either way.
+        """
+        response: Response | None = None
         if self.error_response is not None:
             try:
-                return self.error_response(failure)
+                response = self.error_response(failure)
             except Exception:
                 self.logger.exception("cronix: error_response raised; sending the default error body")
-        return json_response(failure.status, failure.body())
+        if response is None:
+            response = json_response(failure.status, failure.body())
+        if failure.retry_after is not None and response.header("retry-after") is None:
+            response = dataclasses.replace(
+                response, headers=(*response.headers, ("retry-after", str(failure.retry_after)))
+            )
+        return response
 
 
 def _plain(value: Any) -> Any:

@@ -171,8 +171,17 @@ def verify_fire_jwt(
         return target
     if not hmac.compare_digest(claims["body_sha256"], wire.body_sha256(request.body)):
         return rejection("BodyMismatch", "the request body does not match the token's body_sha256")
-    if replay is not None and not _first_use(replay, claims, leeway):
-        return rejection("TokenReplayed", "this fire token was already used; the request was not run")
+    if replay is not None:
+        try:
+            first = _first_use(replay, claims, leeway)
+        except Exception:  # the replay store is down: transient, the scheduler retries
+            return rejection(
+                "ClaimUnavailable",
+                "the fire token could not be checked for reuse; retry later",
+                retry_after=5,
+            )
+        if not first:
+            return rejection("TokenReplayed", "this fire token was already used; the request was not run")
     return FireToken(key_kid, alg, claims, claims["fire_id"], claims["run_id"], claims["attempt"])
 
 

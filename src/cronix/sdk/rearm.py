@@ -13,6 +13,7 @@ missing arm and ``cronix apply`` arms it again (D-510).
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from cronix.protocol.fireid import parse_fire_id
@@ -44,8 +45,9 @@ def rearm(cron: CronLike, entry: RegisteredJob, ctx: JobContext) -> None:
         return
     audience = (cron.fire_jwt.audience if cron.fire_jwt is not None else None) or audience_for(cron.app)
     try:
+        after = max(fired.scheduled, int(time.time()))
         status = scheduler.arm_next(
-            cron.app, entry.job, fired.index, after=fired.scheduled, replaces=ctx.fire_id, audience=audience
+            cron.app, entry.job, fired.index, after=after, replaces=ctx.fire_id, audience=audience
         )
     except (SchedulerError, ValueError) as exc:
         cron.logger.error(
