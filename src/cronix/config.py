@@ -51,6 +51,7 @@ __all__ = [
     "documented",
     "load_config",
     "parse_config",
+    "record_plugin_pin",
 ]
 
 
@@ -343,6 +344,45 @@ def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = 
             f"cannot read config file {resolved}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
     return parse_config(text, source=resolved)
+
+
+def record_plugin_pin(name: str, digest: str, explicit: str | None = None) -> str:
+    """Record ``plugins.pins.<name>`` in the config file (resolved as for loading); return its path.
+
+    The file is rewritten through YAML, so one with comments is refused rather than
+    stripped; the new text must load as a valid config before it replaces the old one.
+    """
+    import yaml
+
+    target = config_path(explicit) or os.path.expanduser(DEFAULT_PATHS[0])
+    try:
+        with open(target, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        text = ""
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {target}: {exc.strerror or exc}") from None
+    if "#" in text:
+        raise ConfigError(
+            f"{target} has comments that rewriting it would lose; add this under plugins.pins yourself: "
+            f'{name}: "{digest}"'
+        )
+    doc = yaml.safe_load(text) if text.strip() else {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{target}: the top level is not a mapping")
+    plugins = doc.setdefault("plugins", {})
+    if not isinstance(plugins, dict):
+        raise ConfigError(f"{target}: plugins is not a mapping")
+    pins = plugins.setdefault("pins", {})
+    if not isinstance(pins, dict):
+        raise ConfigError(f"{target}: plugins.pins is not a mapping")
+    pins[name] = digest
+    new_text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+    parse_config(new_text, source=target)  # never write a file cronix would then refuse
+    from cronix.fileio import write_atomic
+
+    write_atomic(target, new_text.encode("utf-8"), mode=0o600, keep_mode_and_owner=True)
+    return target
 
 
 def parse_config(text: str, *, source: str = "cronix.yaml") -> Config:

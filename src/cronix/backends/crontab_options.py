@@ -1,9 +1,10 @@
 """Options of the crontab backend: ``backends.<name>`` with ``type: crontab`` in cronix.yaml.
 
-Each field's ``metadata["doc"]`` is its documentation (``docs/config.md`` and ``cronix
-init`` are generated from it); the command-line flags ``--crontab-path``,
-``--crontab-format``, ``--crontab-user``, ``--crontab-run-as``, ``--cron-tz``,
-``--accept-timezone-shift`` and ``--trigger-bin`` override the fields of the same meaning.
+Each field's ``metadata["doc"]`` is its documentation, and each becomes a command-line
+flag (``--crontab-<field>``, or the historical name in ``flag``: ``--crontab-user``,
+``--cron-tz``, ``--accept-timezone-shift``, ``--crontab-command``); ``docs/config.md``,
+``cronix init`` and the flags are all generated from these fields. ``trigger_bin`` has no
+flag of its own: the top-level ``--trigger-bin`` sets the host's, which this defaults to.
 """
 
 from __future__ import annotations
@@ -35,23 +36,32 @@ class CrontabOptions:
     )
     run_as: str = field(default="root", metadata=_doc("User field of system-format lines."))
     crontab_user: str = field(
-        default="", metadata=_doc("Install into this user's crontab through crontab(1) instead of path.")
+        default="",
+        metadata=_doc(
+            "Install into this user's crontab through crontab(1) instead of path.", flag="--crontab-user"
+        ),
     )
-    crontab_command: str = field(default="crontab", metadata=_doc("The crontab(1) program for crontab_user."))
+    crontab_command: str = field(
+        default="crontab",
+        metadata=_doc("The crontab(1) program for crontab_user.", flag="--crontab-command"),
+    )
     trigger_bin: str = field(
-        default="", metadata=_doc("The cronix executable entries run (default: the top-level trigger_bin).")
+        default="",
+        metadata=_doc("The cronix executable entries run (default: the top-level trigger_bin).", cli=False),
     )
     cron_tz: bool = field(
         default=False,
         metadata=_doc(
             "The cron daemon honours CRON_TZ (cronie does, Debian's cron does not): write CRON_TZ=<zone> "
-            "before each entry so jobs fire in their own timezone."
+            "before each entry so jobs fire in their own timezone.",
+            flag="--cron-tz",
         ),
     )
     accept_timezone_shift: bool = field(
         default=False,
         metadata=_doc(
-            "Install jobs whose timezone differs from the host's anyway; they fire in the host's zone."
+            "Install jobs whose timezone differs from the host's anyway; they fire in the host's zone.",
+            flag="--accept-timezone-shift",
         ),
     )
     host_timezone: str = field(

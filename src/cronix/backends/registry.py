@@ -53,6 +53,8 @@ class OptionField:
     doc: str
     type: Any
     default: Any
+    #: False for options that make no sense as a flag (mappings): cronix.yaml or --backend-config only.
+    cli: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class BackendType:
                     doc=str(f.metadata.get("doc", "")),
                     type=hints[f.name],
                     default=f.default if f.default is not dataclasses.MISSING else None,
+                    cli=bool(f.metadata.get("cli", True)),
                 )
                 for f in dataclasses.fields(cls)
                 if not f.metadata.get("internal")

@@ -1,37 +1,57 @@
-"""Flags shared by the reconciler commands, and the session they build (config, backend, manifests).
+"""Flags shared by the reconciler commands, and the workspace they build.
 
 Flag names are the reference's (``--manifest``, ``--backend``, ``--crontab-path``,
-``--trigger-bin``, ``--spec-dir``, ``--secret-ref``) plus cronix's own; every value given
-on the command line overrides cronix.yaml.
+``--trigger-bin``, ``--spec-dir``, ``--secret-ref``) plus cronix's own. Each backend's
+flags are generated from its options dataclass (:meth:`BackendType.option_fields`):
+``--<type>-<field>`` unless the field names its own ``flag``, typed by the field
+(booleans get ``--x/--no-x``). ``cronix <command> --help`` shows the flags of the backend
+the command targets (``--backend NAME``, else cronix.yaml's ``backend``), and a flag of
+another backend is a usage error naming the backend it belongs to. Every value given on
+the command line overrides cronix.yaml.
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
+from cronix.cli.app import command_help
+
 if TYPE_CHECKING:
-    from cronix.backends.base import Backend
-    from cronix.config import Config
-    from cronix.protocol.manifest import Job, Manifest
-    from cronix.reconcile import LockSettings, Outcome
-    from cronix.reconcile.strategies import FireSelection
+    from cronix.operations import Workspace
 
 __all__ = [
-    "LoadedManifest",
-    "Session",
+    "BackendCommand",
     "backend_flags",
     "config_flag",
+    "fire_flags",
     "lock_flags",
     "manifest_flags",
+    "parse_backend_config",
+    "reconciler_command",
+    "split_secret_refs",
     "warn",
+    "workspace",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class _BackendFlag:
+    kind: str
+    field: str
+    flag: str
+
+
+#: Parameter name of a generated flag → which backend option it sets.
+_GENERATED: dict[str, _BackendFlag] = {}
+_PREFIX = "backend_option__"
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -52,51 +72,75 @@ def config_flag(f: F) -> F:
     )(f)
 
 
-backend_flags = _stack(
-    config_flag,
-    click.option(
-        "--backend",
-        metavar="NAME",
-        help="A built-in backend (crontab) or a name under backends: in cronix.yaml [default: crontab].",
-    ),
-    click.option("--crontab-path", metavar="PATH", help="crontab: the file to manage [/etc/cron.d/cronix]."),
-    click.option(
-        "--crontab-format",
-        type=click.Choice(["auto", "system", "user"]),
-        help="crontab: line format; system lines carry a user field [auto: by path].",
-    ),
-    click.option("--crontab-user", metavar="NAME", help="crontab: manage NAME's crontab through crontab(1)."),
-    click.option(
-        "--crontab-run-as", metavar="USER", help="crontab: user field of system-format lines [root]."
-    ),
-    click.option("--cron-tz/--no-cron-tz", default=None, help="crontab: the cron daemon supports CRON_TZ."),
-    click.option(
-        "--accept-timezone-shift",
-        is_flag=True,
-        default=None,
-        help="crontab: install jobs whose timezone differs from the host's (they fire in the host's zone).",
-    ),
-    click.option(
-        "--trigger-bin", metavar="PATH", help="The cronix executable entries run [/usr/local/bin/cronix]."
-    ),
-    click.option(
-        "--backend-config",
-        "backend_config",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="A backend setting, for plugin backends (repeatable); wins over cronix.yaml.",
-    ),
-    click.option(
-        "--fire-strategy",
-        metavar="NAME",
-        help="How jobs are invoked: local-shim or managed-jwt [fire.strategy; local-shim].",
-    ),
-    click.option(
-        "--fire-fallback",
-        type=click.Choice(["local-shim"]),
-        help="Fire with local-shim, loudly, when the chosen strategy cannot be used [fire.fallback].",
-    ),
-)
+def _generated_options() -> list[Callable[[F], F]]:
+    from cronix.backends.registry import selectable_types
+
+    out: list[Callable[[F], F]] = []
+    for kind in selectable_types():
+        for opt in kind.option_fields():
+            decorator = _flag_for(kind.name, opt)
+            if decorator is not None:
+                out.append(decorator)
+    return out
+
+
+def _flag_for(kind: str, opt: Any) -> Callable[[F], F] | None:
+    """A click option for one backend option, or ``None`` when it has no flag form."""
+    if not opt.cli:
+        return None
+    tp = opt.type
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and args:
+        tp = args[0]
+    param = f"{_PREFIX}{kind.replace('-', '_')}__{opt.name}"
+    default = "" if opt.default in (None, "", ()) else f" [{_shown(opt.default)}]"
+    text = f"{kind}: {opt.doc}{default}"
+    _GENERATED[param] = _BackendFlag(kind, opt.name, opt.flag)
+    if tp is bool:
+        negative = "--no-" + opt.flag.removeprefix("--")
+        return click.option(f"{opt.flag}/{negative}", param, default=None, help=text)
+    if typing.get_origin(tp) is Literal:
+        choices = [str(a) for a in typing.get_args(tp)]
+        return click.option(opt.flag, param, type=click.Choice(choices), help=text)
+    if typing.get_origin(tp) is tuple:
+        return click.option(opt.flag, param, multiple=True, metavar="VALUE", help=text + " (repeatable)")
+    click_type = {str: click.STRING, int: click.INT, float: click.FLOAT}.get(tp)
+    if click_type is None:
+        return None  # mappings and other structures: cronix.yaml or --backend-config only
+    metavar = "PATH" if opt.name.endswith(("path", "dir", "bin")) else ("N" if tp is int else "VALUE")
+    return click.option(opt.flag, param, type=click_type, metavar=metavar, help=text)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def backend_flags(f: F) -> F:
+    """``--config``, ``--backend``, ``--trigger-bin``, ``--backend-config`` and every backend's own flags."""
+    common = [
+        config_flag,
+        click.option(
+            "--backend",
+            metavar="NAME",
+            help="A built-in backend or a name under backends: in cronix.yaml [default: crontab].",
+        ),
+        click.option(
+            "--trigger-bin", metavar="PATH", help="The cronix executable entries run [/usr/local/bin/cronix]."
+        ),
+        click.option(
+            "--backend-config",
+            "backend_config",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="A backend setting (repeatable); wins over cronix.yaml and the flags above.",
+        ),
+    ]
+    return _stack(*common, *_generated_options())(f)
+
 
 manifest_flags = _stack(
     click.option(
@@ -113,6 +157,19 @@ manifest_flags = _stack(
     ),
 )
 
+fire_flags = _stack(
+    click.option(
+        "--fire-strategy",
+        metavar="NAME",
+        help="How jobs are invoked: local-shim or managed-jwt [fire.strategy; local-shim].",
+    ),
+    click.option(
+        "--fire-fallback",
+        type=click.Choice(["local-shim"]),
+        help="Fire with local-shim, loudly, when the chosen strategy cannot be used [fire.fallback].",
+    ),
+)
+
 lock_flags = _stack(
     click.option("--spec-dir", metavar="DIR", help="Where trigger spec files go [/etc/cronix/jobs]."),
     click.option("--lock-path", metavar="PATH", help="The apply lock [/var/lock/cronix/apply.lock]."),
@@ -125,147 +182,122 @@ lock_flags = _stack(
 )
 
 
+class BackendCommand(click.Command):
+    """A command whose help lists only the flags of the backend it targets."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["cronix.args"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        target = _targeted_kind(ctx.meta.get("cronix.args", []))
+        rows = []
+        for param in self.get_params(ctx):
+            generated = _GENERATED.get(param.name or "")
+            if generated is not None and generated.kind != target:
+                continue
+            record = param.get_help_record(ctx)
+            if record is not None:
+                rows.append(record)
+        if rows:
+            with formatter.section("Options"):
+                formatter.write_dl(rows)
+        others = sorted({g.kind for g in _GENERATED.values()} - {target})
+        if others:
+            formatter.write_paragraph()
+            formatter.write_text(
+                f"Showing the flags of the {target} backend; --backend NAME --help shows another's "
+                f"({', '.join(others)})."
+            )
+
+
+def reconciler_command(name: str) -> Callable[[F], click.Command]:
+    """``@click.command(name)`` with backend-aware help."""
+    return click.command(name, cls=BackendCommand, short_help=command_help(name))
+
+
+def _targeted_kind(args: list[str]) -> str:
+    """The backend type a command line targets, for its help (``crontab`` when unknown)."""
+    name = _flag_value(args, "--backend")
+    try:
+        from cronix.config import load_config
+
+        config = load_config(_flag_value(args, "--config"))
+        return config.backend_options(name or config.backend)[0]
+    except Exception:  # help must render even with a broken config; the command reports it
+        return name or "crontab"
+
+
+def _flag_value(args: list[str], flag: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def warn(message: str) -> None:
     click.echo(f"cronix: warning: {message}", err=True)
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedManifest:
-    manifest: Manifest
-    source: str
-    secret_refs: tuple[str, ...] | None
-
-
-class Session:
-    """What a reconciler command works with, built lazily from its flags."""
-
-    def __init__(self, opts: dict[str, Any]) -> None:
-        self.opts = opts
-
-    @cached_property
-    def config(self) -> Config:
-        from cronix.config import load_config
-
-        return load_config(self.opts.get("config_path"))
-
-    @property
-    def backend_name(self) -> str:
-        return str(self.opts.get("backend") or self.config.backend)
-
-    def open_backend(self, name: str | None = None) -> Backend:
-        from cronix.cli.backend_select import open_backend, parse_backend_config
-
-        o = self.opts
-        crontab = {
-            "path": o.get("crontab_path"),
-            "format": o.get("crontab_format"),
-            "crontab_user": o.get("crontab_user"),
-            "run_as": o.get("crontab_run_as"),
-            "cron_tz": o.get("cron_tz"),
-            "accept_timezone_shift": o.get("accept_timezone_shift"),
-            "trigger_bin": o.get("trigger_bin"),
-        }
-        return open_backend(
-            name or self.backend_name,
-            {"crontab": crontab},
-            self.config,
-            trigger_bin=o.get("trigger_bin"),
-            settings=parse_backend_config(o.get("backend_config") or ()),
-        )
-
-    @property
-    def cli_secret_refs(self) -> tuple[str, ...] | None:
-        refs = [
-            r.strip() for value in self.opts.get("secret_refs") or () for r in value.split(",") if r.strip()
-        ]
-        return tuple(refs) or None
-
-    def fire_selection(self, app: str) -> FireSelection:
-        """The fire strategy asked for the command's backend and ``app``: flags, then cronix.yaml."""
-        from cronix.reconcile.strategies import FireSelection
-
-        o = self.opts
-        return FireSelection.from_config(
-            self.config.fire,
-            self.backend_name,
-            app,
-            strategy=o.get("fire_strategy"),
-            fallback=o.get("fire_fallback"),
-        )
-
-    @property
-    def spec_dir(self) -> str:
-        return str(self.opts.get("spec_dir") or self.config.spec_dir)
-
-    def lock(self, *, on_wait: Callable[[str], None] | None = None) -> LockSettings:
-        from cronix.reconcile import LockSettings
-
-        timeout = self.opts.get("lock_timeout")
-        return LockSettings(
-            self.opts.get("lock_path") or self.config.apply.lock_path,
-            self.config.apply.lock_timeout_seconds if timeout is None else timeout,
-            on_wait,
-        )
-
-    def target_job(self, target: str) -> tuple[str, str, Job | None]:
-        """``(app, job, the job in --manifest or None)`` for an ``<app>.<job>`` argument."""
-        from cronix.errors import UsageError
-
-        app, dot, name = target.partition(".")
-        if not dot or not app or not name:
-            raise UsageError(f'expected <app>.<job>, got "{target}"')
-        if not self.opts.get("manifest"):
-            return app, name, None
-        manifest = self.manifests()[0].manifest
-        if manifest.app != app:
-            raise UsageError(f'manifest declares app "{manifest.app}", not "{app}"')
-        job = manifest.job(name)
-        if job is None:
-            raise UsageError(f'job "{name}" is not in the manifest')
-        return app, name, job
-
-    def dry_runs(self) -> list[Outcome]:
-        """Plan every manifest (``--manifest`` or the config's sources) without changing anything."""
-        from cronix.reconcile import reconcile
-
-        outcomes = []
-        for loaded in self.manifests():
-            backend = self.open_backend()
-            try:
-                selection = self.fire_selection(loaded.manifest.app)
-                outcomes.append(reconcile(loaded.manifest, backend, dry_run=True, selection=selection))
-            finally:
-                backend.close()
-        return outcomes
-
-    def manifests(self, *, required: bool = True) -> list[LoadedManifest]:
-        """``--manifest``, else every ``manifest_sources`` entry of cronix.yaml."""
-        from cronix.errors import UsageError
-
-        given = self.opts.get("manifest")
-        if given:
-            refs = self.cli_secret_refs
-            return [LoadedManifest(_load(given, refs, None), given, refs)]
-        out = []
-        for src in self.config.manifest_sources:
-            refs = self.cli_secret_refs or src.secret_refs or None
-            out.append(LoadedManifest(_load(src.url, refs, src.app), src.url, refs))
-        if required and not out:
-            raise UsageError("no manifest: pass --manifest SOURCE, or list manifest_sources in cronix.yaml")
-        return out
-
-
-def _load(source: str, refs: tuple[str, ...] | None, app: str | None) -> Manifest:
+def parse_backend_config(pairs: typing.Iterable[str]) -> dict[str, str]:
+    """``--backend-config KEY=VALUE`` flags → a dict (a bad pair is a usage error, exit 2)."""
     from cronix.errors import UsageError
-    from cronix.secrets import resolve_secrets
-    from cronix.sources import load_manifest
 
-    def secret() -> str:
-        return resolve_secrets(refs or (), warn=warn)[0]
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--backend-config expects KEY=VALUE, got {pair!r}")
+        settings[key.strip()] = value
+    return settings
 
-    manifest = load_manifest(source, secret=secret if refs else None)
-    if app is not None and manifest.app != app:
-        raise UsageError(
-            f'manifest at {source} declares app "{manifest.app}", but cronix.yaml expects "{app}"'
-        )
-    return manifest
+
+def split_secret_refs(values: typing.Iterable[str]) -> tuple[str, ...] | None:
+    """``--secret-ref`` values, each possibly ``a,b``, as one tuple (``None`` when none)."""
+    refs = tuple(r.strip() for v in values for r in v.split(",") if r.strip())
+    return refs or None
+
+
+def workspace(opts: dict[str, Any]) -> Workspace:
+    """The workspace a reconciler command's flags describe.
+
+    A generated flag of a backend other than the targeted one is a usage error, so
+    ``--crontab-path`` on a systemd apply cannot be silently ignored.
+    """
+    from cronix.errors import UsageError
+    from cronix.operations import Overrides, Workspace
+
+    typed: dict[str, dict[str, Any]] = {}
+    given: list[_BackendFlag] = []
+    for key, value in opts.items():
+        flag = _GENERATED.get(key)
+        if flag is None or value is None or value == ():
+            continue
+        typed.setdefault(flag.kind, {})[flag.field] = list(value) if isinstance(value, tuple) else value
+        given.append(flag)
+    overrides = Overrides(
+        config_path=opts.get("config_path"),
+        backend=opts.get("backend"),
+        options=typed,
+        settings=parse_backend_config(opts.get("backend_config") or ()),
+        trigger_bin=opts.get("trigger_bin"),
+        spec_dir=opts.get("spec_dir"),
+        lock_path=opts.get("lock_path"),
+        lock_timeout=opts.get("lock_timeout"),
+        manifest=opts.get("manifest"),
+        secret_refs=split_secret_refs(opts.get("secret_refs") or ()),
+        fire_strategy=opts.get("fire_strategy"),
+        fire_fallback=opts.get("fire_fallback"),
+    )
+    ws = Workspace(overrides, notify=warn)
+    if given:
+        target = ws.backend_kind()
+        stray = next((g for g in given if g.kind != target), None)
+        if stray is not None:
+            raise UsageError(
+                f"{stray.flag} is an option of the {stray.kind} backend, but this command uses "
+                f"{ws.backend_name} ({target}); choose it with --backend {stray.kind}"
+            )
+    return ws

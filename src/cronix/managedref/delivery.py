@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cronix._version import __version__
+from cronix.httpio import HttpError, request
 from cronix.protocol import headers as h
 from cronix.protocol.firejwt import audience_for, fire_claims
-from cronix.trigger.http import AttemptError, parse_target, send
+from cronix.trigger.http import parse_target
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -155,13 +156,18 @@ class Deliverer:
         ]
         try:
             target = parse_target(arm.callback_url)
-            response = send(target, arm.method, headers, body, float(arm.timeout_seconds))
+            response = request(
+                target, arm.method, headers, body, timeout=float(arm.timeout_seconds), max_body=4096
+            )
         except ValueError as exc:
             return _Attempt(400, f"callback_url cannot be sent: {exc}")
-        except AttemptError as exc:
-            return _Attempt(0, str(exc))
+        except HttpError as exc:
+            if exc.response is None:
+                return _Attempt(0, str(exc))
+            response = exc.response  # the headers arrived: the status stands
         retry_after = None
-        if response.retry_after and response.retry_after.strip().isdigit():
-            retry_after = float(response.retry_after.strip())
+        value = (response.header("Retry-After") or "").strip()
+        if value.isdigit():
+            retry_after = float(value)
         excerpt = response.body[:200].decode("utf-8", "replace")
         return _Attempt(response.status, excerpt, retry_after)

@@ -19,7 +19,7 @@ from cronix.reconcile.auditing import (
     verify_ownership,
 )
 from cronix.reconcile.planning import BackendInvalid, Op, Plan, compute_plan, validate_jobs
-from cronix.reconcile.session import Outcome, check_backend, reconcile
+from cronix.reconcile.session import Outcome, Target, check_backend, reconcile, reconcile_all
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Outcome",
     "Plan",
     "SpecSync",
+    "Target",
     "apply_lock",
     "apply_plan",
     "check_backend",
@@ -43,6 +44,7 @@ __all__ = [
     "hold_apply_lock",
     "known_jobs",
     "reconcile",
+    "reconcile_all",
     "recorded_jobs",
     "sync_spec_files",
     "validate_jobs",

@@ -8,19 +8,19 @@ Trigger spec files are written for backends whose entries fire ``cronix trigger`
 host (``fires_on_host``); the others receive the spec inside each entry's
 :class:`~cronix.backends.base.FireSpec`. The fire strategy of every job is chosen first
 (:mod:`cronix.reconcile.strategies`), so a strategy that cannot be used fails ``plan`` as
-well as ``apply`` (exit 2), and a degradation is a warning of every run.
+well as ``apply`` (exit 2) before anything is listed, and a degradation is a warning of
+every run.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
-from cronix.reconcile.planning import Plan, compute_plan
+from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 from cronix.reconcile.strategies import FireSelection, StrategyChoice, choose_strategies
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from cronix.backends.base import Backend
     from cronix.protocol.manifest import Manifest
 
-__all__ = ["LockSettings", "Outcome", "check_backend", "reconcile"]
+__all__ = ["LockSettings", "Outcome", "Target", "check_backend", "reconcile", "reconcile_all"]
 
 
 @dataclass(slots=True)
@@ -65,6 +65,16 @@ def check_backend(backend: Backend) -> list[str]:
     return [d.render() for d in problems if d.severity != "error"]
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One manifest to reconcile, the secret refs its trigger spec files record, and the fire
+    strategy the operator asked for its jobs (none: the default, D-508)."""
+
+    manifest: Manifest
+    secret_refs: tuple[str, ...] | None = None
+    selection: FireSelection | None = None
+
+
 def reconcile(
     manifest: Manifest,
     backend: Backend,
@@ -76,33 +86,71 @@ def reconcile(
     progress: Progress | None = None,
     selection: FireSelection | None = None,
 ) -> Outcome:
-    """Plan (and unless ``dry_run``, apply) ``manifest`` on ``backend``.
+    """Plan (and unless ``dry_run``, apply) ``manifest`` on ``backend``."""
+    refs = None if secret_refs is None else tuple(secret_refs)
+    (outcome,) = reconcile_all(
+        [Target(manifest, refs, selection)],
+        backend,
+        dry_run=dry_run,
+        spec_dir=spec_dir,
+        lock=lock,
+        progress=progress,
+    )
+    return outcome
 
-    ``selection`` is the fire strategy the operator asked for (none: the default).
+
+def reconcile_all(
+    targets: Sequence[Target],
+    backend: Backend,
+    *,
+    dry_run: bool = False,
+    spec_dir: str | None = None,
+    lock: LockSettings | None = None,
+    progress: Progress | None = None,
+) -> list[Outcome]:
+    """Plan (and unless ``dry_run``, apply) several manifests on one backend.
+
+    Every manifest is validated on the backend before anything is listed or changed, so a
+    bad second manifest stops the first from being applied; then all of them are planned
+    against one listing and applied under one apply lock.
     """
     writes_specs = not dry_run and backend.fires_on_host and bool(spec_dir)
-    if writes_specs and any(ref.startswith("raw:") for ref in secret_refs or ()):
+    apps = [t.manifest.app for t in targets]
+    twice = sorted({a for a in apps if apps.count(a) > 1})
+    if twice:
+        raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
+    if writes_specs and any(ref.startswith("raw:") for t in targets for ref in t.secret_refs or ()):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
             "use env:NAME or file:/path for apply"
         )
-    choice = choose_strategies(
-        (selection or FireSelection()).for_backend(backend), [j.name for j in manifest.jobs]
-    )
+    choices = [
+        choose_strategies(
+            (t.selection or FireSelection()).for_backend(backend), [j.name for j in t.manifest.jobs]
+        )
+        for t in targets
+    ]
     warnings = check_backend(backend)
-    fire = FireSettings(
-        None if secret_refs is None else tuple(secret_refs), choice.strategy, dict(choice.jobs)
-    )
+    validated = [validate_jobs(backend, t.manifest) for t in targets]
+    outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
-        plan = compute_plan(backend, manifest)
-        if choice.degraded:  # loud on every run, in the plan's JSON too
-            plan = dataclasses.replace(plan, warnings=(*choice.degraded, *plan.warnings))
-        outcome = Outcome(plan, warnings=[*warnings, *plan.warnings], fire=choice)
-        if dry_run:
-            return outcome
-        outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
-        if writes_specs:
-            assert spec_dir is not None
-            removed = [op.job for op in plan.ops if op.action == "delete"]
-            outcome.specs = sync_spec_files(spec_dir, manifest.app, manifest.jobs, removed, secret_refs)
-    return outcome
+        entries = backend.list_entries()
+        for target, job_warnings, choice in zip(targets, validated, choices, strict=True):
+            manifest = target.manifest
+            plan = compute_plan(backend, manifest, entries=entries, validate=False)
+            # A degradation is loud on every run, in the plan's JSON too.
+            plan = replace(plan, warnings=(*choice.degraded, *job_warnings))
+            outcome = Outcome(plan, warnings=[*warnings, *plan.warnings], fire=choice)
+            warnings = []  # the backend's own warnings are said once
+            outcomes.append(outcome)
+            if dry_run:
+                continue
+            fire = FireSettings(target.secret_refs, choice.strategy, dict(choice.jobs))
+            outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
+            if writes_specs:
+                assert spec_dir is not None
+                removed = [op.job for op in plan.ops if op.action == "delete"]
+                outcome.specs = sync_spec_files(
+                    spec_dir, manifest.app, manifest.jobs, removed, target.secret_refs
+                )
+    return outcomes

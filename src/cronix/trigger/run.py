@@ -21,7 +21,8 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-from cronix.trigger.logs import MSG, JsonLog
+from cronix.protocol.triggerlog import MSG, RunStatus, run_keys
+from cronix.trigger.logs import JsonLog
 from cronix.trigger.tracing import NoTracer
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ EXIT_RETRIES_EXHAUSTED = 2
 EXIT_INTERNAL = 3
 EXIT_CONTENDED = 4
 
-_STATUS = {"success": "ok", "lock_contended": "lock-contended"}
+# outcome → the run log's status (history's vocabulary); every other outcome is a failure.
+_STATUS = {"success": RunStatus.OK, "lock_contended": RunStatus.LOCK_CONTENDED}
 
 
 class Terminated(BaseException):
@@ -172,7 +174,7 @@ class _Fire:
             self.log.warn(MSG.TERMINATED, attempt=self.attempts)
             result = self._result(EXIT_INTERNAL, "terminated", "terminated by SIGTERM", terminated=True)
         except Exception as exc:  # the reference's panic recovery: one line, exit 3
-            self.log.error(MSG.PANIC, panic=f"{type(exc).__name__}: {exc}")
+            self.log.error(MSG.PANIC, panic=f"{type(exc).__name__}: {exc}", attempt=self.attempts)
             result = self._result(EXIT_INTERNAL, "internal_error", f"{type(exc).__name__}: {exc}")
         finally:
             self._release()
@@ -252,7 +254,7 @@ class _Fire:
             self.intended = intended_fire_time(job.schedules, job.timezone, actual)
         self.fire_id = self._occurrence(spec)
         policy = job.policy
-        self.log = self.log.bind(app=self.o.app, job=self.o.job, run_id=self.run_id)
+        self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
         self.tracer.start_fire(self._fire_attrs(job, actual))
         self.tracer.event("cronix.secrets.resolved", {"cronix.secrets.count": len(secrets)})
         for name in request.dropped_headers:
@@ -455,7 +457,7 @@ class _Fire:
             "app": self.o.app,
             "job": self.o.job,
             "run_id": result.run_id,
-            "status": _STATUS.get(result.outcome, "failed"),
+            "status": _STATUS.get(result.outcome, RunStatus.FAILED),
             "outcome": result.outcome,
             "exit_code": result.exit_code,
             "attempts": result.attempts,

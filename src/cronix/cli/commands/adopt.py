@@ -6,12 +6,11 @@ from typing import Any
 
 import click
 
-from cronix.cli.app import command_help
-from cronix.cli.reconcile_flags import backend_flags, lock_flags, manifest_flags
+from cronix.cli.reconcile_flags import backend_flags, lock_flags, manifest_flags, reconciler_command
 from cronix.cli.render import emit_json, output_option
 
 
-@click.command("adopt", short_help=command_help("adopt"))
+@reconciler_command("adopt")
 @click.argument("target", metavar="APP.JOB")
 @manifest_flags
 @backend_flags
@@ -20,37 +19,22 @@ from cronix.cli.render import emit_json, output_option
 @output_option()
 def command(target: str, output: str, dry_run: bool, **opts: Any) -> None:
     """Put pre-existing entries that run `cronix trigger APP.JOB` under management, if they
-    match the manifest's schedules exactly.
+    match the manifest's schedules exactly (the manifest: --manifest, or APP's entry in
+    manifest_sources).
 
     Exit status: 0 adopted (or already managed), 6 the entries diverge from the manifest,
     7 nothing to adopt; 1/2/3/4 as for apply.
     """
-    from cronix.backends.base import UnsupportedOperation
-    from cronix.cli.reconcile_flags import Session, warn
-    from cronix.errors import AdoptDiverged, AdoptNoCandidate, UsageError
-    from cronix.protocol.ownership import ownership_hashes
-    from cronix.reconcile import FireSettings, hold_apply_lock
+    from cronix.cli.reconcile_flags import workspace
+    from cronix.operations import adopt
 
-    session = Session(opts)
-    if not opts.get("manifest"):
-        raise UsageError("adopt needs --manifest SOURCE")
-    app, job_name, job = session.target_job(target)
-    assert job is not None
-    backend = session.open_backend()
-    try:
-        if "adopt" not in backend.capabilities:
-            raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
-        lock = None if dry_run else session.lock(on_wait=warn)
-        with hold_apply_lock(lock, local_state=backend.local_state):
-            fire = FireSettings(session.cli_secret_refs).spec(app, job)
-            result = backend.adopt(app, job, ownership_hashes(job), fire, dry_run=dry_run)
-    finally:
-        backend.close()
+    adoption = adopt(workspace(opts), target, dry_run=dry_run)
+    result = adoption.result
     if output == "json":
         emit_json(
             {
-                "app": app,
-                "job": job_name,
+                "app": adoption.app,
+                "job": adoption.job,
                 "dry_run": dry_run,
                 "found": result.found,
                 "adopted": result.adopted,
@@ -61,11 +45,10 @@ def command(target: str, output: str, dry_run: bool, **opts: Any) -> None:
             }
         )
     else:
-        _print(app, job_name, result, dry_run)
-    if result.diverged:
-        raise AdoptDiverged(f"adopt {app}.{job_name}: the existing entries diverge from the manifest")
-    if not result.found and not result.already_managed:
-        raise AdoptNoCandidate(f"adopt {app}.{job_name}: no entry runs cronix trigger {app}.{job_name}")
+        _print(adoption.app, adoption.job, result, dry_run)
+    failure = adoption.failure()
+    if failure is not None:
+        raise failure
 
 
 def _print(app: str, job: str, result: Any, dry_run: bool) -> None:

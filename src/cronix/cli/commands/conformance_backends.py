@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cronix.cli.commands.conformance_report import report_checks
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from cronix.backends.base import Backend
-    from cronix.config import Config
-    from cronix.conformance.backend_suite import Check
 
 __all__ = ["backend", "plugin"]
 
@@ -49,25 +47,17 @@ backend_config_option = click.option(
 @click.option("--config", "config_path", default=None, help="cronix.yaml to use (pins, plugin settings).")
 @vectors_option
 def backend(name: str, pairs: tuple[str, ...], config_path: str | None, vectors_path: Path | None) -> None:
-    """Run the backend vectors against backend NAME, in-tree or plugin.
+    """Run the backend vectors against backend NAME, in-tree or plugin, opened as every command opens it.
 
     Exit status: 0 every vector passed · 1 a vector failed · 2 usage or config error ·
     3 the backend or plugin failed · 4 the plugin failed its integrity checks.
     """
-    from cronix.config import load_config
-    from cronix.conformance.backend_suite import load_backend_vectors, run_backend_suite
-    from cronix.conformance.seeders import seeder_for
+    from cronix.cli.reconcile_flags import parse_backend_config
+    from cronix.operations import Overrides, Workspace, backend_conformance
 
-    vectors = load_backend_vectors(_vector_file(vectors_path))
-    config = load_config(config_path)
-    from cronix.cli.backend_select import parse_backend_config
-
-    with _expanded(parse_backend_config(pairs)) as overrides:
-        opened, settings = _open_backend(name, config, overrides)
-        try:
-            _report(run_backend_suite(opened, vectors, seeder=seeder_for(name, settings, opened)))
-        finally:
-            opened.close()
+    with _expanded(parse_backend_config(pairs)) as settings:
+        ws = Workspace(Overrides(config_path=config_path, backend=name, settings=settings))
+        report_checks(backend_conformance(ws, _vector_file(vectors_path)))
 
 
 @click.command("plugin")
@@ -82,6 +72,7 @@ def plugin(path: str, pairs: tuple[str, ...], vectors_path: Path | None) -> None
     """
     import os
 
+    from cronix.cli.reconcile_flags import parse_backend_config
     from cronix.conformance.backend_suite import load_backend_vectors
     from cronix.conformance.plugin_checks import run_plugin_checks
     from cronix.conformance.seeders import seeder_for
@@ -89,40 +80,8 @@ def plugin(path: str, pairs: tuple[str, ...], vectors_path: Path | None) -> None
 
     vectors = load_backend_vectors(_vector_file(vectors_path))
     name = os.path.basename(path).removeprefix(EXECUTABLE_PREFIX)
-    from cronix.cli.backend_select import parse_backend_config
-
     with _expanded(parse_backend_config(pairs)) as settings:
-        _report(run_plugin_checks(path, settings, vectors, seeder=seeder_for(name, settings)))
-
-
-def _open_backend(name: str, config: Config, overrides: dict[str, str]) -> tuple[Backend, dict[str, str]]:
-    """The backend the reconciler would use for ``name``, and its effective settings."""
-    from cronix.cli.backend_select import open_backend
-    from cronix.plugins.host import plugin_settings
-
-    opened = open_backend(name, {}, config, settings=overrides)
-    return opened, {
-        **plugin_settings(name, config.plugins),
-        **dict(config.backend_options(name)[1]),
-        **overrides,
-    }
-
-
-def _report(checks: Iterator[Check]) -> None:
-    from cronix.cli.commands.conformance import ConformanceFailed
-
-    counts = {"pass": 0, "fail": 0, "skip": 0}
-    for check in checks:
-        click.echo(check.line())
-        counts[check.status] += 1
-    total = sum(counts.values())
-    click.echo(
-        f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped"
-    )
-    if counts["fail"] or not counts["pass"]:
-        raise ConformanceFailed(
-            f"{counts['fail']} of {total} checks failed" if counts["fail"] else "nothing ran"
-        )
+        report_checks(run_plugin_checks(path, settings, vectors, seeder=seeder_for(name, settings)))
 
 
 def _vector_file(explicit: Path | None) -> Path:

@@ -6,14 +6,14 @@ from typing import Any
 
 import click
 
-from cronix.cli.app import command_help
-from cronix.cli.reconcile_flags import backend_flags, manifest_flags
+from cronix.cli.reconcile_flags import backend_flags, fire_flags, manifest_flags, reconciler_command
 from cronix.cli.render import output_option
 
 
-@click.command("drift", short_help=command_help("drift"))
+@reconciler_command("drift")
 @manifest_flags
 @backend_flags
+@fire_flags
 @click.option("--exit-on-drift", is_flag=True, help="Exit with status 5 when anything differs.")
 @output_option()
 def command(output: str, exit_on_drift: bool, **opts: Any) -> None:
@@ -21,12 +21,13 @@ def command(output: str, exit_on_drift: bool, **opts: Any) -> None:
 
     Exit status: 0, or 5 with --exit-on-drift when the backend differs; 1/2/3/4 as for plan.
     """
-    from cronix.cli.reconcile_flags import Session
+    from cronix.cli.reconcile_flags import workspace
     from cronix.cli.reconcile_render import show_plans
     from cronix.errors import DriftDetected
+    from cronix.operations import drifted_jobs, plan_all
 
-    outcomes = Session(opts).dry_runs()
+    outcomes = plan_all(workspace(opts))
     show_plans(outcomes, output)
-    drifted = [f"{op.app}.{op.job}" for o in outcomes for op in o.plan.changes()]
+    drifted = drifted_jobs(outcomes)
     if exit_on_drift and drifted:
         raise DriftDetected(f"drift detected in {len(drifted)} job(s): {', '.join(drifted)}")

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import click
 
 from cronix.cli.app import command_help
 from cronix.cli.render import emit_json, emit_table, output_option
 from cronix.errors import UsageError
-
-if TYPE_CHECKING:
-    from cronix.backends.base import HistoryEntry, HistoryQuery
-    from cronix.config import Config
 
 _DURATION = re.compile(r"(\d+)(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -76,26 +71,23 @@ def command(
     output: str,
 ) -> None:
     """Show the past runs of <app>.<job>, oldest first: when, run id, attempts, status, source."""
-    from cronix.backends.base import HistoryQuery
-    from cronix.config import load_config
-    from cronix.runlog import collect_history, format_time, merge_runs
+    from cronix.cli.reconcile_flags import warn
+    from cronix.operations import HistoryRequest, Overrides, Workspace, history, parse_target
+    from cronix.runlog import format_time
 
-    app, dot, job = target.partition(".")
-    if not dot or not app or not job:
-        raise UsageError(f'history: expected <app>.<job>, got "{target}"')
-    config = load_config(config_path)
-    path = run_log if run_log is not None else config.trigger.run_log
-    start = parse_when(since) if since else None
-    end = parse_when(until, flag="--until") if until else None
-    runs = collect_history(
-        app, job, run_log=path, since=start, until=end, status=status, limit=limit, journald=not no_journald
+    app, job = parse_target(target)
+    request = HistoryRequest(
+        app,
+        job,
+        since=parse_when(since) if since else None,
+        until=parse_when(until, flag="--until") if until else None,
+        status=status,
+        limit=limit,
+        run_log=run_log,
+        journald=not no_journald,
+        backend=backend,
     )
-    if backend:
-        runs = merge_runs(
-            runs,
-            _backend_history(backend, config, HistoryQuery(app, job, start, end, status, limit)),
-            limit=limit,
-        )
+    path, runs = history(Workspace(Overrides(config_path=config_path), notify=warn), request)
     if output == "json":
         emit_json({"app": app, "job": job, "entries": [r.as_json() for r in runs]})
         return
@@ -106,17 +98,3 @@ def command(
         ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", "DETAIL"],
         [[format_time(r.when) or "-", r.run_id, r.attempt, r.status, r.source, r.detail] for r in runs],
     )
-
-
-def _backend_history(name: str, config: Config, query: HistoryQuery) -> list[HistoryEntry]:
-    """The backend's own record of runs (empty when it keeps none)."""
-    from cronix.backends.base import UnsupportedOperation
-    from cronix.cli.backend_select import open_backend
-
-    backend = open_backend(name, {}, config)
-    try:
-        return backend.history(query)
-    except UnsupportedOperation:
-        return []
-    finally:
-        backend.close()

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
-
-from cronix.cli.app import command_help
-from cronix.cli.reconcile_flags import backend_flags
+from cronix.cli.reconcile_flags import backend_flags, reconciler_command
 from cronix.cli.render import emit_json, emit_table, output_option
 
 
-@click.command("list", short_help=command_help("list"))
+@reconciler_command("list")
 @backend_flags
 @output_option()
 def command(output: str, **opts: Any) -> None:
     """List the entries cronix owns on the backend (APP, JOB, IDX, HASH)."""
-    from cronix.cli.reconcile_flags import Session
+    from cronix.cli.reconcile_flags import workspace
     from cronix.cli.reconcile_render import short
+    from cronix.operations import list_owned
 
-    session = Session(opts)
-    backend = session.open_backend()
-    try:
-        entries = backend.list_entries()
-    finally:
-        backend.close()
+    owned = list_owned(workspace(opts))
     if output == "json":
-        emit_json({"backend": backend.name, "entries": [e.as_json() for e in entries]})
+        emit_json({"backend": owned.backend, "entries": [e.as_json() for e in owned.entries]})
         return
-    emit_table(["APP", "JOB", "IDX", "HASH"], [[e.app, e.job, e.index, short([e.hash])] for e in entries])
+    emit_table(
+        ["APP", "JOB", "IDX", "HASH"], [[e.app, e.job, e.index, short([e.hash])] for e in owned.entries]
+    )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
-
-from cronix.cli.app import command_help
-from cronix.cli.reconcile_flags import backend_flags, manifest_flags
+from cronix.cli.reconcile_flags import backend_flags, fire_flags, manifest_flags, reconciler_command
 from cronix.cli.render import output_option
 
 
-@click.command("plan", short_help=command_help("plan"))
+@reconciler_command("plan")
 @manifest_flags
 @backend_flags
+@fire_flags
 @output_option()
 def command(output: str, **opts: Any) -> None:
     """Validate every job on the backend and show the plan: + create, ~ update, - delete, · skip.
@@ -21,7 +19,8 @@ def command(output: str, **opts: Any) -> None:
     Exit status: 0 (whatever the plan), 1 invalid manifest or a job the backend cannot
     express, 2 usage or config error, 3 backend unreachable, 4 manifest fetch refused.
     """
-    from cronix.cli.reconcile_flags import Session
+    from cronix.cli.reconcile_flags import workspace
     from cronix.cli.reconcile_render import show_plans
+    from cronix.operations import plan_all
 
-    show_plans(Session(opts).dry_runs(), output)
+    show_plans(plan_all(workspace(opts)), output)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from cronix.cli.app import command_help
-from cronix.cli.reconcile_flags import backend_flags, manifest_flags
+from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
 from cronix.cli.render import emit_json, emit_table, output_option
 
 
-@click.command("show", short_help=command_help("show"))
+@reconciler_command("show")
 @click.argument("target", metavar="APP.JOB")
 @manifest_flags
 @backend_flags
@@ -24,68 +22,45 @@ from cronix.cli.render import emit_json, emit_table, output_option
 )
 @output_option()
 def command(target: str, output: str, next_count: int, **opts: Any) -> None:
-    """Show the installed entries of APP.JOB; with --manifest (or a recorded spec file) also
+    """Show the installed entries of APP.JOB; with --manifest (or a recorded job) also
     whether they are in sync and when each schedule fires next."""
-    from zoneinfo import ZoneInfo
-
-    from cronix.cli.reconcile_flags import Session
+    from cronix.cli.reconcile_flags import workspace
     from cronix.cli.reconcile_render import short
-    from cronix.protocol.firetimes import next_fire_times
-    from cronix.reconcile import classify_entries, known_jobs
+    from cronix.operations import show_job
 
-    session = Session(opts)
-    app, job_name, desired = session.target_job(target)
-    backend = session.open_backend()
-    try:
-        entries = sorted(
-            (e for e in backend.list_entries() if (e.app, e.job) == (app, job_name)), key=lambda e: e.index
-        )
-        if desired is None:
-            desired = known_jobs(backend, session.spec_dir).get((app, job_name))
-        in_sync: bool | None = None
-        if desired is not None:
-            states = classify_entries(backend, entries, {(app, job_name): desired})
-            in_sync = len(entries) == len(desired.schedules) and all(s.state == "in-sync" for s in states)
-    finally:
-        backend.close()
-    now = datetime.now(UTC)
-    fires = []
-    if desired is not None:
-        zone = ZoneInfo(desired.timezone)
-        for s in desired.schedules:
-            times = [t.isoformat() for t in next_fire_times(s, zone, now, next_count)]
-            fires.append({"schedule": s, "timezone": desired.timezone, "times": times})
+    view = show_job(workspace(opts), target, next_count=next_count)
+    desired = view.desired
+    fires = [
+        {"schedule": f.schedule, "timezone": f.timezone, "times": [t.isoformat() for t in f.times]}
+        for f in view.fires
+    ]
     if output == "json":
         emit_json(
             {
-                "backend": backend.name,
-                "app": app,
-                "job": job_name,
-                "found": bool(entries),
-                "in_sync": in_sync,
+                "backend": view.backend,
+                "app": view.app,
+                "job": view.job,
+                "found": bool(view.entries),
+                "in_sync": view.in_sync,
                 "desired": desired.to_json() if desired is not None else None,
-                "entries": [e.as_json() for e in entries],
+                "entries": [e.as_json() for e in view.entries],
                 "next_fire_times": fires,
             }
         )
         return
-    rows: list[list[object]] = [["BACKEND", backend.name], ["JOB", f"{app}.{job_name}"]]
-    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
-    rows.append(["STATUS", f"installed ({count})" if entries else "not installed"])
+    rows: list[list[object]] = [["BACKEND", view.backend], ["JOB", f"{view.app}.{view.job}"]]
+    n = len(view.entries)
+    rows.append(["STATUS", f"installed ({n} entr{'y' if n == 1 else 'ies'})" if n else "not installed"])
     if desired is not None:
-        rows.append(["DRIFT", "in-sync" if in_sync else "drifted"])
+        rows.append(["DRIFT", "in-sync" if view.in_sync else "drifted"])
         rows.append(["TIMEZONE", desired.timezone])
         rows.append(["URL", f"{desired.request.method} {desired.request.url}"])
         rows.append(["SCHEDULES", ", ".join(desired.schedules)])
         for f in fires:
             rows.append([f"NEXT {f['schedule']}", ", ".join(f["times"]) or "never"])
-    _print_pairs(rows)
-    if entries:
-        click.echo("")
-        emit_table(["IDX", "HASH", "ENTRY"], [[e.index, short([e.hash]), e.raw] for e in entries])
-
-
-def _print_pairs(rows: list[list[object]]) -> None:
     width = max(len(str(r[0])) for r in rows) + 2
     for key, value in rows:
         click.echo(f"{str(key).ljust(width)}{value}")
+    if view.entries:
+        click.echo("")
+        emit_table(["IDX", "HASH", "ENTRY"], [[e.index, short([e.hash]), e.raw] for e in view.entries])

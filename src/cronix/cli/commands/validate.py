@@ -38,14 +38,14 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
     """
     from zoneinfo import ZoneInfo
 
-    from cronix.cli.reconcile_flags import Session, warn
+    from cronix.cli.reconcile_flags import split_secret_refs, warn
     from cronix.protocol.errors import ManifestError
     from cronix.protocol.firetimes import next_fire_times
     from cronix.protocol.manifest import canonical_json, parse_manifest
     from cronix.secrets import resolve_secrets
     from cronix.sources import read_source
 
-    refs = Session({"secret_refs": secret_refs}).cli_secret_refs
+    refs = split_secret_refs(secret_refs)
 
     def secret() -> str:
         return resolve_secrets(refs or (), warn=warn)[0]

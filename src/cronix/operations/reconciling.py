@@ -1,0 +1,40 @@
+"""``plan``, ``drift`` and ``apply`` over every manifest of a workspace, on one backend.
+
+Every manifest source is fetched and validated before the backend is opened, and every
+job is validated on the backend before anything changes (``reconcile_all``), so a bad
+second manifest never leaves the first one applied.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cronix.reconcile import Target, reconcile_all
+
+if TYPE_CHECKING:
+    from cronix.operations.workspace import Workspace
+    from cronix.reconcile import Outcome
+    from cronix.reconcile.applying import Progress
+
+__all__ = ["apply_all", "drifted_jobs", "plan_all"]
+
+
+def plan_all(ws: Workspace) -> list[Outcome]:
+    """What ``apply`` would change for every manifest, changing nothing."""
+    targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
+    with ws.open_backend() as backend:
+        return reconcile_all(targets, backend, dry_run=True, spec_dir=ws.spec_dir)
+
+
+def apply_all(ws: Workspace, *, dry_run: bool = False, progress: Progress | None = None) -> list[Outcome]:
+    """Validate every manifest, then plan and apply them under one backend and one apply lock."""
+    targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
+    with ws.open_backend() as backend:
+        return reconcile_all(
+            targets, backend, dry_run=dry_run, spec_dir=ws.spec_dir, lock=ws.lock(), progress=progress
+        )
+
+
+def drifted_jobs(outcomes: list[Outcome]) -> list[str]:
+    """``<app>.<job>`` of every job whose plan is not a skip."""
+    return [f"{op.app}.{op.job}" for o in outcomes for op in o.plan.changes()]
