@@ -162,3 +162,20 @@ def test_fallback_applies_and_prints_degraded_on_every_run(host: Host) -> None:
     applied = host.apply(manifest, *flags, "-o", "json").json()
     assert applied["fire"]["strategy"] == "local-shim"
     assert json.dumps(applied["fire"]["degraded"]).count("DEGRADED") == 1
+
+
+def test_global_status_shows_the_strategies_and_the_degradation(host: Host) -> None:
+    cfg = host.root / "cronix.yaml"
+    cfg.write_text(
+        f"spec_dir: {host.spec_dir}\nbackends:\n  crontab:\n    path: {host.crontab}\n"
+        "fire:\n  strategy: managed-jwt\n  fallback: local-shim\n"
+    )
+    manifest = host.manifest("billing", job("ping"))
+    assert host.apply(manifest, "--config", str(cfg), "--secret-ref", "env:S").code == 0
+    rows = host.run("global-status", "--config", str(cfg), "-o", "json").json()["backends"]
+    assert rows[0]["fire"]["strategies"] == ["local-shim"]
+    assert rows[0]["fire"]["degraded"][0].startswith(
+        "billing: DEGRADED: 1 job(s) (ping) fire with local-shim"
+    )
+    table = host.run("global-status", "--config", str(cfg))
+    assert "DEGRADED" in table.out and "cronix: warning: crontab: billing: DEGRADED" in table.err
