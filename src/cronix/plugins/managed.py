@@ -44,7 +44,7 @@ from cronix.backends.base import (
     UnsupportedOperation,
 )
 from cronix.plugins.errors import RpcFailure
-from cronix.protocol.managed import OWNER, Arm, Schedule, arm_for, next_fire_at
+from cronix.protocol.managed import OWNER, Arm, Schedule, arm_for, next_fire_at, schedule_for
 from cronix.sdk.scheduler import ManagedScheduler, SchedulerError
 
 if TYPE_CHECKING:
@@ -238,27 +238,9 @@ class ManagedBackend:
                     )
                 self._call(self.client.arm, arm)
             else:
-                self._call(self.client.schedule, _schedule(app, job, index, digest, self.audience))
-
-
-def _schedule(app: str, job: Job, index: int, digest: str, audience: str) -> Schedule:
-    arm = arm_for(app, job, index, digest, 0, audience=audience)
-    assert arm is not None  # validate refused schedules that never fire
-    return Schedule(
-        app=app,
-        job=job.name,
-        index=index,
-        expression=job.schedules[index],
-        timezone=job.timezone,
-        callback_url=arm.callback_url,
-        hash=digest,
-        method=arm.method,
-        headers=arm.headers,
-        body=arm.body,
-        audience=audience,
-        timeout_seconds=arm.timeout_seconds,
-        retry=arm.retry,
-    )
+                self._call(
+                    self.client.schedule, schedule_for(app, job, index, digest, audience=self.audience)
+                )
 
 
 def _when(text: str) -> datetime | None:

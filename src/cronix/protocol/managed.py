@@ -40,6 +40,7 @@ __all__ = [
     "Schedule",
     "arm_for",
     "next_fire_at",
+    "schedule_for",
     "slot_path",
 ]
 
@@ -157,24 +158,17 @@ class Arm:
                 parse_fire_id(replaces)
             except ValueError as exc:
                 raise ValueError(f"replaces: {exc}") from None
-        target = _target(d)
         return cls(
             app=slot_app,
             job=slot_job,
             index=slot_index,
             fire_id=fire_id,
             fire_at=fire_at,
-            callback_url=target.callback_url,
             hash=_hash(d),
-            method=target.method,
-            headers=target.headers,
-            body=target.body,
-            audience=target.audience,
-            timeout_seconds=target.timeout_seconds,
-            retry=target.retry,
             owner=_str(d, "owner", ""),
             replaces=replaces,
             paused=_bool(d, "paused", False),
+            **_target(d)._asdict(),
         )
 
     def replace(self, **changes: Any) -> Arm:
@@ -225,23 +219,16 @@ class Schedule:
             raise ValueError(f"expression: {exc}") from None
         if first is None:
             raise ValueError(f"expression: {expression!r} never fires")
-        target = _target(d)
         return cls(
             app=slot_app,
             job=slot_job,
             index=slot_index,
             expression=expression,
             timezone=timezone,
-            callback_url=target.callback_url,
             hash=_hash(d),
-            method=target.method,
-            headers=target.headers,
-            body=target.body,
-            audience=target.audience,
-            timeout_seconds=target.timeout_seconds,
-            retry=target.retry,
             owner=_str(d, "owner", ""),
             paused=_bool(d, "paused", False),
+            **_target(d)._asdict(),
         )
 
     def arm_after(self, after: int) -> Arm | None:
@@ -255,16 +242,10 @@ class Schedule:
             index=self.index,
             fire_id=format_fire_id(self.app, self.job, self.index, when),
             fire_at=when,
-            callback_url=self.callback_url,
             hash=self.hash,
-            method=self.method,
-            headers=self.headers,
-            body=self.body,
-            audience=self.audience,
-            timeout_seconds=self.timeout_seconds,
-            retry=self.retry,
             owner=self.owner,
             paused=self.paused,
+            **_request_of(self)._asdict(),
         )
 
 
@@ -325,6 +306,25 @@ def next_fire_at(expression: str, timezone: str, after: int) -> int | None:
     return None
 
 
+def _request_of(slot: Arm | Schedule) -> _Target:
+    return _Target(*(getattr(slot, name) for name in _Target._fields))
+
+
+def _job_request(job: Job, audience: str) -> _Target:
+    """What a slot of ``job`` delivers: its request, its timeout and its retry policy."""
+    policy = job.policy
+    retries = policy.retries
+    return _Target(
+        callback_url=job.request.url,
+        method=job.request.method,
+        headers=job.request.headers,
+        body=job.request.body,
+        audience=audience,
+        timeout_seconds=policy.timeout_seconds,
+        retry=Retry(retries.max_attempts, retries.min_seconds, retries.max_seconds),
+    )
+
+
 def arm_for(app: str, job: Job, index: int, digest: str, after: int, *, audience: str = "") -> Arm | None:
     """The arm of schedule ``index`` of ``job`` for its first occurrence after ``after``.
 
@@ -334,22 +334,14 @@ def arm_for(app: str, job: Job, index: int, digest: str, after: int, *, audience
     when = next_fire_at(job.schedules[index], job.timezone, after)
     if when is None:
         return None
-    policy = job.policy
-    return Arm(
-        app=app,
-        job=job.name,
-        index=index,
-        fire_id=format_fire_id(app, job.name, index, when),
-        fire_at=when,
-        callback_url=job.request.url,
-        hash=digest,
-        method=job.request.method,
-        headers=job.request.headers,
-        body=job.request.body,
-        audience=audience,
-        timeout_seconds=policy.timeout_seconds,
-        retry=Retry(policy.retries.max_attempts, policy.retries.min_seconds, policy.retries.max_seconds),
-    )
+    fire_id = format_fire_id(app, job.name, index, when)
+    return Arm(app, job.name, index, fire_id, when, hash=digest, **_job_request(job, audience)._asdict())
+
+
+def schedule_for(app: str, job: Job, index: int, digest: str, *, audience: str = "") -> Schedule:
+    """The recurring slot of schedule ``index`` of ``job``."""
+    request = _job_request(job, audience)._asdict()
+    return Schedule(app, job.name, index, job.schedules[index], job.timezone, hash=digest, **request)
 
 
 # ---------------------------------------------------------------------- strict decoding

@@ -239,18 +239,16 @@ class FileClaimStore:
 
     def finish(self, claim: Claim, *, keep_seconds: float | None = None) -> None:
         keep = self.ttl_seconds if keep_seconds is None else keep_seconds
-        with self._locked():
-            fd = self._held.pop(claim.token, None)
-            if fd is None:
-                return
-            try:
-                current = _read_claim(fd)
-                if current is not None and current["token"] == claim.token:
-                    _write_claim(fd, {**current, "state": "done", "expires_at": self._clock() + keep})
-            finally:
-                os.close(fd)
+        self._settle(
+            claim,
+            lambda fd, doc: _write_claim(fd, {**doc, "state": "done", "expires_at": self._clock() + keep}),
+        )
 
     def release(self, claim: Claim) -> None:
+        self._settle(claim, lambda fd, doc: os.unlink(self._path(claim.key)))
+
+    def _settle(self, claim: Claim, change: Callable[[int, dict[str, Any]], None]) -> None:
+        """Apply ``change`` to the claim's file if it is still ours, then let go of its lock."""
         with self._locked():
             fd = self._held.pop(claim.token, None)
             if fd is None:
@@ -259,7 +257,7 @@ class FileClaimStore:
                 current = _read_claim(fd)
                 if current is not None and current["token"] == claim.token:
                     with contextlib.suppress(FileNotFoundError):
-                        os.unlink(self._path(claim.key))
+                        change(fd, current)
             finally:
                 os.close(fd)
 
