@@ -67,6 +67,9 @@ class HistoryRun(NamedTuple):
     status: str
     source: str
     detail: str = ""
+    #: Where the run ran, when the source knows (a Kubernetes pod and its node).
+    pod: str = ""
+    node: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +82,8 @@ class HistoryRun(NamedTuple):
             "status": self.status,
             "source": self.source,
             "detail": self.detail,
+            "pod": self.pod,
+            "node": self.node,
         }
 
     @property

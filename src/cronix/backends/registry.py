@@ -130,7 +130,7 @@ class BackendType:
 
 
 #: Every in-tree backend type. One entry per backend; later issues add systemd-timer,
-#: kubernetes, aws-scheduler and vercel.
+#: aws-scheduler and vercel.
 BACKEND_TYPES: dict[str, BackendType] = {}
 
 
@@ -150,6 +150,17 @@ register(
         options="cronix.backends.crontab_options:CrontabOptions",
         capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
         seeder="cronix.backends.crontab_seeder:CrontabSeeder",
+    )
+)
+register(
+    BackendType(
+        name="kubernetes",
+        summary="A batch/v1 CronJob and a ConfigMap (the trigger spec) per schedule, updated in place.",
+        opener="cronix.backends.kubernetes:open_backend",
+        options="cronix.backends.kubernetes_options:KubernetesOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "history", "timezones"}),
+        seeder="cronix.backends.kubernetes_seeder:KubernetesSeeder",
+        requires=(("kubernetes", "kubernetes"),),
     )
 )
 register(

@@ -7,17 +7,16 @@ duplicate an at-least-once system sends. It is the key of the managed scheduler'
 redelivered occurrence runs its handler once.
 
 The time is the *scheduled* instant, not when anything actually ran, written as RFC 3339
-in UTC with second precision and a ``Z``: ``billing.ping#0@2026-01-01T00:00:00Z``. Time
-arithmetic goes through :func:`time.gmtime` and :func:`calendar.timegm` only, because the
-trigger computes a fire id on every fire and must stay cheap to start.
+in UTC with second precision and a ``Z``: ``billing.ping#0@2026-01-01T00:00:00Z``. The
+trigger formats one on every fire, so formatting needs :mod:`time` and :mod:`re` only (no
+``dataclasses``, whose ``inspect`` costs milliseconds; :mod:`calendar` only to parse).
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 import time
-from dataclasses import dataclass
+from typing import Any
 
 from cronix.protocol.identifiers import ID_PATTERN
 
@@ -32,14 +31,33 @@ _MIN_SECONDS = -62135596800
 _MAX_SECONDS = 253402300799
 
 
-@dataclass(frozen=True, slots=True)
 class FireId:
-    """A parsed fire id; ``scheduled`` is Unix seconds (UTC)."""
+    """A parsed fire id; ``scheduled`` is Unix seconds (UTC). Immutable, compared by value."""
 
+    __slots__ = ("app", "index", "job", "scheduled")
     app: str
     job: str
     index: int
     scheduled: int
+
+    def __init__(self, app: str, job: str, index: int, scheduled: int) -> None:
+        for name, value in (("app", app), ("job", job), ("index", index), ("scheduled", scheduled)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("FireId is immutable")
+
+    def _key(self) -> tuple[str, str, int, int]:
+        return (self.app, self.job, self.index, self.scheduled)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FireId) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"FireId({self.app!r}, {self.job!r}, {self.index}, {self.scheduled})"
 
     def __str__(self) -> str:
         return format_fire_id(self.app, self.job, self.index, self.scheduled)
@@ -59,6 +77,8 @@ def format_utc(seconds: int) -> str:
 
 def parse_utc(text: str) -> int:
     """``YYYY-MM-DDTHH:MM:SSZ`` (exactly that form) as Unix seconds; :class:`ValueError` otherwise."""
+    import calendar  # parsing is not on the trigger's path
+
     m = _UTC.fullmatch(text)
     if m is None:
         raise ValueError(f"expected a UTC time like 2026-01-01T00:00:00Z, got {text!r}")
