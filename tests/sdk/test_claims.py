@@ -147,3 +147,12 @@ def test_file_store_purges_expired_done_claims(tmp_path: Path) -> None:
     time.sleep(0.2)
     store.begin("trigger-purge", lease_seconds=5)
     assert len([p for p in (tmp_path / "c").iterdir() if p.suffix == ".claim"]) == 1
+
+
+def test_remember_is_begin_and_finish_in_one(make: Factory) -> None:
+    store = make()
+    assert store.remember("jti:a", keep_seconds=0.3) is True
+    assert store.remember("jti:a", keep_seconds=0.3) is False
+    assert store.begin("jti:a", lease_seconds=5) == "done"
+    time.sleep(0.5)
+    assert store.remember("jti:a", keep_seconds=5) is True

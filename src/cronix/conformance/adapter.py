@@ -129,9 +129,7 @@ def _verify_fire_jwt(doc: dict[str, Any]) -> str:
     issuer = _field(doc, "issuer", str)
     replay = MemoryClaimStore()
     for jti in doc.get("seenJtis") or []:
-        claim = replay.begin(f"jti:{issuer}:{jti}", lease_seconds=3600)
-        assert not isinstance(claim, str)
-        replay.finish(claim)
+        replay.remember(f"jti:{issuer}:{jti}", keep_seconds=3600)
     verdict = verify_fire_jwt(
         request,
         issuer=issuer,

@@ -90,6 +90,14 @@ class ClaimStore(Protocol):
         """Give the claim up so a retry can claim the key again."""
         ...
 
+    def remember(self, key: str, *, keep_seconds: float) -> bool:
+        """Mark ``key`` done for ``keep_seconds`` unless it is known: ``False`` if it was.
+
+        ``begin`` + ``finish`` in one step (one round trip in Redis), for keys that are
+        never run under, like a token's ``jti``.
+        """
+        ...
+
 
 def _token() -> str:
     return secrets.token_hex(12)
@@ -171,6 +179,13 @@ class MemoryClaimStore:
             if entry is not None and entry.token == claim.token:
                 del self._entries[claim.key]
 
+    def remember(self, key: str, *, keep_seconds: float) -> bool:
+        claim = self.begin(key, lease_seconds=keep_seconds)
+        if isinstance(claim, str):
+            return False
+        self.finish(claim, keep_seconds=keep_seconds)
+        return True
+
     def _purge(self, now: float) -> None:
         for key in [k for k, e in self._entries.items() if e.expires_at <= now]:
             del self._entries[key]
@@ -246,6 +261,13 @@ class FileClaimStore:
 
     def release(self, claim: Claim) -> None:
         self._settle(claim, lambda fd, doc: os.unlink(self._path(claim.key)))
+
+    def remember(self, key: str, *, keep_seconds: float) -> bool:
+        claim = self.begin(key, lease_seconds=keep_seconds)
+        if isinstance(claim, str):
+            return False
+        self.finish(claim, keep_seconds=keep_seconds)
+        return True
 
     def _settle(self, claim: Claim, change: Callable[[int, dict[str, Any]], None]) -> None:
         """Apply ``change`` to the claim's file if it is still ours, then let go of its lock."""
@@ -397,6 +419,9 @@ class RedisClaimStore:
         _keeper().drop(claim.token)
         self._client.eval(_RELEASE, 1, claim.key, claim.token)
 
+    def remember(self, key: str, *, keep_seconds: float) -> bool:
+        return bool(self._client.set(self.prefix + key, "done", nx=True, px=max(int(keep_seconds * 1000), 1)))
+
     def renew(self, key: str, value: str) -> bool:
         """Extend a held claim by one heartbeat; ``False`` when it is no longer ours."""
         return bool(self._client.eval(_RENEW, 1, key, value, max(int(self.heartbeat_seconds * 1000), 1)))
@@ -417,15 +442,19 @@ class _Keeper:
         self._held: dict[str, _Held] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._wakes_at = float("inf")  # when the thread looks next; wake it only to look sooner
         self._thread: threading.Thread | None = None
 
     def hold(self, store: RedisClaimStore, key: str, value: str, until: float) -> None:
+        due = time.monotonic() + store.heartbeat_seconds / 3
         with self._lock:
-            self._held[value] = _Held(store, key, until, time.monotonic() + store.heartbeat_seconds / 3)
+            self._held[value] = _Held(store, key, until, due)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="cronix-claims-keeper", daemon=True)
                 self._thread.start()
-        self._wake.set()
+            sooner = due < self._wakes_at
+        if sooner:  # most claims settle long before their first renewal: no wake-up for them
+            self._wake.set()
 
     def drop(self, value: str) -> None:
         with self._lock:
@@ -433,13 +462,15 @@ class _Keeper:
 
     def _run(self) -> None:
         while True:
+            self._wake.clear()
             with self._lock:
                 now = time.monotonic()
                 due = [(v, h) for v, h in self._held.items() if h.due <= now]
                 for value, held in list(self._held.items()):
                     if held.until <= now:
                         del self._held[value]  # held long enough: let the lease run out
-                wait = min((h.due for h in self._held.values()), default=now + 60) - now
+                wait = max(min((h.due for h in self._held.values()), default=now + 60) - now, 0.05)
+                self._wakes_at = now + wait
             for value, held in due:
                 try:
                     kept = held.store.renew(held.key, value)
@@ -451,8 +482,7 @@ class _Keeper:
                             self._held[value].due = time.monotonic() + held.store.heartbeat_seconds / 3
                         else:
                             del self._held[value]
-            self._wake.wait(max(wait, 0.05))
-            self._wake.clear()
+            self._wake.wait(wait)
 
 
 _KEEPER: _Keeper | None = None

@@ -270,11 +270,7 @@ def _target_problem(
 def _first_use(replay: ClaimStore, claims: Mapping[str, Any], leeway: int) -> bool:
     """Remember the token's ``jti`` until it expires; ``False`` if it was seen already."""
     keep = max(float(claims["exp"]) + leeway - time.time(), 1.0)
-    got = replay.begin(f"jti:{claims['iss']}:{claims['jti']}", lease_seconds=keep)
-    if isinstance(got, str):
-        return False
-    replay.finish(got, keep_seconds=keep)
-    return True
+    return replay.remember(f"jti:{claims['iss']}:{claims['jti']}", keep_seconds=keep)
 
 
 def _google(
