@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import redis as redis_py
+from hypothesis import given
+from hypothesis import strategies as st
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -320,3 +322,24 @@ def test_a_claimed_fire_rearms_the_next_occurrence_and_a_lost_claim_does_not(tmp
         gone = cron.handle(token_request("gone", fire_id=format_fire_id("shop", "gone", 0, 1767225600)))
         assert gone.status == 404 and svc.client.arms("shop") == []  # the job is gone: no re-arm
         assert len(ran) == 1
+
+
+# ---------------------------------------------------------------------- hostile tokens never raise
+
+_SEGMENT = st.one_of(
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.", max_size=60),
+    st.sampled_from(
+        ["eyJhbGciOiJub25lIn0", "eyJhbGciOiJFUzI1NiIsImtpZCI6ImVzMjU2LWEifQ", "e30", "W10", "bnVsbA"]
+    ),
+)
+
+
+@given(st.lists(_SEGMENT, min_size=0, max_size=5).map(".".join), st.sampled_from(["Bearer ", "bearer ", ""]))
+def test_any_authorization_header_is_a_structured_answer(token: str, scheme: str) -> None:
+    cron, ran = _HOSTILE
+    response = cron.handle(CronRequest.build("POST", T + "job", b"", {"Authorization": scheme + token}))
+    assert response.status in (401, 503) and code(response) is not None
+    assert ran == []
+
+
+_HOSTILE = make(mode="sync")
