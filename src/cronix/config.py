@@ -84,14 +84,19 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
     return check
 
 
-_REF = re.compile(r"(env|file|raw):.+")
-_PIN = re.compile(r"sha256:[0-9a-f]{64}")
+_REF = re.compile(r"(env|file|raw|credential|ssm|secretsmanager|sm):.+")
+#: The same as cronix.plugins.trust.PIN_PATTERN (a test keeps them equal; this layer cannot import it).
+_PIN = re.compile(r"sha256:[0-9a-f]{64}(?:;record=sha256:[0-9a-f]{64})?")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 def _secret_refs(value: Any) -> str | None:
     bad = [r for r in value if not _REF.fullmatch(r)]
-    return f"each ref must start with env:, file: or raw: (got {bad[0]!r})" if bad else None
+    return (
+        f"each ref must start with env:, file:, raw:, credential:, ssm: or secretsmanager: (got {bad[0]!r})"
+        if bad
+        else None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,8 @@ class ManifestSource:
     secret_refs: tuple[str, ...] = field(
         default=(),
         metadata=_doc(
-            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…); "
+            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…, "
+            "credential:NAME in a systemd service, ssm:NAME, secretsmanager:ID); "
             "the first signs, all verify.",
             check=_secret_refs,
         ),
@@ -135,7 +141,8 @@ class RedisConfig:
         default="", metadata=_doc("Password (prefer password_ref so the file holds no secret).")
     )
     password_ref: str = field(
-        default="", metadata=_doc("Secret ref for the password: env:NAME or file:/path.")
+        default="",
+        metadata=_doc("Secret ref for the password: env:NAME, file:/path, ssm:NAME or secretsmanager:ID."),
     )
     key_prefix: str = field(
         default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")
@@ -186,7 +193,10 @@ class DefaultsConfig:
 class ApplyConfig:
     lock_path: str = field(
         default="/var/lock/cronix/apply.lock",
-        metadata=_doc("flock held for the whole apply of host-local backends (crontab, systemd-timer)."),
+        metadata=_doc(
+            "flock held for the whole apply of backends whose state is a local file "
+            "(crontab, systemd-timer, vercel)."
+        ),
     )
     lock_timeout_seconds: int = field(
         default=60,
@@ -230,9 +240,15 @@ class PluginsConfig:
     pins: Mapping[str, str] = field(
         default_factory=dict,
         metadata=_doc(
-            'Plugin name → "sha256:<64 hex>" of its executable.',
+            'Plugin name → "sha256:<64 hex>" of its executable, with ";record=sha256:<64 hex>" of '
+            "its distribution's RECORD for an entry-point plugin (written by cronix plugins pin --write).",
             check=lambda v: next(
-                (f"{k}: must be sha256:<64 lowercase hex>" for k, p in v.items() if not _PIN.fullmatch(p)),
+                (
+                    f"{k}: must be sha256:<64 lowercase hex>, optionally followed by "
+                    ";record=sha256:<64 lowercase hex>"
+                    for k, p in v.items()
+                    if not _PIN.fullmatch(p)
+                ),
                 None,
             ),
         ),

@@ -47,6 +47,8 @@ REFERENCE_OTHER = {
     "trigger: replaced previous holder",
     "trigger: lock release",
     "trigger: otel init failed; running without traces",
+    "trigger: parse event",  # the reference's Lambda
+    "trigger: invalid event",
 }
 # Messages that are not a run's outcome (no run id yet, or a side note on a run that goes on).
 NOT_OUTCOMES = {
@@ -58,6 +60,8 @@ NOT_OUTCOMES = {
     MSG.LOCK_RELEASE,
     MSG.RUN_LOG,
     MSG.OTEL_INIT_FAILED,
+    MSG.PARSE_EVENT,  # the Lambda's event is no spec: there is no run to record
+    MSG.INVALID_EVENT,
 }
 
 

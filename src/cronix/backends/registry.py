@@ -129,8 +129,7 @@ class BackendType:
         return _load(self.seeder)(backend) if self.seeder else None
 
 
-#: Every in-tree backend type. One entry per backend; later issues add systemd-timer,
-#: aws-scheduler and vercel.
+#: Every in-tree backend type, one entry per backend.
 BACKEND_TYPES: dict[str, BackendType] = {}
 
 
@@ -161,6 +160,38 @@ register(
         capabilities=frozenset({"adopt", "drift-detection", "history", "timezones"}),
         seeder="cronix.backends.kubernetes_seeder:KubernetesSeeder",
         requires=(("kubernetes", "kubernetes"),),
+    )
+)
+register(
+    BackendType(
+        name="aws-scheduler",
+        summary="EventBridge Scheduler schedules that invoke the cronix Lambda (docs/aws.md).",
+        opener="cronix.backends.aws_scheduler:open_backend",
+        options="cronix.backends.aws_options:AwsSchedulerOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
+        seeder="cronix.backends.aws_seeder:AwsSchedulerSeeder",
+        requires=(("boto3", "aws"),),
+    )
+)
+register(
+    BackendType(
+        name="systemd-timer",
+        summary="A .timer and .service per schedule in /etc/systemd/system (or the user's units).",
+        opener="cronix.backends.systemd:open_backend",
+        options="cronix.backends.systemd_options:SystemdOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
+        seeder="cronix.backends.systemd_seeder:SystemdSeeder",
+    )
+)
+register(
+    BackendType(
+        name="vercel",
+        summary="Entries of crons[] in a project's vercel.json (Vercel calls the app itself).",
+        opener="cronix.backends.vercel:open_backend",
+        options="cronix.backends.vercel_options:VercelOptions",
+        capabilities=frozenset({"drift-detection"}),
+        fire_strategies=frozenset({"vercel-native"}),
+        seeder="cronix.backends.vercel_seeder:VercelSeeder",
     )
 )
 register(

@@ -44,6 +44,8 @@ class MSG:
     TERMINATED: Final = "trigger: terminated"  # cronix: SIGTERM (e.g. a Replace peer) mid-fire
     RUN_LOG: Final = "trigger: run log"  # cronix: the run log or state file could not be written
     OTEL_INIT_FAILED: Final = "trigger: otel init failed; running without traces"
+    PARSE_EVENT: Final = "trigger: parse event"  # the Lambda's event is not JSON
+    INVALID_EVENT: Final = "trigger: invalid event"  # the Lambda's event is not a trigger spec
 
 
 class KEY:

@@ -16,10 +16,10 @@ The host decides (DESIGN §4); the backend only answers ``validate`` and ``list_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsValidateMany
+from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsFireCheck, SupportsValidateMany
 from cronix.errors import CronixError
 from cronix.protocol.ownership import ownership_hashes
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from cronix.backends.base import Backend, Diagnostic, ManagedEntry
     from cronix.protocol.manifest import Job, Manifest
+    from cronix.reconcile.firing import FireSettings
 
 __all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs"]
 
@@ -131,19 +132,33 @@ def compute_plan(
     *,
     entries: Iterable[ManagedEntry] | None = None,
     validate: bool = True,
+    fire: FireSettings | None = None,
 ) -> Plan:
-    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``."""
+    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``.
+
+    With ``fire`` (the settings apply will build each job's ``FireSpec`` from), a backend
+    that carries the spec in its entries (``SupportsFireCheck``) gets an update for a job
+    whose entries carry another one — a changed secret ref or fire strategy.
+    """
     warnings = validate_jobs(backend, manifest) if validate else []
     installed: dict[str, list[ManagedEntry]] = {}
     for entry in backend.list_entries() if entries is None else entries:
         if entry.app == manifest.app:
             installed.setdefault(entry.job, []).append(entry)
     content_check = backend if isinstance(backend, SupportsContentCheck) else None
+    fire_check = backend if fire is not None and isinstance(backend, SupportsFireCheck) else None
     ops: list[Op] = []
     for job in manifest.jobs:
         want = ownership_hashes(job)
         have = installed.pop(job.name, [])
-        ops.append(_job_op(manifest.app, job, want, have, content_check))
+        op = _job_op(manifest.app, job, want, have, content_check)
+        if op.action == "skip" and fire_check is not None and fire is not None:
+            spec = fire.spec(manifest.app, job)
+            if not all(fire_check.fire_matches(manifest.app, job, e, spec) for e in have):
+                op = replace(
+                    op, action="update", reason="trigger spec changed (secret refs or fire strategy)"
+                )
+        ops.append(op)
     for name in sorted(installed):
         have = installed[name]
         ops.append(

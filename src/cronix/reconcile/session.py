@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cronix.errors import BackendError, UsageError
-from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
+from cronix.reconcile.applying import ApplyResult, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
+from cronix.reconcile.firing import FireSettings
 from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 from cronix.reconcile.strategies import FireSelection, StrategyChoice, choose_strategies
@@ -119,10 +120,13 @@ def reconcile_all(
     twice = sorted({a for a in apps if apps.count(a) > 1})
     if twice:
         raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
-    if writes_specs and any(ref.startswith("raw:") for t in targets for ref in t.secret_refs or ()):
+    # A raw: ref is the secret itself: never into a spec file. Backends that carry the spec in
+    # their entries refuse it themselves where they would store it (aws-scheduler, the plugin
+    # proxy); kubernetes does not store the operator's refs at all (D-133).
+    if writes_specs and any(ref.lower().startswith("raw:") for t in targets for ref in t.secret_refs or ()):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
-            "use env:NAME or file:/path for apply"
+            "use file:/path (or env:NAME where fires see it) for apply"
         )
     choices = [
         choose_strategies(
@@ -137,7 +141,8 @@ def reconcile_all(
         entries = backend.list_entries()
         for target, job_warnings, choice in zip(targets, validated, choices, strict=True):
             manifest = target.manifest
-            plan = compute_plan(backend, manifest, entries=entries, validate=False)
+            fire = FireSettings(target.secret_refs, choice.strategy, dict(choice.jobs))
+            plan = compute_plan(backend, manifest, entries=entries, validate=False, fire=fire)
             # A degradation is loud on every run, in the plan's JSON too.
             plan = replace(plan, warnings=(*choice.degraded, *job_warnings))
             outcome = Outcome(plan, warnings=[*warnings, *plan.warnings], fire=choice)
@@ -145,7 +150,6 @@ def reconcile_all(
             outcomes.append(outcome)
             if dry_run:
                 continue
-            fire = FireSettings(target.secret_refs, choice.strategy, dict(choice.jobs))
             outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
             if writes_specs:
                 assert spec_dir is not None

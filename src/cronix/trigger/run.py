@@ -91,9 +91,16 @@ class FireOptions(NamedTuple):
     state_dir: str = ""
     contended_exit_code: int = EXIT_CONTENDED
     fire_time: int | None = None
+    #: When the scheduler started this fire, if it says (systemd's $TRIGGER_TIMER_REALTIME_USEC):
+    #: the intended fire time is derived from it instead of from the shim's own start.
+    elapsed_at: float | None = None
     backend: str = ""
     redis: RedisConfig | None = None
     redis_for_host_jobs: bool = False
+    #: ``False`` where every fire runs alone in its own sandbox (a Lambda execution
+    #: environment serves one invocation at a time): ``concurrency_scope: host`` then needs
+    #: no lock, and the lock directory is not used. ``global`` jobs still take the Redis lock.
+    host_lock: bool = True
 
 
 class FireResult(NamedTuple):
@@ -121,6 +128,7 @@ class _End(Exception):
 def fire(
     options: FireOptions,
     *,
+    spec: SpecFile | None = None,
     log: JsonLog | None = None,
     clock: Clock | None = None,
     tracer: Tracer | None = None,
@@ -128,8 +136,14 @@ def fire(
     send: Callable[[Target, str, Sequence[tuple[str, str]], bytes, float], Response] | None = None,
     rand: Callable[[], float] | None = None,
 ) -> FireResult:
-    """Run one fire to its end and record it; never raises except :class:`KeyboardInterrupt`."""
-    return _Fire(options, log or JsonLog(), clock or Clock(), tracer or NoTracer(), environ, send, rand).run()
+    """Run one fire to its end and record it; never raises except :class:`KeyboardInterrupt`.
+
+    ``spec`` is the trigger spec as a value (the Lambda's event); without it the spec file
+    ``<spec_dir>/<app>.<job>.json`` is read. Either way it must name ``options.app`` and
+    ``options.job``.
+    """
+    fire_ = _Fire(options, log or JsonLog(), clock or Clock(), tracer or NoTracer(), environ, send, rand)
+    return fire_.run(spec)
 
 
 class _Fire:
@@ -160,11 +174,11 @@ class _Fire:
 
     # ------------------------------------------------------------ the lifecycle
 
-    def run(self) -> FireResult:
+    def run(self, given: SpecFile | None) -> FireResult:
         result: FireResult
         try:
             try:
-                spec, request = self._load_spec()
+                spec, request = self._load_spec(given)
                 secrets = self._resolve_secrets(spec)
                 self.run_id = _new_run_id()
                 result = self._fire(spec, request, secrets)
@@ -205,14 +219,21 @@ class _Fire:
         except ValueError:
             return ""  # a time beyond year 9999 or a bad index: fire without one
 
-    def _load_spec(self) -> tuple[SpecFile, FireRequest]:
+    def _load_spec(self, given: SpecFile | None) -> tuple[SpecFile, FireRequest]:
         from cronix.protocol.specfile import SpecFileError, parse_spec_file, spec_file_name
         from cronix.trigger.request import prepare_request
 
-        path = os.path.join(self.o.spec_dir, spec_file_name(self.o.app, self.o.job))
+        path = (
+            "the event"
+            if given is not None
+            else os.path.join(self.o.spec_dir, spec_file_name(self.o.app, self.o.job))
+        )
         try:
-            with open(path, "rb") as fh:
-                spec = parse_spec_file(fh.read())
+            if given is not None:
+                spec = given
+            else:
+                with open(path, "rb") as fh:
+                    spec = parse_spec_file(fh.read())
             if spec.app != self.o.app:
                 raise SpecFileError(f'app="{spec.app}" does not match expected "{self.o.app}"')
             if spec.job.name != self.o.job:
@@ -251,7 +272,8 @@ class _Fire:
         else:
             from cronix.trigger.firetime import intended_fire_time
 
-            self.intended = intended_fire_time(job.schedules, job.timezone, actual)
+            reference = actual if self.o.elapsed_at is None else self.o.elapsed_at
+            self.intended = intended_fire_time(job.schedules, job.timezone, reference)
         self.fire_id = self._occurrence(spec)
         policy = job.policy
         self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
@@ -352,6 +374,8 @@ class _Fire:
             return
         key = f"{self.o.app}.{self.o.job}"
         use_redis = scope == "global" or self.o.redis_for_host_jobs
+        if not use_redis and not self.o.host_lock:
+            return  # this fire is alone on its "host" (a Lambda sandbox): nothing to exclude
         contended_msg = MSG.REPLACE_GAVE_UP if policy == "Replace" else MSG.LOCK_CONTENDED
         begun = time.monotonic()
         try:
@@ -504,5 +528,18 @@ def _new_run_id() -> str:
     try:
         from uuid import uuid7  # type: ignore[attr-defined]  # Python ≥ 3.14
     except ImportError:
-        from uuid_utils.compat import uuid7
+        try:
+            from uuid_utils.compat import uuid7
+        except ImportError:  # a pure-Python deployment (the Lambda zip carries no compiled wheels)
+            return _uuid7()
     return str(uuid7())
+
+
+def _uuid7() -> str:
+    """RFC 9562 UUIDv7: 48-bit Unix milliseconds, version 7, variant 10, 74 random bits."""
+    from uuid import UUID
+
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (7 << 76)  # version
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # variant
+    return str(UUID(int=value))
