@@ -6,13 +6,14 @@ from typing import Any
 
 import click
 
-from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
+from cronix.cli.reconcile_flags import backend_flags, fire_flags, manifest_flags, reconciler_command
 from cronix.cli.render import output_option
 
 
 @reconciler_command("drift")
 @manifest_flags
 @backend_flags
+@fire_flags
 @click.option("--exit-on-drift", is_flag=True, help="Exit with status 5 when anything differs.")
 @output_option()
 def command(output: str, exit_on_drift: bool, **opts: Any) -> None:

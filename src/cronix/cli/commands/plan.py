@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
+from cronix.cli.reconcile_flags import backend_flags, fire_flags, manifest_flags, reconciler_command
 from cronix.cli.render import output_option
 
 
 @reconciler_command("plan")
 @manifest_flags
 @backend_flags
+@fire_flags
 @output_option()
 def command(output: str, **opts: Any) -> None:
     """Validate every job on the backend and show the plan: + create, ~ update, - delete, · skip.
