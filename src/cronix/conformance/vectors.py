@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ["SHIPPED", "shipped_vectors"]
 
 #: The vector files the wheel carries (keep in step with ``[tool.hatch.build.targets.wheel.force-include]``).
-SHIPPED = ("manifest-vectors.json", "auth-vectors.json", "backend-vectors.json")
+SHIPPED = ("manifest-vectors.json", "auth-vectors.json", "fire-jwt-vectors.json", "backend-vectors.json")
 
 _INSTALLED = Path(__file__).resolve().parent / "spec_vectors"
 _CHECKOUT = Path(__file__).resolve().parents[3] / "spec" / "vectors"

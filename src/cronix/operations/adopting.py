@@ -15,6 +15,7 @@ from cronix.errors import AdoptDiverged, AdoptNoCandidate, CronixError, UsageErr
 from cronix.operations.workspace import parse_target
 from cronix.protocol.ownership import ownership_hashes
 from cronix.reconcile import FireSettings, hold_apply_lock, sync_spec_files
+from cronix.reconcile.strategies import choose_strategies
 
 if TYPE_CHECKING:
     from cronix.backends.base import AdoptResult
@@ -53,7 +54,9 @@ def adopt(ws: Workspace, target: str, *, dry_run: bool = False) -> Adoption:
         if "adopt" not in backend.capabilities:
             raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
         with hold_apply_lock(None if dry_run else ws.lock(), local_state=backend.local_state):
-            fire = FireSettings(loaded.secret_refs).spec(app, job)
+            request = ws.fire_selection(app).for_backend(backend)
+            choice = choose_strategies(request, [name])  # adopted jobs fire as apply would fire them
+            fire = FireSettings(loaded.secret_refs, choice.for_job(name)).spec(app, job)
             result = backend.adopt(app, job, ownership_hashes(job), fire, dry_run=dry_run)
             if result.adopted and backend.fires_on_host:
                 sync_spec_files(ws.spec_dir, app, [job], [], loaded.secret_refs)

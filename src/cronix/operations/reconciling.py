@@ -23,7 +23,7 @@ __all__ = ["apply_all", "drifted_jobs", "plan_all"]
 
 def plan_all(ws: Workspace) -> list[Outcome]:
     """What ``apply`` would change for every manifest, changing nothing."""
-    targets = [Target(m.manifest, m.secret_refs) for m in ws.manifests()]
+    targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
     with ws.open_backend() as backend:
         return reconcile_all(targets, backend, dry_run=True, spec_dir=ws.spec_dir)
 
@@ -39,7 +39,7 @@ def apply_all(
 
     ``confirm`` sees the plans before anything changes and may refuse (see ``reconcile_all``).
     """
-    targets = [Target(m.manifest, m.secret_refs) for m in ws.manifests()]
+    targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
     with ws.open_backend() as backend:
         return reconcile_all(
             targets,

@@ -6,7 +6,10 @@ until the spec files are written, on backends whose state is local (``local_stat
 crontab, systemd-timer, vercel); remote schedulers have their own concurrency control.
 Trigger spec files are written for backends whose entries fire ``cronix trigger`` on this
 host (``fires_on_host``); the others receive the spec inside each entry's
-:class:`~cronix.backends.base.FireSpec`.
+:class:`~cronix.backends.base.FireSpec`. The fire strategy of every job is chosen first
+(:mod:`cronix.reconcile.strategies`), so a strategy that cannot be used fails ``plan`` as
+well as ``apply`` (exit 2) before anything is listed, and a degradation is a warning of
+every run.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import LOCAL_SHIM
 from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
@@ -22,6 +24,7 @@ from cronix.reconcile.auditing import known_jobs
 from cronix.reconcile.firing import FireSettings
 from cronix.reconcile.planning import Plan, compute_plan, validate_jobs, with_recorded
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
+from cronix.reconcile.strategies import FireSelection, StrategyChoice, choose_strategies
 from cronix.secrets import check_secret_refs, is_literal_ref
 
 if TYPE_CHECKING:
@@ -39,9 +42,12 @@ class Outcome:
     result: ApplyResult | None = None
     specs: SpecSync | None = None
     warnings: list[str] = field(default_factory=list)
+    fire: StrategyChoice | None = None
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"plan": self.plan.as_json(), "warnings": self.warnings}
+        if self.fire is not None:
+            doc["fire"] = self.fire.as_json()
         if self.result is not None:
             doc["result"] = self.result.as_json()
         if self.specs is not None:
@@ -64,10 +70,12 @@ def check_backend(backend: Backend) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One manifest to reconcile and the secret refs its trigger spec files record."""
+    """One manifest to reconcile, the secret refs its trigger spec files record, and the fire
+    strategy the operator asked for its jobs (none: the default, D-508)."""
 
     manifest: Manifest
     secret_refs: tuple[str, ...] | None = None
+    selection: FireSelection | None = None
 
 
 def reconcile(
@@ -79,18 +87,17 @@ def reconcile(
     secret_refs: Sequence[str] | None = None,
     lock: LockSettings | None = None,
     progress: Progress | None = None,
-    strategy: str = LOCAL_SHIM,
+    selection: FireSelection | None = None,
 ) -> Outcome:
     """Plan (and unless ``dry_run``, apply) ``manifest`` on ``backend``."""
     refs = None if secret_refs is None else tuple(secret_refs)
     (outcome,) = reconcile_all(
-        [Target(manifest, refs)],
+        [Target(manifest, refs, selection)],
         backend,
         dry_run=dry_run,
         spec_dir=spec_dir,
         lock=lock,
         progress=progress,
-        strategy=strategy,
     )
     return outcome
 
@@ -103,7 +110,6 @@ def reconcile_all(
     spec_dir: str | None = None,
     lock: LockSettings | None = None,
     progress: Progress | None = None,
-    strategy: str = LOCAL_SHIM,
     confirm: Callable[[Sequence[Plan]], bool] | None = None,
 ) -> list[Outcome]:
     """Plan (and unless ``dry_run``, apply) several manifests on one backend.
@@ -129,16 +135,25 @@ def reconcile_all(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
             "use file:/path (or env:NAME where fires see it) for apply"
         )
+    choices = [
+        choose_strategies(
+            (t.selection or FireSelection()).for_backend(backend), [j.name for j in t.manifest.jobs]
+        )
+        for t in targets
+    ]
     warnings = check_backend(backend)
     validated = [validate_jobs(backend, t.manifest) for t in targets]
     outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         entries = backend.list_entries()
-        for target, job_warnings in zip(targets, validated, strict=True):
-            fire = FireSettings(target.secret_refs, strategy)
+        fires: list[FireSettings] = []
+        for target, job_warnings, choice in zip(targets, validated, choices, strict=True):
+            fire = FireSettings(target.secret_refs, choice.strategy, dict(choice.jobs))
+            fires.append(fire)
             plan = compute_plan(backend, target.manifest, entries=entries, validate=False, fire=fire)
-            plan = replace(plan, warnings=tuple(job_warnings))
-            outcomes.append(Outcome(plan, warnings=[*warnings, *job_warnings]))
+            # A degradation is loud on every run, in the plan's JSON too.
+            plan = replace(plan, warnings=(*choice.degraded, *job_warnings))
+            outcomes.append(Outcome(plan, warnings=[*warnings, *plan.warnings], fire=choice))
             warnings = []  # the backend's own warnings are said once
         if any(op.action in ("update", "delete") for o in outcomes for op in o.plan.ops):
             recorded = known_jobs(backend, spec_dir or "")  # what the changes change (read only then)
@@ -148,9 +163,8 @@ def reconcile_all(
             return outcomes
         if confirm is not None and not confirm([o.plan for o in outcomes]):
             raise UsageError("apply: aborted, nothing was changed")
-        for target, outcome in zip(targets, outcomes, strict=True):
+        for target, outcome, fire in zip(targets, outcomes, fires, strict=True):
             manifest, plan = target.manifest, outcome.plan
-            fire = FireSettings(target.secret_refs, strategy)
             outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
             if writes_specs:
                 assert spec_dir is not None

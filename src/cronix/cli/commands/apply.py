@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cronix.cli.reconcile_flags import backend_flags, lock_flags, manifest_flags, reconciler_command
+from cronix.cli.reconcile_flags import (
+    backend_flags,
+    fire_flags,
+    lock_flags,
+    manifest_flags,
+    reconciler_command,
+)
 from cronix.cli.render import emit_json, output_option
 
 if TYPE_CHECKING:
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
 @reconciler_command("apply")
 @manifest_flags
 @backend_flags
+@fire_flags
 @lock_flags
 @click.option("--dry-run", is_flag=True, help="Only show the plan (same as cronix plan).")
 @click.option("--yes", is_flag=True, help="Do not ask before deleting jobs (never asked off a terminal).")

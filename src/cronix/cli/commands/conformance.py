@@ -23,7 +23,7 @@ def command() -> None:
     "vectors_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Directory holding manifest-vectors.json and auth-vectors.json [the vectors this cronix ships].",
+    help="Directory of manifest-, auth- and fire-jwt-vectors.json [the vectors this cronix ships].",
 )
 @click.option(
     "--adapter",
