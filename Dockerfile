@@ -11,14 +11,15 @@ ARG PYTHON=3.11
 
 FROM python:${PYTHON}-slim AS wheel
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
+COPY spec/vectors ./spec/vectors
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:${PYTHON}-slim
 ARG EXTRAS=redis
 COPY --from=wheel /wheels /wheels
-RUN pip install --no-cache-dir "$(ls /wheels/cronix-*.whl)[${EXTRAS}]" \
+RUN pip install --no-cache-dir "$(ls /wheels/cronix_py-*.whl)[${EXTRAS}]" \
  && rm -rf /wheels \
  && groupadd --gid 10001 cronix \
  && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin cronix

@@ -304,7 +304,9 @@ def url_ok(u: str) -> bool:
     if not rest.startswith("//"):
         return False
     authority = re.split(r"[/?]", rest[2:], maxsplit=1)[0]
-    hostport = authority.rsplit("@", 1)[-1]
+    if "@" in authority:  # D-602: no user info (it would be stored and shown; never sent)
+        return False
+    hostport = authority
     if hostport.startswith("["):
         if "]" not in hostport:
             return False
@@ -317,6 +319,8 @@ def url_ok(u: str) -> bool:
         if not sep:
             port = None
     if port is not None and not re.fullmatch(r"[0-9]*", port):
+        return False
+    if port and not 1 <= int(port) <= 65535:  # D-602: port 0 cannot be dialled
         return False
     return host != ""
 
@@ -506,8 +510,23 @@ def _name(name):
     NAMES.add(name)
 
 
+def _same_in_every_json(doc, where):
+    """A plain `input` must mean the same to any JSON parser: a runner may re-serialize it
+    with doubles for numbers (JavaScript), so `1.0` would arrive as `1`.  Spellings that
+    matter go into inputB64 vectors instead."""
+    if isinstance(doc, float):
+        assert not doc.is_integer(), f"{where}: integral float {doc!r} in a plain input (use inputB64)"
+    elif isinstance(doc, dict):
+        for k, v in doc.items():
+            _same_in_every_json(v, where)
+    elif isinstance(doc, list):
+        for v in doc:
+            _same_in_every_json(v, where)
+
+
 def valid(name, doc, literal=None):
     _name(name)
+    _same_in_every_json(doc, name)
     got = expected_paths(doc)
     assert not got, (name, got)
     exp = canonical(doc)
@@ -518,6 +537,7 @@ def valid(name, doc, literal=None):
 
 def invalid(name, doc, paths):
     _name(name)
+    _same_in_every_json(doc, name)
     got = expected_paths(doc)
     assert got == set(paths), (name, sorted(got), paths)
     VECTORS.append({"name": name, "valid": False, "input": doc, "errorPaths": list(paths)})
@@ -851,6 +871,18 @@ valid(
 )
 invalid("url-non-ascii-raw", M(J(request=R(url="https://example.com/caf\u00e9"))), ["jobs/0/request/url"])
 invalid("url-non-ascii-host", M(J(request=R(url="https://b\u00fccher.example/x"))), ["jobs/0/request/url"])
+invalid(
+    "url-userinfo-password",
+    M(J(request=R(url="https://admin:hunter2@example.com/x"))),
+    ["jobs/0/request/url"],
+)
+invalid("url-userinfo-user-only", M(J(request=R(url="https://admin@example.com/x"))), ["jobs/0/request/url"])
+invalid("url-userinfo-empty", M(J(request=R(url="https://@example.com/x"))), ["jobs/0/request/url"])
+invalid("url-port-zero", M(J(request=R(url="http://127.0.0.1:0/x"))), ["jobs/0/request/url"])
+invalid("url-port-zero-padded", M(J(request=R(url="http://example.com:000/x"))), ["jobs/0/request/url"])
+invalid("url-port-above-65535", M(J(request=R(url="https://example.com:65536/x"))), ["jobs/0/request/url"])
+valid("url-port-65535", M(J(request=R(url="https://example.com:65535/x"))))
+valid("url-at-sign-in-path-and-query", M(J(request=R(url="https://example.com/a@b?c=d@e"))))
 valid(
     "url-non-ascii-percent-encoded",
     M(J(request=R(url="https://example.com/caf%C3%A9"))),
@@ -1089,7 +1121,6 @@ invalid(
 invalid("timeout-zero", M(J(policy={"timeout_seconds": 0})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-601", M(J(policy={"timeout_seconds": 601})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-negative", M(J(policy={"timeout_seconds": -5})), ["jobs/0/policy/timeout_seconds"])
-invalid("timeout-float-1-0", M(J(policy={"timeout_seconds": 1.0})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-bool", M(J(policy={"timeout_seconds": True})), ["jobs/0/policy/timeout_seconds"])
 invalid("timeout-string", M(J(policy={"timeout_seconds": "60"})), ["jobs/0/policy/timeout_seconds"])
 invalid(
@@ -1461,6 +1492,11 @@ invalid_bytes(
 invalid_bytes(
     "bytes-timeout-exponent-uppercase",
     base_bytes(b'""', b',"policy":{"timeout_seconds":6E1}'),
+    ["jobs/0/policy/timeout_seconds"],
+)
+invalid_bytes(  # was the plain vector timeout-float-1-0, which a JavaScript runner reads as 1
+    "bytes-timeout-float-1-0",
+    base_bytes(b'""', b',"policy":{"timeout_seconds":1.0}'),
     ["jobs/0/policy/timeout_seconds"],
 )
 invalid_bytes(

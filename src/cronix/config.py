@@ -26,10 +26,10 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from cronix.errors import ConfigError
+from cronix.secrets import ref_problem
 
 _T = typing.TypeVar("_T")
 
@@ -84,19 +84,19 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
     return check
 
 
-_REF = re.compile(r"(env|file|raw|credential|ssm|secretsmanager|sm):.+")
 #: The same as cronix.plugins.trust.PIN_PATTERN (a test keeps them equal; this layer cannot import it).
 _PIN = re.compile(r"sha256:[0-9a-f]{64}(?:;record=sha256:[0-9a-f]{64})?")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 def _secret_refs(value: Any) -> str | None:
-    bad = [r for r in value if not _REF.fullmatch(r)]
-    return (
-        f"each ref must start with env:, file:, raw:, credential:, ssm: or secretsmanager: (got {bad[0]!r})"
-        if bad
-        else None
-    )
+    # Never quotes a bad ref: it may be the secret itself (cronix.secrets).
+    problems = [(i, p) for i, p in enumerate(map(ref_problem, value)) if p is not None]
+    return f"ref #{problems[0][0] + 1}: {problems[0][1]}" if problems else None
+
+
+def _secret_ref(value: Any) -> str | None:
+    return ref_problem(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +142,10 @@ class RedisConfig:
     )
     password_ref: str = field(
         default="",
-        metadata=_doc("Secret ref for the password: env:NAME, file:/path, ssm:NAME or secretsmanager:ID."),
+        metadata=_doc(
+            "Secret ref for the password: env:NAME, file:/path, ssm:NAME or secretsmanager:ID.",
+            check=_secret_ref,
+        ),
     )
     key_prefix: str = field(
         default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")
@@ -352,7 +355,7 @@ def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = 
     if resolved is None:
         return Config()
     try:
-        text = Path(resolved).read_text(encoding="utf-8")
+        text = _read_config_text(resolved)
     except FileNotFoundError:
         raise ConfigError(f"config file {resolved} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -360,6 +363,24 @@ def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = 
             f"cannot read config file {resolved}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
     return parse_config(text, source=resolved)
+
+
+#: cronix.yaml is a few kilobytes; a cap keeps ``--config /dev/zero`` from eating memory.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_config_text(path: str) -> str:
+    """A regular file's text, capped (a FIFO or device is refused, never read)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"cannot read config file {path}: not a regular file")
+        data = fh.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
+    return data.decode("utf-8")
 
 
 def record_plugin_pin(name: str, digest: str, explicit: str | None = None) -> str:
@@ -420,6 +441,8 @@ def parse_config(text: str, *, source: str = "cronix.yaml") -> Config:
     _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     try:
         data = yaml.load(text, Loader=_StrictLoader)
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -9,6 +9,7 @@ Every failure a user can see is a :class:`CronixError` whose class decides the e
     ├── ScheduleError  (protocol)        1
     ├── SignatureError (protocol)        1
     ├── ApplyError                       1  a backend write failed mid-apply
+    ├── NotFound                         1  the job named on the command line exists nowhere
     ├── UsageError                       2  bad flags, arguments, or a source that cannot be read
     │   └── ConfigError                  2  cronix.yaml is missing, unreadable or invalid
     ├── BackendError                     3  backend unreachable, or a backend/plugin failure
@@ -39,6 +40,7 @@ from cronix.protocol.errors import (
 )
 
 __all__ = [
+    "DISTRIBUTION",
     "EXIT_ADOPT_DIVERGED",
     "EXIT_ADOPT_NO_CANDIDATE",
     "EXIT_AUTH",
@@ -60,6 +62,7 @@ __all__ = [
     "ManifestInvalid",
     "ManifestSyntaxError",
     "MissingDependencyError",
+    "NotFound",
     "PluginError",
     "PluginIntegrityError",
     "ScheduleError",
@@ -67,6 +70,9 @@ __all__ = [
     "SourceUnreachable",
     "UsageError",
 ]
+
+#: The name cronix is installed under (``pip install cronix-py``); the package and command are ``cronix``.
+DISTRIBUTION = "cronix-py"
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -80,6 +86,12 @@ EXIT_ADOPT_NO_CANDIDATE = 7
 
 class ApplyError(CronixError):
     """A backend write failed during apply; the message says what was and was not done."""
+
+    exit_code: ClassVar[int] = EXIT_ERROR
+
+
+class NotFound(CronixError):
+    """What the command names exists nowhere (``cronix show`` of a job no one declares)."""
 
     exit_code: ClassVar[int] = EXIT_ERROR
 
@@ -98,7 +110,7 @@ class MissingDependencyError(UsageError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
     def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(f"{feature} needs the '{extra}' extra: pip install 'cronix[{extra}]'")
+        super().__init__(f"{feature} needs the '{extra}' extra: pip install '{DISTRIBUTION}[{extra}]'")
 
 
 class BackendError(CronixError):

@@ -70,6 +70,12 @@ class HistoryRun(NamedTuple):
     #: Where the run ran, when the source knows (a Kubernetes pod and its node).
     pod: str = ""
     node: str = ""
+    #: From the run log only (``None`` where a source does not know): the intended fire
+    #: time, the last HTTP status (``None``: no response at all), the trigger's exit code.
+    fire_time: datetime | None = None
+    http_status: int | None = None
+    exit_code: int | None = None
+    duration_ms: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +90,10 @@ class HistoryRun(NamedTuple):
             "detail": self.detail,
             "pod": self.pod,
             "node": self.node,
+            "fire_time": format_time(self.fire_time),
+            "http_status": self.http_status,
+            "exit_code": self.exit_code,
+            "duration_ms": self.duration_ms,
         }
 
     @property
@@ -180,14 +190,14 @@ def run_log_files(path: str) -> list[str]:
 
 def read_run_log(
     path: str,
-    app: str,
-    job: str,
+    app: str | None,
+    job: str | None,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
     status: str | None = None,
 ) -> list[HistoryRun]:
-    """Runs of ``app.job`` from the run log and its rotations, oldest first."""
+    """Runs of ``app.job`` (``None``: every app / job) from the run log and its rotations, oldest first."""
     runs: list[HistoryRun] = []
     for file in run_log_files(path):
         try:
@@ -202,29 +212,37 @@ def read_run_log(
     return runs
 
 
-def _run_from_record(line: str, app: str, job: str) -> HistoryRun | None:
+def _run_from_record(line: str, app: str | None, job: str | None) -> HistoryRun | None:
     try:
         doc = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(doc, dict) or doc.get("app") != app or doc.get("job") != job:
+    if not isinstance(doc, dict) or app not in (None, doc.get("app")) or job not in (None, doc.get("job")):
         return None
-    run_id = doc.get("run_id")
-    if not isinstance(run_id, str) or not run_id:
+    run_id, run_app, run_job = doc.get("run_id"), doc.get("app"), doc.get("job")
+    if not all(isinstance(v, str) and v for v in (run_id, run_app, run_job)):
         return None
-    attempts = doc.get("attempts")
     detail = doc.get("detail")
+    status = _int(doc.get("http_status"))
     return HistoryRun(
-        app=app,
-        job=job,
-        run_id=run_id,
-        attempt=attempts if isinstance(attempts, int) else 0,
+        app=str(run_app),
+        job=str(run_job),
+        run_id=str(run_id),
+        attempt=_int(doc.get("attempts")) or 0,
         started_at=_parse_time(doc.get("started_at")),
         finished_at=_parse_time(doc.get("finished_at")),
         status=str(doc.get("status") or "unknown"),
         source="runlog",
         detail=detail if isinstance(detail, str) else "",
+        fire_time=_parse_time(doc.get("fire_time")),
+        http_status=status or None,  # 0: no response came back at all
+        exit_code=_int(doc.get("exit_code")),
+        duration_ms=_int(doc.get("duration_ms")),
     )
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _keep(run: HistoryRun, since: datetime | None, until: datetime | None, status: str | None) -> bool:
@@ -240,9 +258,11 @@ def _keep(run: HistoryRun, since: datetime | None, until: datetime | None, statu
 
 
 def fold_shim_logs(
-    lines: Iterable[str], app: str, job: str, source: str, status: str | None = None
+    lines: Iterable[str], app: str | None, job: str | None, source: str, status: str | None = None
 ) -> list[HistoryRun]:
-    """Fold trigger log lines (raw or ``journalctl --output=json``) into runs, in first-seen order."""
+    """Fold trigger log lines (raw or ``journalctl --output=json``) into runs, in first-seen order.
+
+    ``app``/``job`` ``None``: every job (a line that names neither is then skipped)."""
     runs: dict[str, HistoryRun] = {}
     for raw in lines:
         line = raw.strip()
@@ -254,7 +274,12 @@ def fold_shim_logs(
         run_id = event.get(KEY.RUN_ID)
         if not isinstance(run_id, str) or not run_id:
             continue
-        if event.get(KEY.APP) not in (None, "", app) or event.get(KEY.JOB) not in (None, "", job):
+        named_app, named_job = event.get(KEY.APP) or None, event.get(KEY.JOB) or None
+        if (app and named_app not in (None, app)) or (job and named_job not in (None, job)):
+            continue
+        run_app = app or _known(named_app, runs.get(run_id), "app")
+        run_job = job or _known(named_job, runs.get(run_id), "job")
+        if not run_app or not run_job:
             continue
         classified = classify(event.get(KEY.MSG))
         if classified is None:
@@ -271,8 +296,8 @@ def fold_shim_logs(
         if started is None or (when is not None and when < started):
             started = when
         runs[run_id] = HistoryRun(
-            app=app,
-            job=job,
+            app=run_app,
+            job=run_job,
             run_id=run_id,
             attempt=attempt,
             started_at=started,
@@ -281,6 +306,13 @@ def fold_shim_logs(
             source=source,
         )
     return [r for r in runs.values() if status is None or r.status == status]
+
+
+def _known(value: Any, previous: HistoryRun | None, field: str) -> str:
+    """The app or job a line names, else what an earlier line of the same run named."""
+    if isinstance(value, str) and value:
+        return value
+    return getattr(previous, field, "") if previous is not None else ""
 
 
 def _shim_event(line: str) -> tuple[dict[str, Any] | None, datetime | None]:
@@ -306,8 +338,8 @@ def _shim_event(line: str) -> tuple[dict[str, Any] | None, datetime | None]:
 
 
 def read_journald(
-    app: str,
-    job: str,
+    app: str | None,
+    job: str | None,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -350,8 +382,8 @@ def merge_runs(*sources: Iterable[HistoryRun], limit: int = 0) -> list[HistoryRu
 
 
 def collect_history(
-    app: str,
-    job: str,
+    app: str | None,
+    job: str | None,
     *,
     run_log: str,
     since: datetime | None = None,

@@ -11,11 +11,15 @@ Accepted sources:
   ``127.0.0.0/8``, ``[::1]``, compared exactly, never as a string prefix).
 
 HTTP(S) sources are fetched with a GET signed like a trigger request
-(``X-Cron-Signature`` over ``GET``, the URL's real path-and-query, and an empty body) with
-the first resolved secret; redirects are not followed (a redirect could carry the
-signature elsewhere or downgrade to plain HTTP), the whole fetch — connect, TLS, headers
-and body — has 30 s (:mod:`cronix.httpio`), and HTTPS verifies certificates against the
-system store (``SSL_CERT_FILE`` is honoured).
+(``X-Cron-Signature`` over ``GET``, the URL's path *without* its query, and an empty body)
+with the first resolved secret — the path is what both SDKs verify for a manifest fetch
+(the upstream one drops the query; ours accepts that form, D-605), and for the standard
+``/.well-known/cron-manifest`` it is exactly what the reference CLI signs. Redirects are
+not followed (a redirect could carry the signature elsewhere or downgrade to plain HTTP),
+the whole fetch — connect, TLS, headers and body — has 30 s (:mod:`cronix.httpio`), and
+HTTPS verifies certificates against the system store (``SSL_CERT_FILE`` is honoured). A
+401/403 names the app's refusal code (``SignatureMismatch``, ``StaleTimestamp`` …) from the
+SDKs' ``{"code", "message"}`` body.
 
 Every read is capped at :data:`~cronix.protocol.jsondecode.MAX_MANIFEST_BYTES` and fails
 with a one-line message that names the source. Exit codes (``spec/DECISIONS.md`` D-109):
@@ -28,7 +32,9 @@ are a manifest error (1).
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import re
 import stat
 import sys
 import urllib.parse
@@ -46,6 +52,7 @@ __all__ = [
     "FETCH_TIMEOUT_SECONDS",
     "LoadedSource",
     "SecretProvider",
+    "display_url",
     "is_loopback_host",
     "load_manifest",
     "read_source",
@@ -97,19 +104,19 @@ def read_source(
         url = urllib.parse.urlsplit(source)
         if scheme == "http" and not is_loopback_host(url.hostname or ""):
             raise UsageError(
-                f'manifest source "{_display(source)}": plain http:// is allowed only for loopback hosts '
+                f'manifest source "{display_url(source)}": plain http:// is allowed only for loopback hosts '
                 "(localhost, 127.0.0.1, [::1]); use https://"
             )
         if secret is None:
             raise UsageError(
-                f"manifest fetch {_display(source)} needs a secret: pass --secret-ref env:NAME "
+                f"manifest fetch {display_url(source)} needs a secret: pass --secret-ref env:NAME "
                 "(or set secret_refs in manifest_sources)"
             )
         data = fetch_signed(source, secret(), max_bytes=max_bytes, timeout=timeout)
-        return LoadedSource(_display(source), data)
+        return LoadedSource(display_url(source), data)
     if scheme:
         raise UsageError(
-            f'manifest source "{_display(source)}" is not supported here: use a path, file://, https://, '
+            f'manifest source "{display_url(source)}" is not supported here: use a path, file://, https://, '
             "http://localhost or -"
         )
     return _read_file(source, max_bytes)
@@ -125,8 +132,8 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _display(url: str) -> str:
-    """A URL fit for messages: user info (which may hold a password) removed."""
+def display_url(url: str) -> str:
+    """A URL fit for messages and output: user info (which may hold a password) removed."""
     parts = urllib.parse.urlsplit(url)
     if parts.username is None and parts.password is None:
         return url
@@ -179,7 +186,7 @@ def _read_capped(fh: BinaryIO, name: str, max_bytes: int) -> bytes:
 
 
 def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> bytes:
-    """GET ``url`` with an ``X-Cron-Signature`` over its path-and-query; the body, capped.
+    """GET ``url`` with an ``X-Cron-Signature`` over its path (no query); the body, capped.
 
     ``timeout`` bounds the whole exchange (:func:`cronix.httpio.request`): a server that
     trickles its answer fails the fetch at the deadline, not a socket timeout per byte.
@@ -187,14 +194,15 @@ def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> by
     from cronix.httpio import HttpError, Target, request
 
     parts = urllib.parse.urlsplit(url)
-    shown = _display(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    shown = display_url(url)
+    signed = parts.path or "/"
+    path = signed + (f"?{parts.query}" if parts.query else "")
     try:
         target = Target(https=parts.scheme == "https", host=parts.hostname or "", port=parts.port, path=path)
     except ValueError:
         raise UsageError(f"manifest source {shown}: invalid port") from None
     headers = [
-        (X_CRON_SIGNATURE, sign(secret, "GET", path, b"")),
+        (X_CRON_SIGNATURE, sign(secret, "GET", signed, b"")),
         ("Accept", "application/json"),
         ("User-Agent", "cronix"),
     ]
@@ -206,10 +214,10 @@ def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> by
         raise UsageError(f"manifest source {shown}: {exc}") from None
     status = response.status
     if status in (401, 403):
+        code = _refusal_code(response.body)
         raise FetchAuthError(
-            f"manifest fetch {shown} was refused with HTTP {status}: "
-            "check that --secret-ref names a secret "
-            "the app accepts"
+            f"manifest fetch {shown} was refused with HTTP {status}{f' ({code})' if code else ''}: "
+            f"{_REFUSAL_HINTS.get(code, 'check that --secret-ref names a secret the app accepts')}"
         )
     if not 200 <= status < 300:
         hint = " (redirects are not followed: use the final URL)" if 300 <= status < 400 else ""
@@ -219,3 +227,23 @@ def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> by
             f"manifest {shown} is larger than the limit of {max_bytes} bytes", code="too_big"
         )
     return response.body
+
+
+# What to do about each of the SDKs' refusal codes (both send {"code": …, "message": …}).
+_REFUSAL_HINTS = {
+    "SignatureMismatch": "the app does not accept this secret; check that --secret-ref names one it has",
+    "StaleTimestamp": "this host's clock is too far from the app's; synchronise it (NTP)",
+    "MissingSignature": "the request reached the app unsigned; a proxy may drop X-Cron-Signature",
+    "MalformedHeader": "the app could not read X-Cron-Signature, or has no secret configured",
+}
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def _refusal_code(body: bytes) -> str:
+    """The SDK's error code from a refusal's JSON body (``""`` when there is none)."""
+    try:
+        doc = json.loads(body[:4096])
+    except (ValueError, RecursionError):
+        return ""
+    code = doc.get("code") if isinstance(doc, dict) else None
+    return code if isinstance(code, str) and _CODE.fullmatch(code) else ""

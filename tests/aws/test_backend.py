@@ -310,7 +310,7 @@ def test_without_boto3_the_extra_is_named(aws: Moto, monkeypatch: pytest.MonkeyP
     from cronix.errors import MissingDependencyError
 
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 now raises ImportError
-    with pytest.raises(MissingDependencyError, match=r"pip install 'cronix\[aws\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'cronix-py\[aws\]'"):
         open_aws(aws)
 
 

@@ -75,5 +75,5 @@ def test_env_refs_never_import_boto3() -> None:
 def test_without_boto3_an_aws_ref_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)
     clear_cache()
-    with pytest.raises(SecretError, match=r"secret ref ssm:/x: .*pip install 'cronix\[aws\]'"):
+    with pytest.raises(SecretError, match=r"secret ref ssm:/x: .*pip install 'cronix-py\[aws\]'"):
         resolve_secrets(["ssm:/x"])

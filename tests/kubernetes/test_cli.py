@@ -229,7 +229,17 @@ def test_history_shows_each_run_with_its_pod_and_node(
     assert entries[1]["attempt"] == 1
     table = cli(cfg, "history", "billing.ping", "--backend", "kubernetes", "--run-log", "", "--no-journald")
     header, *rows = table.stdout.splitlines()
-    assert header.split() == ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", "POD", "NODE", "DETAIL"]
+    assert header.split() == [
+        "WHEN",
+        "RUN_ID",
+        "ATTEMPT",
+        "STATUS",
+        "HTTP",
+        "SOURCE",
+        "POD",
+        "NODE",
+        "DETAIL",
+    ]
     assert "node-a" in rows[0]
     assert "node-b" in rows[1]
     failed = json.loads(cli(cfg, "history", "billing.ping", "--backend", "kubernetes", "--run-log", "",

@@ -47,6 +47,7 @@ BASE = {"name": "j", "schedule": "@hourly", "request": {"url": "https://h.exampl
         {"version": 1, "app": "a", "jobs": [{**BASE, "request": {"url": "ftp://h/x"}}]},
         {"version": 1, "app": "a", "jobs": [{**BASE, "request": {"url": "https://h/x#frag"}}]},
         {"version": 1, "app": "a", "jobs": [{**BASE, "request": {"url": "https://h/a b"}}]},
+        {"version": 1, "app": "a", "jobs": [{**BASE, "request": {"url": "https://u:p@h/x"}}]},
         {"version": 1, "app": "a", "jobs": [{**BASE, "request": {"url": "https://h/x", "method": "HEAD"}}]},
         {
             "version": 1,

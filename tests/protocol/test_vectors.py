@@ -130,3 +130,32 @@ def test_fire_jwt_generator_is_deterministic(tmp_path: Path) -> None:
         [sys.executable, str(copy / "generate_fire_jwt_vectors.py")], check=True, capture_output=True
     )
     assert (copy / "fire-jwt-vectors.json").read_bytes() == (VECTORS / "fire-jwt-vectors.json").read_bytes()
+
+
+def _as_javascript_reads_it(value: Any) -> Any:
+    """``JSON.stringify(JSON.parse(text))``: numbers are doubles, so ``1.0`` becomes ``1`` and
+    integers beyond 2**53 lose precision. Other runners (the upstream vitest suite) do this."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    if isinstance(value, list):
+        return [_as_javascript_reads_it(v) for v in value]
+    return {k: _as_javascript_reads_it(v) for k, v in value.items()}
+
+
+PLAIN = [v for v in MANIFEST if "input" in v]
+
+
+@pytest.mark.parametrize("vector", PLAIN, ids=[v["name"] for v in PLAIN])
+def test_a_plain_input_vector_means_the_same_after_a_json_round_trip(vector: dict[str, Any]) -> None:
+    """Issue 16 item 24: a vector whose meaning depends on its spelling must be a bytes vector."""
+    stdin = json.dumps(_as_javascript_reads_it(vector["input"]), ensure_ascii=False).encode()
+    out = run("manifest-canonicalize", stdin)
+    if vector["valid"]:
+        assert out == vector["expected"]
+    else:
+        assert "error" in json.loads(out), out
+        reported = json.loads(out)["error"]["paths"]
+        assert [p for p in vector["errorPaths"] if p not in reported] == []

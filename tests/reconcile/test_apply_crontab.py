@@ -104,8 +104,10 @@ def test_plan_orders_ops_and_shows_reference_hashes(host: Host) -> None:
     assert doc["noop"] is False
     assert doc["summary"] == {"create": 1, "update": 0, "delete": 2, "skip": 1}
     table = host.plan(host.manifest("billing", PING, PONG))
-    assert "  + create  billing.ping  ((none) → b4d36b09619ce838)  new job" in table.out
-    assert "  · skip    billing.pong  (e090e685f0de1edc → e090e685f0de1edc)" in table.out
+    assert "  + billing.ping  (new job)" in table.out
+    assert "  - billing.alpha  (not in the manifest)" in table.out
+    assert "pong" not in table.out
+    assert table.out.splitlines()[-1] == "Plan: 1 to create, 0 to update, 2 to delete; 1 in sync."
 
 
 def test_hand_edited_schedule_line_is_drift_and_apply_repairs_it(host: Host) -> None:
@@ -213,6 +215,6 @@ def test_lock_timeout_fails_clearly_and_changes_nothing(host: Host) -> None:
 def test_dry_run_changes_nothing(host: Host) -> None:
     result = host.apply(host.manifest("billing", PING), "--dry-run")
     assert result.code == 0
-    assert result.out.startswith("Plan: backend=crontab noop=false ops=1")
+    assert result.out.startswith("Plan for billing on crontab:")
     assert not host.crontab.exists()
     assert not host.spec_dir.exists()

@@ -58,6 +58,9 @@ def test_list_and_show_json_use_lowercase_keys(host: Host) -> None:
         "index": 1,
         "hash": listed["entries"][1]["hash"],
         "raw": "0 9 * * 1 /usr/local/bin/cronix trigger billing.ping",
+        "schedule": None,  # no --spec-dir: the job is not recorded where list looked
+        "timezone": None,
+        "next_fire_time": None,
     }
     shown = host.run(
         "show", "billing.ping", *host.backend_flags(), "--spec-dir", str(host.spec_dir), "-o", "json"
@@ -73,7 +76,17 @@ def test_list_and_show_json_use_lowercase_keys(host: Host) -> None:
     assert "DRIFT in-sync" in " ".join(table.out.split())
     assert "NEXT @hourly" in table.out
     missing = host.run("show", "billing.nope", *host.backend_flags())
-    assert "STATUS not installed" in " ".join(missing.out.split())
+    assert missing.code == 1
+    assert missing.err.startswith("cronix: error: billing.nope is not installed on crontab")
+    declared = host.run(
+        "show",
+        "billing.nope",
+        *host.backend_flags(),
+        "--manifest",
+        str(host.manifest("billing", job("nope"))),
+    )
+    assert declared.code == 0
+    assert "STATUS not installed" in " ".join(declared.out.split())
     assert host.run("show", "billing", *host.backend_flags()).code == 2
 
 
@@ -81,7 +94,7 @@ def test_tables_are_plain_without_a_terminal_or_with_no_color(host: Host, monkey
     assert host.apply(host.manifest("billing", PING)).code == 0
     out = host.run("list", *host.backend_flags()).out
     assert "\x1b[" not in out
-    assert out.splitlines()[0].split() == ["APP", "JOB", "IDX", "HASH"]
+    assert out.splitlines()[0].split() == ["APP", "JOB", "IDX", "SCHEDULE", "TIMEZONE", "NEXT", "HASH"]
 
 
 def test_verify_ownership_finds_duplicates_orphans_and_bad_hashes(host: Host) -> None:

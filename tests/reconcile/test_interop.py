@@ -40,10 +40,12 @@ def test_reference_plan_example_hashes(host: Host) -> None:
         "# cronix:owned app=billing job=pong hash=e090e685f0de1edc idx=0\n"
     )
     m = host.manifest("billing", job("ping", "@hourly"), job("pong", "@daily"))
-    out = host.plan(m).out
-    assert "Plan: backend=crontab noop=false ops=2" in out
-    assert "  + create  billing.ping  ((none) → b4d36b09619ce838)  new job" in out
-    assert "  · skip    billing.pong  (e090e685f0de1edc → e090e685f0de1edc)" in out
+    doc = host.plan(m, "-o", "json").json()
+    assert [(o["action"], o["job"], o["old_hashes"], o["new_hashes"]) for o in doc["ops"]] == [
+        ("create", "ping", [], ["b4d36b09619ce838"]),
+        ("skip", "pong", ["e090e685f0de1edc"], ["e090e685f0de1edc"]),
+    ]
+    assert host.plan(m).out.splitlines()[-1] == "Plan: 1 to create, 0 to update, 0 to delete; 1 in sync."
 
 
 def test_reference_entries_move_into_the_block_on_the_next_write(host: Host) -> None:

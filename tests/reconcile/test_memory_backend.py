@@ -125,6 +125,9 @@ def test_a_raw_ref_is_never_written_into_spec_files(ref: str, tmp_path: Path) ->
     from cronix.errors import UsageError
 
     backend = _open(fires_on_host=True)
-    with pytest.raises(UsageError, match="raw: secret ref would be written"):
+    # raw: is refused for spec files; RAW: is not even a ref (D-600) — neither is ever written.
+    with pytest.raises(
+        UsageError, match=r"raw: secret ref would be written|schemes are lowercase: write \"raw:"
+    ):
         reconcile(_manifest(job("nightly")), backend, secret_refs=[ref], spec_dir=str(tmp_path / "jobs"))
     assert backend.store == [] and not (tmp_path / "jobs").exists()

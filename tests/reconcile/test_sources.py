@@ -1,7 +1,8 @@
 """Manifest sources over real HTTP(S): signed GETs, loopback-only http, caps and exit codes.
 
-The server checks signatures with its own stdlib HMAC (not cronix code) over the request
-target exactly as received.
+The server checks signatures with its own stdlib HMAC (not cronix code) the way the
+upstream TypeScript SDK verifies a manifest fetch (``reference/fire-time.md`` §4.4: the URL's
+pathname, query dropped), and refuses with its error body ``{"code", "message"}``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hmac
 import json
 import ssl
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,7 +40,8 @@ class _Handler(BaseHTTPRequestHandler):
         ts, mac = parts.get("t", ""), parts.get("v1", "")
         if not ts.isdigit() or abs(time.time() - int(ts)) > 300:
             return False
-        want = hmac.new(SECRET.encode(), f"{ts}.GET.{self.path}.".encode(), hashlib.sha256).hexdigest()
+        pathname = urllib.parse.urlsplit(self.path).path
+        want = hmac.new(SECRET.encode(), f"{ts}.GET.{pathname}.".encode(), hashlib.sha256).hexdigest()
         return hmac.compare_digest(want, mac)
 
     def do_GET(self) -> None:
@@ -54,8 +57,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if not ok:
+            refusal = b'{"code":"SignatureMismatch","message":"signature does not match"}'
             self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(refusal)))
             self.end_headers()
+            self.wfile.write(refusal)
             return
         body = b"x" * (10 * 1024 * 1024 + 1) if self.path.startswith("/big") else MANIFEST
         self.send_response(200)
@@ -140,7 +147,7 @@ def _plan(host: Host, url: str, *refs: str) -> object:
     )
 
 
-def test_https_fetch_is_signed_over_the_real_path_and_query(
+def test_https_fetch_with_a_query_is_signed_over_the_path_as_both_sdks_accept(
     host: Host, https_server: tuple[_Server, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, cert = https_server
@@ -172,7 +179,7 @@ def test_loopback_http_works_and_wrong_secret_is_exit_4(
     monkeypatch.setenv("WRONG", "not-the-secret")
     refused = _plan(host, f"http://127.0.0.1:{port}/m", "env:WRONG")
     assert refused.code == 4
-    assert "refused with HTTP 401" in refused.err
+    assert "refused with HTTP 401 (SignatureMismatch)" in refused.err
     assert "not-the-secret" not in refused.err
 
 

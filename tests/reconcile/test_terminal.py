@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
 import subprocess
 from pathlib import Path
 
 from tests.reconcile.conftest import cronix_argv, job, manifest_doc
+from tests.support.terminal import run_with_terminal
 
 
 def _run_on_pty(argv: list[str], answer: bytes = b"") -> tuple[int, str, str]:
     """Run with stdin and stderr on a pty (stdout stays a pipe); return (rc, stdout, terminal)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=subprocess.PIPE, stderr=slave, env={**os.environ})
-    os.close(slave)
-    if answer:
-        os.write(master, answer)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert proc.stdout is not None
-    with proc.stdout:
-        out = proc.stdout.read().decode()
-    rc = proc.wait(timeout=60)
-    os.close(master)
-    return rc, out, seen.decode(errors="replace")
+    return run_with_terminal(argv, answer=answer, stdout_to_pipe=True)
 
 
 def _flags(tmp: Path) -> list[str]:

@@ -107,7 +107,7 @@ def test_demo_runs_end_to_end_without_printing_the_secret() -> None:
     assert ran, done.stdout
     # the run the handler logged is the one cronix trigger fired and cronix history shows
     assert re.search(rf'"msg":"trigger: success".*"run_id":"{ran[1]}"', done.stdout)
-    assert re.search(rf"{ran[1]}\s+1\s+ok\s+runlog", done.stdout)
+    assert re.search(rf"{ran[1]}\s+1\s+ok\s+200\s+runlog", done.stdout)
     assert "Apply: backend=crontab created=2" in done.stdout
     assert "Apply: noop (nothing to change)" in done.stdout
     assert "demo OK" in done.stdout

@@ -83,7 +83,7 @@ def test_hand_edits_of_the_schedule_or_the_command_are_drift(units: UnitHost) ->
     service.write_text(service.read_text().replace(" trigger app.b", " trigger app.b --fire-time 0"))
     drift = units.run("drift", "--manifest", str(m), "--exit-on-drift")
     assert drift.code == 5
-    assert "~ update  app.a" in drift.out and "~ update  app.b" in drift.out
+    assert "  ~ app.a  (edited by hand)" in drift.out and "  ~ app.b  (edited by hand)" in drift.out
     # Without a manifest the schedule edit still shows: OnCalendar= ≠ X-Cronix-OnCalendar=.
     listed = units.run("list", "-o", "json").json()["entries"]
     assert {e["job"]: e["hash"] for e in listed}["a"] == "drift-spec-edited"

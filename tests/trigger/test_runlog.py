@@ -136,7 +136,9 @@ def test_history_shows_the_runs_the_trigger_recorded(host: Host, app: AppServer)
     assert set(doc["entries"][0]) == {
         "app", "job", "run_id", "attempt", "started_at", "finished_at", "status", "source", "detail",
         "pod", "node",
+        "fire_time", "http_status", "exit_code", "duration_ms",
     }  # fmt: skip
+    assert [(e["http_status"], e["exit_code"]) for e in doc["entries"]] == [(200, 0), (404, 1)]
     assert [
         e["run_id"] for e in json.loads(_history(host, "-o", "json", "--status", "failed").stdout)["entries"]
     ] == [run_ids[1]]
@@ -145,7 +147,15 @@ def test_history_shows_the_runs_the_trigger_recorded(host: Host, app: AppServer)
     ] == [run_ids[1]]
     assert json.loads(_history(host, "-o", "json", "--until", "1h").stdout)["entries"] == []
     table = _history(host, "--since", "10m").stdout
-    assert table.splitlines()[0].split() == ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", "DETAIL"]
+    assert table.splitlines()[0].split() == [
+        "WHEN",
+        "RUN_ID",
+        "ATTEMPT",
+        "STATUS",
+        "HTTP",
+        "SOURCE",
+        "DETAIL",
+    ]
     assert run_ids[0] in table
     assert run_ids[1] in table
 

@@ -119,7 +119,7 @@ def test_hand_edits_of_an_owned_entry_are_drift(project: Project) -> None:
     doc["crons"][0]["schedule"] = "0 9 * * 1"
     project.write(doc)
     drift = project.run("drift", "--manifest", str(m), "--exit-on-drift")
-    assert drift.code == 5 and "~ update  billing.report" in drift.out
+    assert drift.code == 5 and "  ~ billing.report  (edited by hand)" in drift.out
     assert project.apply(m).code == 0
     assert project.doc()["crons"][0]["schedule"] == "30 6 * * 1"
 

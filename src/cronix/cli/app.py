@@ -13,6 +13,7 @@ from importlib import import_module
 import click
 
 from cronix._version import __version__
+from cronix.cli.render import echo
 from cronix.errors import EXIT_USAGE, CronixError, ManifestInvalid
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -64,6 +65,18 @@ class LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            near = difflib.get_close_matches(name, [*COMMANDS, "trigger"], n=1, cutoff=0.6)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            ctx.fail(f"No such command '{name}'.{hint}")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
@@ -95,20 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
-        click.echo("cronix: aborted", err=True)
+        echo("cronix: aborted", err=True)
         return 1
     except click.ClickException as exc:
         # Usage errors (unknown flag, missing argument): click's own message, one line.
         message = exc.format_message()
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        click.echo(f"cronix: error: {message}{hint}", err=True)
+        echo(f"cronix: error: {message}{hint}", err=True)
         return exc.exit_code if exc.exit_code else EXIT_USAGE
     except CronixError as exc:
         report_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("cronix: interrupted", err=True)
+        echo("cronix: interrupted", err=True)
         return 130
     except BrokenPipeError:
         # The reader went away (``cronix list | head``); nothing useful to say.
@@ -117,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: one line, never a traceback unless asked
         if os.environ.get("CRONIX_DEBUG"):
             raise
-        click.echo(
+        echo(
             f"cronix: internal error: {type(exc).__name__}: {exc} "
             "(this is a bug; rerun with CRONIX_DEBUG=1 for a traceback)",
             err=True,
@@ -127,16 +140,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report_error(exc: CronixError) -> None:
-    """Print ``exc`` for a human: one line, plus one line per issue for invalid manifests."""
+    """Print ``exc`` for a human: one line, plus one line per issue for invalid manifests.
+
+    Messages carry text from outside (manifest fields, plugin output, a server's reply);
+    :func:`~cronix.cli.render.echo` escapes its control characters, so each stays one line.
+    """
     if isinstance(exc, ManifestInvalid):
         where = f"{exc.source}: " if exc.source else ""
         n = len(exc.issues)
-        click.echo(f"cronix: error: {where}manifest invalid ({n} issue{'s' if n != 1 else ''}):", err=True)
+        echo(f"cronix: error: {where}manifest invalid ({n} issue{'s' if n != 1 else ''}):", err=True)
         for issue in exc.issues:
-            click.echo(f"  {issue.render()}", err=True)
+            echo(f"  {issue.render()}", err=True)
         return
     where = f"{exc.source}: " if exc.source else ""
-    click.echo(f"cronix: error: {where}{exc}", err=True)
+    echo(f"cronix: error: {where}{exc}", err=True)
 
 
 def _silence_stdout() -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 
 from cronix.cli.app import command_help
+from cronix.cli.render import echo
 
 if TYPE_CHECKING:
     from cronix.operations import Workspace
@@ -153,9 +154,27 @@ manifest_flags = _stack(
         "secret_refs",
         multiple=True,
         metavar="REF",
-        help="Secret for the manifest fetch and the trigger: env:NAME, file:/path (repeatable; a,b).",
+        help="Secret for the manifest fetch and the trigger: file:/path or env:NAME (repeatable; a,b).",
     ),
 )
+
+
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A finite number of seconds >= 0 (``nan`` passes ``x >= 0`` checks and ``inf`` never ends)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r} is not a finite number of seconds >= 0", param, ctx)
+        return seconds
+
 
 fire_flags = _stack(
     click.option(
@@ -175,7 +194,7 @@ lock_flags = _stack(
     click.option("--lock-path", metavar="PATH", help="The apply lock [/var/lock/cronix/apply.lock]."),
     click.option(
         "--lock-timeout",
-        type=click.FloatRange(0),
+        type=_Seconds(),
         metavar="SECONDS",
         help="How long to wait for another apply to finish [60].",
     ),
@@ -238,7 +257,7 @@ def _flag_value(args: list[str], flag: str) -> str | None:
 
 
 def warn(message: str) -> None:
-    click.echo(f"cronix: warning: {message}", err=True)
+    echo(f"cronix: warning: {message}", err=True)
 
 
 def parse_backend_config(pairs: typing.Iterable[str]) -> dict[str, str]:
@@ -255,8 +274,15 @@ def parse_backend_config(pairs: typing.Iterable[str]) -> dict[str, str]:
 
 
 def split_secret_refs(values: typing.Iterable[str]) -> tuple[str, ...] | None:
-    """``--secret-ref`` values, each possibly ``a,b``, as one tuple (``None`` when none)."""
+    """``--secret-ref`` values, each possibly ``a,b``, as one tuple (``None`` when none).
+
+    Every ref must be one (a usage error otherwise, exit 2, that never repeats its text: a
+    string that is not a ref is most often the secret itself).
+    """
+    from cronix.secrets import check_secret_refs
+
     refs = tuple(r.strip() for v in values for r in v.split(",") if r.strip())
+    check_secret_refs(refs, "--secret-ref")
     return refs or None
 
 

@@ -1,24 +1,53 @@
 """How the reconciler commands print plans, apply results and progress.
 
-Table lines keep the reference's shape (``Plan: backend=… noop=… ops=…`` and one
-``+ create  app.job  (old → new)`` line per op) so eyes and scripts used to it still
-work; JSON shapes are documented in ``docs/cli-json.md``. Progress goes to stderr, and
-only when stderr is a terminal.
+Plans read like terraform's: a header, one block per job that changes — its mark
+(``+`` create, ``~`` update, ``-`` delete), name and reason, then what changes field by field
+(``schedules/0  "@hourly" → "*/30 * * * *"``), or the installed entries when the change is
+not in the manifest (a hand edit, duplicates) — and a summary line (``Plan: 2 to create,
+1 to update, 0 to delete; 3 in sync.``). Jobs in sync are counted, not listed. ``drift``
+prints the same with its own words (``missing``, ``changed``, ``not in the manifest``).
+Marks are coloured on a terminal (``NO_COLOR`` honoured). Hashes stay in ``-o json``
+(``docs/cli-json.md``), which also carries each op's ``changes``. Progress goes to stderr,
+and only when stderr is a terminal.
 """
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
-import click
+from cronix.cli.render import echo
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
+    from cronix.backends.base import ManagedEntry
     from cronix.reconcile import Op, Outcome, Plan
+    from cronix.reconcile.planning import Action
 
-__all__ = ["ProgressLine", "print_outcome", "print_plan", "short", "show_plans"]
+__all__ = [
+    "ProgressLine",
+    "entry_lines",
+    "print_deletions",
+    "print_outcome",
+    "print_plan",
+    "short",
+    "show_plans",
+    "summary_line",
+]
+
+Mode = Literal["plan", "drift"]
+_COLOURS = {"create": "green", "update": "yellow", "delete": "red", "skip": None}
+_WORDS: dict[Mode, dict[Action, str]] = {
+    "plan": {"create": "to create", "update": "to update", "delete": "to delete"},
+    "drift": {"create": "missing", "update": "changed", "delete": "not in the manifest"},
+}
+_NOTES = {
+    "edited by hand": "apply rewrites the entries from the manifest",
+    "duplicate entries": "apply keeps one entry per schedule",
+    "trigger spec changed (secret refs or fire strategy)": "apply rewrites the spec the entries carry",
+}
 
 
 def short(hashes: Sequence[str]) -> str:
@@ -27,18 +56,69 @@ def short(hashes: Sequence[str]) -> str:
     return "(none)" if not joined else joined[:16]
 
 
-def print_plan(plan: Plan) -> None:
-    noop = "true" if plan.noop else "false"
-    click.echo(f"Plan: backend={plan.backend} noop={noop} ops={len(plan.ops)}")
-    for op in plan.ops:
-        reason = "" if op.action == "skip" else f"  {op.reason}"
-        click.echo(
-            f"  {op.mark} {op.action:<7} {op.app}.{op.job}  "
-            f"({short(op.old_hashes)} → {short(op.new_hashes)}){reason}"
-        )
+def summary_line(plan: Plan, mode: Mode = "plan") -> str:
+    """``Plan: 2 to create, 1 to update, 0 to delete; 3 in sync.`` (skips are not operations)."""
+    words = _WORDS[mode]
+    counts = ", ".join(f"{plan.count(action)} {word}" for action, word in words.items())
+    return f"{mode.capitalize()}: {counts}; {plan.count('skip')} in sync."
 
 
-def show_plans(outcomes: Sequence[Outcome], output: str) -> None:
+def print_plan(plan: Plan, mode: Mode = "plan") -> None:
+    in_sync = plan.count("skip")
+    if plan.noop:
+        what = "No changes" if mode == "plan" else "No drift"
+        echo(f"{what}: {plan.app} on {plan.backend} matches the manifest ({in_sync} in sync).")
+        return
+    echo(f"{'Plan' if mode == 'plan' else 'Drift'} for {plan.app} on {plan.backend}:", bold=True)
+    for op in plan.changes():
+        echo()
+        echo(f"  {op.mark} {op.app}.{op.job}  ({op.reason})", fg=_COLOURS[op.action])
+        for line in _body(op):
+            echo(f"      {line}")
+    echo()
+    echo(summary_line(plan, mode), bold=True)
+
+
+def _body(op: Op) -> Iterator[str]:
+    """The lines under one op: field changes, else the entries it replaces and why."""
+    if op.action == "create" and op.desired is not None:
+        job = op.desired
+        rows = [(f"schedules/{i}", _value(s)) for i, s in enumerate(job.schedules)]
+        rows += [("timezone", _value(job.timezone)), ("request", f"{job.request.method} {job.request.url}")]
+        yield from _aligned(rows)
+        return
+    changes = op.changes if op.action == "update" else []
+    if changes:
+        yield from _aligned([(c.field, f"{_value(c.old)} → {_value(c.new)}") for c in changes])
+        return
+    yield from entry_lines(op.entries)
+    if op.action == "update":
+        unknown = "no record of what was applied; apply rewrites the entries from the manifest"
+        yield _NOTES.get(op.reason, unknown)
+
+
+def _aligned(rows: list[tuple[str, str]]) -> Iterator[str]:
+    width = max((len(k) for k, _ in rows), default=0)
+    for key, value in rows:
+        yield f"{key.ljust(width)}  {value}"
+
+
+def _value(value: Any) -> str:
+    return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def entry_lines(entries: Sequence[ManagedEntry]) -> list[str]:
+    """``entry 0  0 9 * * 1 /usr/local/bin/cronix trigger billing.old``, aligned."""
+    return list(_aligned([(f"entry {e.index}", _raw(e)) for e in entries]))
+
+
+def _raw(entry: ManagedEntry) -> str:
+    raw = entry.raw
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def show_plans(outcomes: Sequence[Outcome], output: str, mode: Mode = "plan") -> None:
     """The plans of a dry run: one JSON document (an array for several manifests) or tables."""
     from cronix.cli.render import emit_json
 
@@ -46,10 +126,22 @@ def show_plans(outcomes: Sequence[Outcome], output: str) -> None:
         docs = [o.plan.as_json() for o in outcomes]
         emit_json(docs[0] if len(docs) == 1 else docs)
         return
-    for outcome in outcomes:
+    for i, outcome in enumerate(outcomes):
         for w in outcome.warnings:
-            click.echo(f"cronix: warning: {w}", err=True)
-        print_plan(outcome.plan)
+            echo(f"cronix: warning: {w}", err=True)
+        if i:
+            echo()
+        print_plan(outcome.plan, mode)
+
+
+def print_deletions(plans: Sequence[Plan]) -> int:
+    """List every job the plans delete, with its entries; return how many."""
+    deletes = [op for plan in plans for op in plan.ops if op.action == "delete"]
+    for op in deletes:
+        echo(f"  - {op.app}.{op.job}  ({op.reason}) on {plans[0].backend}", err=True, fg="red")
+        for line in entry_lines(op.entries):
+            echo(f"      {line}", err=True)
+    return len(deletes)
 
 
 def print_outcome(outcome: Outcome) -> None:
@@ -58,17 +150,17 @@ def print_outcome(outcome: Outcome) -> None:
         print_plan(outcome.plan)
         return
     if result.noop:
-        click.echo("Apply: noop (nothing to change)")
+        echo("Apply: noop (nothing to change)")
     else:
-        click.echo(
+        echo(
             f"Apply: backend={result.backend} created={len(result.created)} updated={len(result.updated)} "
             f"deleted={len(result.deleted)} skipped={result.skipped}"
         )
         for op in outcome.plan.changes():
-            click.echo(f"  {op.mark} {op.action:<7} {op.app}.{op.job}  {op.reason}")
+            echo(f"  {op.mark} {op.action:<7} {op.app}.{op.job}  {op.reason}", fg=_COLOURS[op.action])
     specs = outcome.specs
     if specs is not None and (specs.written or specs.removed):
-        click.echo(
+        echo(
             f"Spec files: {len(specs.written)} written, {len(specs.removed)} removed, "
             f"{specs.unchanged} unchanged"
         )

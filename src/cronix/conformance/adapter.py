@@ -2,7 +2,9 @@
 
 The language-neutral adapter contract (``spec/RFC.md`` §7): one JSON document on stdin,
 the answer on stdout, exit 0 whatever the verdict. Exit 2 (message on stderr) only when
-the adapter itself is misused: unknown subcommand, stdin that is not the expected JSON.
+the adapter itself is misused: unknown subcommand, stdin that is not the expected JSON
+(including JSON nested too deeply to decode). A manifest is never misuse: any bytes get
+an answer, ``{"error":{"paths":[""]}}`` for ones that are not a manifest.
 
 * ``manifest-canonicalize`` — stdin: a manifest. stdout: its canonical JSON, or
   ``{"error":{"paths":["jobs/0/name",...]}}`` when invalid (``""`` for the root).
@@ -152,6 +154,8 @@ def _json_object(stdin: bytes) -> dict[str, Any]:
         doc = json.loads(stdin)
     except (ValueError, UnicodeDecodeError) as exc:
         raise AdapterUsageError(f"stdin is not JSON: {exc}") from None
+    except RecursionError:
+        raise AdapterUsageError("stdin is not usable JSON: nested too deeply") from None
     if not isinstance(doc, dict):
         raise AdapterUsageError("stdin must be a JSON object")
     return doc

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cronix.backends.base import HistoryQuery, UnsupportedOperation
+from cronix.errors import UsageError
 from cronix.runlog import collect_history, merge_runs
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ __all__ = ["HistoryRequest", "history"]
 
 @dataclass(frozen=True, slots=True)
 class HistoryRequest:
-    app: str
-    job: str
+    #: ``None``: every app / job.
+    app: str | None
+    job: str | None
     since: datetime | None = None
     until: datetime | None = None
     status: str | None = None
@@ -52,6 +54,8 @@ def history(ws: Workspace, request: HistoryRequest) -> tuple[str, list[HistoryEn
         journald=r.journald,
     )
     if r.backend:
+        if r.app is None or r.job is None:
+            raise UsageError("history --backend needs a job: cronix history <app>.<job> --backend NAME")
         query = HistoryQuery(r.app, r.job, r.since, r.until, r.status, r.limit)
         with ws.open_backend(r.backend) as backend:
             try:

@@ -40,12 +40,21 @@ __all__ = [
 class Owned:
     backend: str
     entries: list[ManagedEntry]
+    #: The recorded jobs (:func:`known_jobs`): what each entry's schedule and zone are.
+    jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
+
+    def schedule_of(self, entry: ManagedEntry) -> tuple[str, str] | None:
+        """``(schedule, timezone)`` of an entry, when its job is recorded."""
+        job = self.jobs.get((entry.app, entry.job))
+        if job is None or not 0 <= entry.index < len(job.schedules):
+            return None
+        return job.schedules[entry.index], job.timezone
 
 
 def list_owned(ws: Workspace) -> Owned:
-    """Every entry cronix owns on the workspace's backend."""
+    """Every entry cronix owns on the workspace's backend, with the recorded jobs."""
     with ws.open_backend() as backend:
-        return Owned(backend.name, backend.list_entries())
+        return Owned(backend.name, backend.list_entries(), known_jobs(backend, ws.spec_dir))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 from cronix.reconcile import Target, reconcile_all
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from cronix.operations.workspace import Workspace
-    from cronix.reconcile import Outcome
+    from cronix.reconcile import Outcome, Plan
     from cronix.reconcile.applying import Progress
 
 __all__ = ["apply_all", "drifted_jobs", "plan_all"]
@@ -26,12 +28,27 @@ def plan_all(ws: Workspace) -> list[Outcome]:
         return reconcile_all(targets, backend, dry_run=True, spec_dir=ws.spec_dir)
 
 
-def apply_all(ws: Workspace, *, dry_run: bool = False, progress: Progress | None = None) -> list[Outcome]:
-    """Validate every manifest, then plan and apply them under one backend and one apply lock."""
+def apply_all(
+    ws: Workspace,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    confirm: Callable[[Sequence[Plan]], bool] | None = None,
+) -> list[Outcome]:
+    """Validate every manifest, then plan and apply them under one backend and one apply lock.
+
+    ``confirm`` sees the plans before anything changes and may refuse (see ``reconcile_all``).
+    """
     targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
     with ws.open_backend() as backend:
         return reconcile_all(
-            targets, backend, dry_run=dry_run, spec_dir=ws.spec_dir, lock=ws.lock(), progress=progress
+            targets,
+            backend,
+            dry_run=dry_run,
+            spec_dir=ws.spec_dir,
+            lock=ws.lock(),
+            progress=progress,
+            confirm=confirm,
         )
 
 

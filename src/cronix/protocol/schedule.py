@@ -37,6 +37,7 @@ __all__ = [
     "Schedule",
     "ScheduleKind",
     "canonical_cron",
+    "field_ranges",
     "parse_schedule",
     "schedule_error",
 ]
@@ -242,6 +243,12 @@ def _parse_field(field: str, index: int) -> frozenset[int]:
         if expr:  # strings.FieldsFunc drops empty list elements
             values.update(_parse_range(expr, lo, hi, names))
     return frozenset(values)
+
+
+def field_ranges(field: str, index: int) -> list[tuple[str, range]]:
+    """Each list element of a *valid* field and the values it stands for (``*/61``: ``range(0, 60, 61)``)."""
+    lo, hi, names = FIELD_BOUNDS[index]
+    return [(expr, _parse_range(expr, lo, hi, names)) for expr in field.split(",") if expr]
 
 
 def _parse_range(expr: str, lo: int, hi: int, names: dict[str, int] | None) -> range:

@@ -11,8 +11,9 @@ are reported here *with their path*, alongside everything else:
 
 A field with the wrong type is reported once and then treated as present-but-unusable,
 so no misleading follow-up issues appear. Our own additional rules (``spec/DECISIONS.md``
-D-005..D-007): ``timezone`` must be an IANA zone, request URLs must be sendable as
-written (no whitespace, no fragment), and static headers must be valid HTTP fields.
+D-005..D-007, D-602): ``timezone`` must be an IANA zone, request URLs must be sendable as
+written (no whitespace, no fragment, no user info, a port in 1–65535), and static headers
+must be valid HTTP fields.
 """
 
 from __future__ import annotations
@@ -302,6 +303,13 @@ def _url_problems(url: str) -> Iterator[str]:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         yield "url must be http(s)"
         return
+    if parts.username is not None:
+        yield (
+            "url must not contain a user name or password (user:password@host): it would be stored in "
+            "spec files and shown by cronix, and the trigger does not send it; use a request header"
+        )
+    if parts.port == 0:
+        yield "url port must be between 1 and 65535"
     if _URL_FORBIDDEN.search(url):
         yield "url must be ASCII without spaces or control characters; percent-encode the rest"
     elif _BAD_PERCENT.search(url):

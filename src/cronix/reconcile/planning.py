@@ -21,16 +21,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsFireCheck, SupportsValidateMany
 from cronix.errors import CronixError
+from cronix.protocol.advice import describe, job_warnings
 from cronix.protocol.ownership import ownership_hashes
+from cronix.reconcile.changes import Change, job_changes
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from cronix.backends.base import Backend, Diagnostic, ManagedEntry
     from cronix.protocol.manifest import Job, Manifest
     from cronix.reconcile.firing import FireSettings
 
-__all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs"]
+__all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs", "with_recorded"]
 
 Action = Literal["create", "update", "delete", "skip"]
 _MARKS = {"create": "+", "update": "~", "delete": "-", "skip": "·"}
@@ -62,10 +64,20 @@ class Op:
     new_hashes: tuple[str, ...] = ()
     #: The installed entries of this job (what an update or delete replaces).
     entries: tuple[ManagedEntry, ...] = ()
+    #: The job as last applied, when the host knows it and its hashes are the installed ones.
+    recorded: Job | None = None
 
     @property
     def mark(self) -> str:
         return _MARKS[self.action]
+
+    @property
+    def changes(self) -> list[Change]:
+        """Field by field, what this op changes (empty for a skip, or an update whose old job
+        is unknown or unchanged: a hand edit, duplicates)."""
+        if self.action == "skip" or (self.action == "update" and self.recorded is None):
+            return []
+        return job_changes(self.recorded, self.desired)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +87,8 @@ class Op:
             "reason": self.reason,
             "old_hashes": list(self.old_hashes),
             "new_hashes": list(self.new_hashes),
+            "changes": [c.as_json() for c in self.changes],
+            "entries": [e.as_json() for e in self.entries],
         }
 
 
@@ -107,7 +121,10 @@ class Plan:
 
 
 def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
-    """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error."""
+    """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error.
+
+    The warnings are the manifest's own (:mod:`cronix.protocol.advice`) and the backend's.
+    """
     errors: list[tuple[str, Diagnostic]] = []
     warnings: list[str] = []
     if isinstance(backend, SupportsValidateMany):
@@ -116,6 +133,7 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
         found = [backend.validate(manifest.app, job) for job in manifest.jobs]
     for job, diagnostics in zip(manifest.jobs, found, strict=True):
         where = f"{manifest.app}.{job.name}"
+        warnings.extend(describe(manifest.app, job.name, w) for w in job_warnings(job))
         for diag in diagnostics:
             if diag.severity == "error":
                 errors.append((where, diag))
@@ -165,6 +183,27 @@ def compute_plan(
             Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
         )
     return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings))
+
+
+def with_recorded(plan: Plan, recorded: Mapping[tuple[str, str], Job]) -> Plan:
+    """``plan`` with each update and delete knowing the job as last applied (``Op.recorded``).
+
+    ``recorded`` is :func:`~cronix.reconcile.known_jobs`; a recorded job is used only when
+    it is what the installed entries were made from (the same ownership hashes), so a stale
+    spec file never invents a change. It lets an op say what it changes, field by field;
+    it never changes what is planned.
+    """
+    ops = [
+        replace(op, recorded=_trusted(recorded.get((op.app, op.job)), op.old_hashes))
+        if op.action in ("update", "delete")
+        else op
+        for op in plan.ops
+    ]
+    return replace(plan, ops=tuple(ops))
+
+
+def _trusted(job: Job | None, installed: tuple[str, ...]) -> Job | None:
+    return job if job is not None and installed and ownership_hashes(job) == installed else None
 
 
 def _hashes(entries: Sequence[ManagedEntry]) -> tuple[str, ...]:

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
+from cronix.reconcile.auditing import known_jobs
 from cronix.reconcile.firing import FireSettings
-from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
+from cronix.reconcile.planning import Plan, compute_plan, validate_jobs, with_recorded
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 from cronix.reconcile.strategies import FireSelection, StrategyChoice, choose_strategies
+from cronix.secrets import check_secret_refs, is_literal_ref
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from cronix.backends.base import Backend
     from cronix.protocol.manifest import Manifest
@@ -108,22 +110,27 @@ def reconcile_all(
     spec_dir: str | None = None,
     lock: LockSettings | None = None,
     progress: Progress | None = None,
+    confirm: Callable[[Sequence[Plan]], bool] | None = None,
 ) -> list[Outcome]:
     """Plan (and unless ``dry_run``, apply) several manifests on one backend.
 
     Every manifest is validated on the backend before anything is listed or changed, so a
     bad second manifest stops the first from being applied; then all of them are planned
-    against one listing and applied under one apply lock.
+    against one listing and applied under one apply lock. ``confirm`` sees every plan
+    before anything is applied (under the lock, so what it approves is what is applied);
+    when it returns false nothing is changed (:class:`~cronix.errors.UsageError`).
     """
     writes_specs = not dry_run and backend.fires_on_host and bool(spec_dir)
     apps = [t.manifest.app for t in targets]
     twice = sorted({a for a in apps if apps.count(a) > 1})
     if twice:
         raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
-    # A raw: ref is the secret itself: never into a spec file. Backends that carry the spec in
-    # their entries refuse it themselves where they would store it (aws-scheduler, the plugin
-    # proxy); kubernetes does not store the operator's refs at all (D-133).
-    if writes_specs and any(ref.lower().startswith("raw:") for t in targets for ref in t.secret_refs or ()):
+    for t in targets:
+        check_secret_refs(t.secret_refs or ())
+    # A raw: ref (in any case) is the secret itself: never into a spec file. Backends that
+    # carry the spec in their entries refuse it themselves where they would store it
+    # (aws-scheduler, the plugin proxy); kubernetes does not store the operator's refs (D-133).
+    if writes_specs and any(is_literal_ref(ref) for t in targets for ref in t.secret_refs or ()):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
             "use file:/path (or env:NAME where fires see it) for apply"
@@ -139,17 +146,25 @@ def reconcile_all(
     outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         entries = backend.list_entries()
+        fires: list[FireSettings] = []
         for target, job_warnings, choice in zip(targets, validated, choices, strict=True):
-            manifest = target.manifest
             fire = FireSettings(target.secret_refs, choice.strategy, dict(choice.jobs))
-            plan = compute_plan(backend, manifest, entries=entries, validate=False, fire=fire)
+            fires.append(fire)
+            plan = compute_plan(backend, target.manifest, entries=entries, validate=False, fire=fire)
             # A degradation is loud on every run, in the plan's JSON too.
             plan = replace(plan, warnings=(*choice.degraded, *job_warnings))
-            outcome = Outcome(plan, warnings=[*warnings, *plan.warnings], fire=choice)
+            outcomes.append(Outcome(plan, warnings=[*warnings, *plan.warnings], fire=choice))
             warnings = []  # the backend's own warnings are said once
-            outcomes.append(outcome)
-            if dry_run:
-                continue
+        if any(op.action in ("update", "delete") for o in outcomes for op in o.plan.ops):
+            recorded = known_jobs(backend, spec_dir or "")  # what the changes change (read only then)
+            for outcome in outcomes:
+                outcome.plan = with_recorded(outcome.plan, recorded)
+        if dry_run:
+            return outcomes
+        if confirm is not None and not confirm([o.plan for o in outcomes]):
+            raise UsageError("apply: aborted, nothing was changed")
+        for target, outcome, fire in zip(targets, outcomes, fires, strict=True):
+            manifest, plan = target.manifest, outcome.plan
             outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
             if writes_specs:
                 assert spec_dir is not None

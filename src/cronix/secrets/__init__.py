@@ -18,6 +18,15 @@ the reference Lambda's alias) resolve through :mod:`cronix.secrets.aws`, which i
 boto3 only when such a reference is resolved and caches values per process (a Lambda
 container) for a few minutes.
 
+**The grammar is one table**, :data:`SCHEMES`: a ref is ``<scheme>:<value>`` split at the
+first colon, where ``scheme`` is a key of the table, written in lowercase as the
+reference's switch does. A new scheme is one line there. Anything else is refused
+(:func:`ref_problem`), and the refused text is never printed back, because a string that
+is not a ref is most often the secret itself pasted where its ref belongs
+(``--secret-ref "$CRON_SECRET"``): the message names the ref's position, and at most the
+known scheme it resembles. ``RAW:x`` is recognised as a miswritten ``raw:`` (hidden like
+one), not as an unknown scheme that could be echoed.
+
 Resolution keeps the order of the references (the first usable secret signs; all of them
 verify, for rotation), skips references that resolve to an empty value with a warning, and
 fails when nothing usable is left.
@@ -31,15 +40,102 @@ from typing import TYPE_CHECKING, NamedTuple
 from cronix.secrets.errors import SecretError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["SCHEMES", "SecretError", "SecretRef", "parse_secret_ref", "redact", "resolve_secrets"]
+__all__ = [
+    "INVALID_REF",
+    "SCHEMES",
+    "SecretError",
+    "SecretRef",
+    "SecretScheme",
+    "check_secret_refs",
+    "is_literal_ref",
+    "parse_secret_ref",
+    "redact",
+    "ref_problem",
+    "resolve_secrets",
+]
 
-SCHEMES = ("env", "file", "raw", "credential", "ssm", "secretsmanager", "sm")
-#: The schemes as help texts list them (``sm:`` is an alias of ``secretsmanager:``).
-_WANT = "env:, file:, raw:, credential:, ssm: or secretsmanager:"
 # Secret files are small; refusing huge ones keeps a wrong path from being slurped.
 _MAX_SECRET_FILE_BYTES = 64 * 1024
+#: How an unusable ref is shown anywhere (logs, messages): never its text.
+INVALID_REF = "<invalid secret ref>"
+
+
+class SecretScheme(NamedTuple):
+    """One ref scheme: how it is written, how it resolves, whether its text *is* the secret."""
+
+    usage: str
+    resolve: Callable[[str, Mapping[str, str]], str]
+    #: ``raw:``: the text after the colon is the secret; it is hidden and never written to files.
+    literal: bool = False
+    #: Another spelling of the scheme named here (``sm:`` of ``secretsmanager:``); not listed in help.
+    alias_of: str = ""
+
+
+def _from_env(name: str, env: Mapping[str, str]) -> str:
+    return env.get(name, "")
+
+
+def _literal(value: str, env: Mapping[str, str]) -> str:
+    return value
+
+
+def _from_file(path: str, env: Mapping[str, str]) -> str:
+    return _read_secret_file(path, path)
+
+
+def _from_credential(name: str, env: Mapping[str, str]) -> str:
+    """``$CREDENTIALS_DIRECTORY/NAME``; ``""`` outside a service that loads credentials."""
+    if not name or "/" in name or name in (".", ".."):
+        raise SecretError(f'credential:{name}: a credential name is one file name (no "/")')
+    directory = env.get("CREDENTIALS_DIRECTORY", "")
+    if not directory:
+        return ""  # not inside a service that loads credentials (e.g. apply's manifest fetch)
+    path = os.path.join(directory, name)
+    return _read_secret_file(path, f"{path} (credential:{name})")
+
+
+def _read_secret_file(path: str, where: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SecretError(f"cannot read secret file {where}: {exc.strerror or exc}") from None
+    if len(data) > _MAX_SECRET_FILE_BYTES:
+        raise SecretError(f"secret file {where} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise SecretError(f"secret file {where} is not UTF-8 text") from None
+
+
+def _from_ssm(name: str, env: Mapping[str, str]) -> str:
+    from cronix.secrets.aws import resolve_aws
+
+    return resolve_aws("ssm", name)
+
+
+def _from_secrets_manager(secret_id: str, env: Mapping[str, str]) -> str:
+    from cronix.secrets.aws import resolve_aws
+
+    return resolve_aws("secretsmanager", secret_id)
+
+
+#: Every scheme cronix understands, in the order help texts list them. One line per scheme.
+SCHEMES: dict[str, SecretScheme] = {
+    "env": SecretScheme("env:NAME", _from_env),
+    "file": SecretScheme("file:/path", _from_file),
+    "raw": SecretScheme("raw:VALUE", _literal, literal=True),
+    "credential": SecretScheme("credential:NAME", _from_credential),
+    "ssm": SecretScheme("ssm:NAME", _from_ssm),
+    "secretsmanager": SecretScheme("secretsmanager:ID", _from_secrets_manager),
+    "sm": SecretScheme("sm:ID", _from_secrets_manager, alias_of="secretsmanager"),
+}
+
+
+def _wanted() -> str:
+    return ", ".join(s.usage for s in SCHEMES.values() if not s.alias_of)
 
 
 class SecretRef(NamedTuple):
@@ -47,21 +143,60 @@ class SecretRef(NamedTuple):
     value: str
 
     def __str__(self) -> str:
-        return "raw:***" if self.scheme == "raw" else f"{self.scheme}:{self.value}"
+        return f"{self.scheme}:***" if SCHEMES[self.scheme].literal else f"{self.scheme}:{self.value}"
 
 
-def redact(ref: str) -> str:
-    """A reference as it may be shown to a human (``raw:`` values hidden)."""
-    return "raw:***" if ref.startswith("raw:") else ref
+def ref_problem(ref: str, *, allow_empty: bool = False) -> str | None:
+    """Why ``ref`` is not a usable secret ref (a message that never quotes it), or ``None``.
+
+    An empty value (``env:``) is refused where an operator types a ref; ``allow_empty``
+    accepts it where refs are read back (spec files): it resolves to nothing and is
+    skipped, as the reference's trigger does.
+    """
+    scheme, sep, value = ref.partition(":")
+    if not sep or not scheme:
+        return f"not a secret ref: it has no scheme (want {_wanted()}; a secret value is never accepted here)"
+    if scheme not in SCHEMES:
+        if scheme.lower() in SCHEMES:
+            return f'secret ref schemes are lowercase: write "{scheme.lower()}:…"'
+        import difflib  # only on this error path: the trigger imports this module on every fire
+
+        near = difflib.get_close_matches(scheme.lower(), list(SCHEMES), n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]}:?" if near else ""
+        return f"unknown secret ref scheme (want {_wanted()}){hint}"
+    if not value and not allow_empty:
+        return f'secret ref "{scheme}:" names nothing after the colon (want {SCHEMES[scheme].usage})'
+    return None
 
 
 def parse_secret_ref(ref: str) -> SecretRef:
-    scheme, sep, value = ref.partition(":")
-    if not sep:
-        raise SecretError(f'secret ref must be "<scheme>:<value>" ({_WANT}), got "{redact(ref)}"')
-    if scheme not in SCHEMES:
-        raise SecretError(f'unknown secret ref scheme "{scheme}" in "{redact(ref)}" (want {_WANT})')
-    return SecretRef("secretsmanager" if scheme == "sm" else scheme, value)
+    """The ref with its scheme's canonical name (``sm:`` reads as ``secretsmanager:``)."""
+    problem = ref_problem(ref, allow_empty=True)
+    if problem is not None:
+        raise SecretError(problem)
+    scheme, _, value = ref.partition(":")
+    return SecretRef(SCHEMES[scheme].alias_of or scheme, value)
+
+
+def check_secret_refs(refs: Iterable[str], label: str = "secret ref") -> None:
+    """Raise :class:`SecretError` naming the first unusable ref by position (``--secret-ref #2``)."""
+    for i, ref in enumerate(refs, 1):
+        problem = ref_problem(ref)
+        if problem is not None:
+            raise SecretError(f"{label} #{i}: {problem}")
+
+
+def is_literal_ref(ref: str) -> bool:
+    """Whether the text of ``ref`` is the secret itself (``raw:``, in any case)."""
+    scheme = SCHEMES.get(ref.partition(":")[0].lower())
+    return scheme is not None and scheme.literal
+
+
+def redact(ref: str) -> str:
+    """A reference as it may be shown to a human: literal values hidden, unusable refs not shown."""
+    if ref_problem(ref, allow_empty=True) is not None:
+        return INVALID_REF
+    return str(parse_secret_ref(ref))
 
 
 def resolve_secrets(
@@ -77,7 +212,7 @@ def resolve_secrets(
     values: list[str] = []
     for raw_ref in refs:
         ref = parse_secret_ref(raw_ref)
-        value = _resolve_one(ref, env)
+        value = SCHEMES[ref.scheme].resolve(ref.value, env)
         if value:
             values.append(value)
         elif warn is not None and ref.scheme == "credential" and not env.get("CREDENTIALS_DIRECTORY"):
@@ -92,40 +227,3 @@ def resolve_secrets(
         shown = ", ".join(redact(r) for r in refs)
         raise SecretError(f"no usable secret: every secret ref resolved to an empty value ({shown})")
     return values
-
-
-def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
-    if ref.scheme == "env":
-        return env.get(ref.value, "")
-    if ref.scheme == "raw":
-        return ref.value
-    if ref.scheme in ("ssm", "secretsmanager"):
-        from cronix.secrets.aws import resolve_aws
-
-        return resolve_aws(ref.scheme, ref.value)
-    if ref.scheme == "file":
-        path = where = ref.value
-    else:
-        credential = _credential_path(ref.value, env)
-        if credential is None:
-            return ""  # not inside a service that loads credentials (e.g. apply's manifest fetch)
-        path, where = credential, f"{credential} ({ref})"
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SecretError(f"cannot read secret file {where}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_SECRET_FILE_BYTES:
-        raise SecretError(f"secret file {where} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise SecretError(f"secret file {where} is not UTF-8 text") from None
-
-
-def _credential_path(name: str, env: Mapping[str, str]) -> str | None:
-    """``$CREDENTIALS_DIRECTORY/NAME``, or ``None`` outside a service that has credentials."""
-    if not name or "/" in name or name in (".", ".."):
-        raise SecretError(f'credential:{name}: a credential name is one file name (no "/")')
-    directory = env.get("CREDENTIALS_DIRECTORY", "")
-    return os.path.join(directory, name) if directory else None

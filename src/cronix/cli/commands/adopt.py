@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cronix.cli.reconcile_flags import backend_flags, lock_flags, manifest_flags, reconciler_command
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import echo, emit_json, output_option
 
 
 @reconciler_command("adopt")
@@ -55,22 +55,22 @@ def _print(app: str, job: str, result: Any, dry_run: bool) -> None:
     n = len(result.entries)
     plural = "entry" if n == 1 else "entries"
     if result.already_managed:
-        click.echo(f"ALREADY-MANAGED  {app}.{job}  (no action taken)")
+        echo(f"ALREADY-MANAGED  {app}.{job}  (no action taken)")
     elif result.diverged:
-        click.echo(f"DIVERGED         {app}.{job}  (no action taken)")
+        echo(f"DIVERGED         {app}.{job}  (no action taken)")
         for d in result.divergences:
-            click.echo(f"  ! {d}")
-        click.echo("")
-        click.echo(
+            echo(f"  ! {d}")
+        echo("")
+        echo(
             "Resolve by editing the manifest or the backend so they agree, then re-run `cronix adopt`. "
             "Or run `cronix apply` to overwrite the backend entry with the manifest's form."
         )
     elif result.adopted:
-        click.echo(f"ADOPTED          {app}.{job}  ({n} {plural} now under management)")
+        echo(f"ADOPTED          {app}.{job}  ({n} {plural} now under management)")
     elif result.found and dry_run:
-        click.echo(f"WOULD-ADOPT      {app}.{job}  ({n} {plural} — dry-run, no changes)")
+        echo(f"WOULD-ADOPT      {app}.{job}  ({n} {plural} — dry-run, no changes)")
     else:
-        click.echo(f"NOT-FOUND        {app}.{job}  (no candidate entry on backend)")
+        echo(f"NOT-FOUND        {app}.{job}  (no candidate entry on backend)")
     if result.adopted or (result.found and dry_run and not result.diverged):
         for e in result.entries:
-            click.echo(f"  + idx={e.index} hash={e.hash}")
+            echo(f"  + idx={e.index} hash={e.hash}")

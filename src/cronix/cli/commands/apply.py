@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,11 @@ from cronix.cli.reconcile_flags import (
 )
 from cronix.cli.render import emit_json, output_option
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cronix.reconcile import Plan
+
 
 @reconciler_command("apply")
 @manifest_flags
@@ -22,8 +28,9 @@ from cronix.cli.render import emit_json, output_option
 @fire_flags
 @lock_flags
 @click.option("--dry-run", is_flag=True, help="Only show the plan (same as cronix plan).")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting jobs (never asked off a terminal).")
 @output_option()
-def command(output: str, dry_run: bool, **opts: Any) -> None:
+def command(output: str, dry_run: bool, yes: bool, **opts: Any) -> None:
     """Validate, plan and apply: deletes, then updates, then creates; stop at the first failure.
 
     Every manifest source is validated before anything changes, and all of them are applied
@@ -31,6 +38,9 @@ def command(output: str, dry_run: bool, **opts: Any) -> None:
     apply lock. After a successful apply every job's trigger spec file is written (on
     backends that fire on this host; only when its content changed). A backend that
     already matches is not written to at all.
+
+    When the plan deletes jobs and stdin is a terminal, apply lists them and asks first
+    (--yes does not ask; without a terminal apply goes ahead, as terraform -auto-approve).
 
     Exit status: 0 ok, 1 invalid manifest / unsupported job / failed apply, 2 usage or
     config error, 3 backend unreachable, 4 manifest fetch refused.
@@ -40,8 +50,9 @@ def command(output: str, dry_run: bool, **opts: Any) -> None:
     from cronix.operations import apply_all
 
     progress = ProgressLine()
+    ask = None if yes or dry_run or not sys.stdin.isatty() else _confirm_deletions
     try:
-        outcomes = apply_all(workspace(opts), dry_run=dry_run, progress=progress)
+        outcomes = apply_all(workspace(opts), dry_run=dry_run, progress=progress, confirm=ask)
     finally:
         progress.close()
     if output == "json":
@@ -52,3 +63,16 @@ def command(output: str, dry_run: bool, **opts: Any) -> None:
         for w in outcome.warnings:
             warn(w)
         print_outcome(outcome)
+
+
+def _confirm_deletions(plans: Sequence[Plan]) -> bool:
+    """On a terminal: list the jobs the apply deletes and ask; nothing to delete, nothing to ask."""
+    from cronix.cli.reconcile_render import print_deletions
+    from cronix.cli.render import confirm, echo
+
+    deletes = sum(plan.count("delete") for plan in plans)
+    if not deletes:
+        return True
+    echo(f"This apply deletes {deletes} job{'s' if deletes != 1 else ''}:", err=True)
+    print_deletions(plans)
+    return confirm("Delete them and apply the rest?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cronix.cli.app import command_help
+from cronix.cli.render import emit_data
 
 
 @click.command("completion", short_help=command_help("completion"))
@@ -24,4 +25,4 @@ def command(shell: str) -> None:
     comp_cls = get_completion_class(shell)
     assert comp_cls is not None  # the Choice above admits only supported shells
     comp = comp_cls(cli, {}, "cronix", "_CRONIX_COMPLETE")
-    click.echo(comp.source())
+    emit_data(comp.source())

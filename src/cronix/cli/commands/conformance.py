@@ -8,7 +8,8 @@ import click
 
 from cronix.cli.app import command_help
 from cronix.cli.commands.conformance_backends import backend, plugin
-from cronix.cli.commands.conformance_report import ConformanceFailed
+from cronix.cli.commands.conformance_report import ConformanceFailed, echo_verdict
+from cronix.cli.render import echo
 
 
 @click.group("conformance", short_help=command_help("conformance"))
@@ -21,9 +22,8 @@ def command() -> None:
     "--vectors",
     "vectors_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("spec/vectors"),
-    show_default=True,
-    help="Directory holding manifest-vectors.json, auth-vectors.json and fire-jwt-vectors.json.",
+    default=None,
+    help="Directory of manifest-, auth- and fire-jwt-vectors.json [the vectors this cronix ships].",
 )
 @click.option(
     "--adapter",
@@ -36,23 +36,26 @@ def command() -> None:
     help="Accept JSON-equivalent canonical output (reference runner behaviour).",
 )
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="Vectors run in parallel.")
-def run(vectors_dir: Path, adapter: str | None, lenient_json: bool, jobs: int | None) -> None:
+def run(vectors_dir: Path | None, adapter: str | None, lenient_json: bool, jobs: int | None) -> None:
     """Run every vector and print one PASS/FAIL line each, then a summary.
 
     Exit status: 0 all passed, 1 any failed, 2 the vectors could not be read.
     """
     from cronix.conformance.runner import default_adapter, run_vectors
+    from cronix.conformance.vectors import shipped_vectors
+
+    vectors_dir = vectors_dir or shipped_vectors()
 
     passed = failed = 0
     for outcome in run_vectors(
         vectors_dir, adapter or default_adapter(), lenient_json=lenient_json, jobs=jobs
     ):
-        click.echo(outcome.line())
+        echo_verdict(outcome.line())
         if outcome.passed:
             passed += 1
         else:
             failed += 1
-    click.echo(f"{passed + failed} total / {passed} passed / {failed} failed")
+    echo(f"{passed + failed} total / {passed} passed / {failed} failed")
     if failed or not passed:
         raise ConformanceFailed(
             f"{failed} of {passed + failed} vectors failed" if failed else "no vectors ran"

@@ -22,15 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = ["backend", "plugin"]
 
-_VECTORS = "spec/vectors/backend-vectors.json"
-
-
 vectors_option = click.option(
     "--vectors",
     "vectors_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"Backend vector file (default: {_VECTORS}).",
+    help="Backend vector file [the backend-vectors.json this cronix ships].",
 )
 backend_config_option = click.option(
     "--backend-config",
@@ -85,14 +82,9 @@ def plugin(path: str, pairs: tuple[str, ...], vectors_path: Path | None) -> None
 
 
 def _vector_file(explicit: Path | None) -> Path:
-    if explicit is not None:
-        return explicit
-    here = Path(_VECTORS)
-    if here.exists():
-        return here
-    import cronix
+    from cronix.conformance.vectors import shipped_vectors
 
-    return Path(cronix.__file__).resolve().parents[2] / _VECTORS
+    return explicit if explicit is not None else shipped_vectors() / "backend-vectors.json"
 
 
 @contextlib.contextmanager

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
+from cronix.cli.render import echo
 from cronix.errors import CronixError
 
 if TYPE_CHECKING:
@@ -18,23 +17,31 @@ if TYPE_CHECKING:
 
     from cronix.conformance.backend_suite import Check
 
-__all__ = ["ConformanceFailed", "report_checks"]
+__all__ = ["ConformanceFailed", "echo_verdict", "report_checks"]
 
 
 class ConformanceFailed(CronixError):
     """At least one vector failed (exit 1)."""
 
 
+def echo_verdict(line: str) -> None:
+    """A PASS/FAIL/SKIP line and its indented detail lines, as the verdict lays them out
+    (``\n`` plus six spaces); any other control character, an adapter's or a backend's
+    text, is escaped, so no line can be forged."""
+    head, *details = line.split("\n      ")
+    echo(head)
+    for detail in details:
+        echo(f"      {detail}")
+
+
 def report_checks(checks: Iterator[Check]) -> None:
     """Print one line per check, then a summary; :class:`ConformanceFailed` unless all passed."""
     counts = {"pass": 0, "fail": 0, "skip": 0}
     for check in checks:
-        click.echo(check.line())
+        echo_verdict(check.line())
         counts[check.status] += 1
     total = sum(counts.values())
-    click.echo(
-        f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped"
-    )
+    echo(f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped")
     if counts["fail"] or not counts["pass"]:
         raise ConformanceFailed(
             f"{counts['fail']} of {total} checks failed" if counts["fail"] else "nothing ran"

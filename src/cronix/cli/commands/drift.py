@@ -13,6 +13,9 @@ from cronix.cli.render import output_option
 @reconciler_command("drift")
 @manifest_flags
 @backend_flags
+@click.option(
+    "--spec-dir", metavar="DIR", help="Spec files apply wrote: what each job was [/etc/cronix/jobs]."
+)
 @fire_flags
 @click.option("--exit-on-drift", is_flag=True, help="Exit with status 5 when anything differs.")
 @output_option()
@@ -27,7 +30,7 @@ def command(output: str, exit_on_drift: bool, **opts: Any) -> None:
     from cronix.operations import drifted_jobs, plan_all
 
     outcomes = plan_all(workspace(opts))
-    show_plans(outcomes, output)
+    show_plans(outcomes, output, mode="drift")
     drifted = drifted_jobs(outcomes)
     if exit_on_drift and drifted:
         raise DriftDetected(f"drift detected in {len(drifted)} job(s): {', '.join(drifted)}")

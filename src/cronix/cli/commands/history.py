@@ -1,12 +1,8 @@
-"""``cronix history <app>.<job>``: the past runs of one job, on any host.
+"""``cronix history [<app>.<job>]``: the past runs of one job (or of every job), on any host.
 
 Reads the trigger's run log (``trigger.run_log``) and, when ``journalctl`` is there and
 has entries, the shim's log lines in journald, folded by run id
-(:func:`cronix.runlog.collect_history`). JSON output (``-o json``)::
-
-    {"app": "billing", "job": "ping",
-     "entries": [{"app", "job", "run_id", "attempt", "started_at", "finished_at",
-                  "status", "source", "detail", "pod", "node"}, …]}     # oldest first
+(:func:`cronix.runlog.collect_history`). JSON output (``-o json``): ``docs/cli-json.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from cronix.cli.app import command_help
-from cronix.cli.render import emit_json, emit_table, output_option
+from cronix.cli.render import echo, emit_json, emit_table, output_option
 from cronix.errors import UsageError
 
 _DURATION = re.compile(r"(\d+)(w|d|h|m|s)")
@@ -29,7 +25,10 @@ def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since")
     value = text.strip()
     if value and _DURATION.sub("", value) == "":
         seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(value))
-        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        try:
+            return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        except OverflowError:
+            raise UsageError(f"{flag}: {text!r} reaches before the year 1") from None
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
@@ -42,7 +41,7 @@ def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since")
 
 
 @click.command("history", short_help=command_help("history"))
-@click.argument("target", metavar="<app>.<job>")
+@click.argument("target", metavar="[<app>.<job>]", required=False)
 @click.option("--since", help="Only runs after this: a duration ago (7d, 2h, 30m) or an RFC 3339 time.")
 @click.option("--until", help="Only runs before this (same forms as --since).")
 @click.option(
@@ -59,7 +58,7 @@ def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since")
 )
 @output_option()
 def command(
-    target: str,
+    target: str | None,
     since: str | None,
     until: str | None,
     status: str | None,
@@ -70,12 +69,13 @@ def command(
     backend: str | None,
     output: str,
 ) -> None:
-    """Show the past runs of <app>.<job>, oldest first: when, run id, attempts, status, source."""
+    """Show the past runs of <app>.<job> (of every job without one), oldest first: when, run id,
+    attempts, status, HTTP status, source and detail."""
     from cronix.cli.reconcile_flags import warn
     from cronix.operations import HistoryRequest, Overrides, Workspace, history, parse_target
     from cronix.runlog import format_time
 
-    app, job = parse_target(target)
+    app, job = parse_target(target) if target else (None, None)
     request = HistoryRequest(
         app,
         job,
@@ -92,16 +92,25 @@ def command(
         emit_json({"app": app, "job": job, "entries": [r.as_json() for r in runs]})
         return
     if not runs:
-        click.echo(f"no runs of {app}.{job} recorded" + (f" in {path}" if path else ""))
+        what = f"{app}.{job}" if target else "any job"
+        echo(f"no runs of {what} recorded" + (f" in {path}" if path else ""))
         return
+    job_column = [] if target else ["JOB"]
     where = any(r.pod or r.node for r in runs)  # a Kubernetes run: which pod, on which node
-    emit_table(
-        ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", *(["POD", "NODE"] if where else []), "DETAIL"],
+    place = ["POD", "NODE"] if where else []
+    headers = ["WHEN", *job_column, "RUN_ID", "ATTEMPT", "STATUS", "HTTP", "SOURCE", *place, "DETAIL"]
+    rows = [
         [
-            [
-                format_time(r.when) or "-", r.run_id, r.attempt, r.status, r.source,
-                *([r.pod or "-", r.node or "-"] if where else []), r.detail,
-            ]
-            for r in runs
-        ],
-    )  # fmt: skip
+            format_time(r.when) or "-",
+            *([] if target else [f"{r.app}.{r.job}"]),
+            r.run_id,
+            r.attempt,
+            r.status,
+            r.http_status or "-",
+            r.source,
+            *([r.pod or "-", r.node or "-"] if where else []),
+            r.detail,
+        ]
+        for r in runs
+    ]
+    emit_table(headers, rows, whole=("WHEN", "JOB", "RUN_ID"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cronix.cli.app import command_help
+from cronix.cli.render import echo
 
 
 @click.command("init", short_help=command_help("init"))
@@ -31,7 +32,9 @@ def command(
     dest = path or os.environ.get("CRONIX_CONFIG") or os.path.expanduser("~/.cronix/cronix.yaml")
     if os.path.exists(dest) and not force:
         raise UsageError(f"{dest} already exists (pass --force to overwrite)")
-    refs = [r for value in secret_refs for r in value.split(",") if r]
+    from cronix.cli.reconcile_flags import split_secret_refs
+
+    refs = list(split_secret_refs(secret_refs) or ())
     text = starter_config(app=app, url=manifest_url, secret_refs=refs)
     parse_config(text, source=dest)  # what init writes must load
     try:
@@ -41,5 +44,5 @@ def command(
             fh.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {dest}")
-    click.echo(f"next: review it, then run `cronix plan --config {dest}` and `cronix apply --config {dest}`.")
+    echo(f"wrote {dest}")
+    echo(f"next: review it, then run `cronix plan --config {dest}` and `cronix apply --config {dest}`.")

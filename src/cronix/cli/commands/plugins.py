@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from cronix.cli.app import command_help
-from cronix.cli.render import emit_json, emit_table, output_option
+from cronix.cli.render import echo, emit_json, emit_table, output_option
 
 config_option = click.option("--config", "config_path", default=None, help="cronix.yaml to use.")
 
@@ -37,7 +37,7 @@ def list_plugins(config_path: str | None, output: str, no_run: bool) -> None:
         emit_json({"dirs": dirs, "plugins": rows})
         return
     if not rows:
-        click.echo(f"no plugins found in {', '.join(dirs)}")
+        echo(f"no plugins found in {', '.join(dirs)}")
         return
     emit_table(
         ["NAME", "VERSION", "PIN", "STATUS", "PATH"],
@@ -55,16 +55,16 @@ def pin(name: str, config_path: str | None, write: bool) -> None:
     from cronix.operations import pin_plugin
 
     result = pin_plugin(config_path, name, write=write)
-    click.echo(result.digest)
+    echo(result.digest)
     covers = (
         f"{result.resolved} and the RECORD of {result.distribution}"
         if result.distribution
         else result.resolved
     )
     if result.written_to is not None:
-        click.echo(f"recorded the pin of {name} ({covers}) in {result.written_to}", err=True)
+        echo(f"recorded the pin of {name} ({covers}) in {result.written_to}", err=True)
     if result.editable:
-        click.echo(
+        echo(
             f"note: {result.distribution} is an editable install: its RECORD lists only the import hook, "
             "so the pin does not cover its source tree",
             err=True,
@@ -103,11 +103,11 @@ def check(name: str, pairs: tuple[str, ...], config_path: str | None, output: st
             }
         )
     else:
-        click.echo(f"{result.description} ({result.path})")
-        click.echo(f"  capabilities: {', '.join(result.capabilities) or '-'}")
+        echo(f"{result.description} ({result.path})")
+        echo(f"  capabilities: {', '.join(result.capabilities) or '-'}")
         for d in result.diagnostics:
-            click.echo(f"  {d.severity}: {d.render()}")
-        click.echo(f"  owned entries: {result.entries}")
+            echo(f"  {d.severity}: {d.render()}")
+        echo(f"  owned entries: {result.entries}")
     if errors:
         raise BackendError(
             f"{result.description}: {len(errors)} prerequisite problem(s): {errors[0].render()}"

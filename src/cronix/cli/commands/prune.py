@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cronix.cli.reconcile_flags import backend_flags, lock_flags, reconciler_command
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import confirm, echo, emit_json, output_option
 
 if TYPE_CHECKING:
     from cronix.operations import PrunePlan
@@ -41,13 +41,11 @@ def command(output: str, only_app: str | None, yes: bool, **opts: Any) -> None:
         )
         return
     if not plan.jobs:
-        click.echo(f"Prune: backend={plan.backend} nothing to remove")
+        echo(f"Prune: backend={plan.backend} nothing to remove")
         return
-    click.echo(
-        f"Prune: backend={plan.backend} removed {len(plan.entries)} entries across {len(plan.jobs)} jobs"
-    )
+    echo(f"Prune: backend={plan.backend} removed {len(plan.entries)} entries across {len(plan.jobs)} jobs")
     for app, job in plan.jobs:
-        click.echo(f"  - {app}.{job}")
+        echo(f"  - {app}.{job}")
 
 
 def _ask(plan: PrunePlan) -> bool:
@@ -55,9 +53,13 @@ def _ask(plan: PrunePlan) -> bool:
 
     if not sys.stdin.isatty():
         raise UsageError("prune needs confirmation: run it on a terminal or pass --yes")
-    return click.confirm(
+    from cronix.cli.reconcile_render import entry_lines
+
+    for app, job in plan.jobs:
+        echo(f"  - {app}.{job}", err=True, fg="red")
+        for line in entry_lines([e for e in plan.entries if (e.app, e.job) == (app, job)]):
+            echo(f"      {line}", err=True)
+    return confirm(
         f"This will delete {len(plan.entries)} cronix-owned entries ({len(plan.jobs)} jobs) from backend "
-        f'"{plan.backend}". Continue?',
-        default=False,
-        err=True,
+        f'"{plan.backend}". Continue?'
     )

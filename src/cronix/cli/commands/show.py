@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
-from cronix.cli.render import emit_json, emit_table, output_option
+from cronix.cli.render import echo, emit_json, emit_table, output_option
 
 
 @reconciler_command("show")
@@ -23,13 +23,25 @@ from cronix.cli.render import emit_json, emit_table, output_option
 @output_option()
 def command(target: str, output: str, next_count: int, **opts: Any) -> None:
     """Show the installed entries of APP.JOB; with --manifest (or a recorded job) also
-    whether they are in sync and when each schedule fires next."""
+    whether they are in sync and when each schedule fires next.
+
+    Exit status: 0, or 1 when the job is neither installed nor declared anywhere.
+    """
     from cronix.cli.reconcile_flags import workspace
     from cronix.cli.reconcile_render import short
+    from cronix.errors import NotFound
     from cronix.operations import show_job
+    from cronix.sources import display_url
 
     view = show_job(workspace(opts), target, next_count=next_count)
+    if not view.entries and view.desired is None:
+        raise NotFound(
+            f"{view.app}.{view.job} is not installed on {view.backend}, and neither the manifest nor a "
+            "spec file declares it (cronix list shows what is installed)"
+        )
     desired = view.desired
+    if desired is not None:  # a spec file from before D-602 may hold user:password@ in its URL
+        desired = desired._replace(request=desired.request._replace(url=display_url(desired.request.url)))
     fires = [
         {"schedule": f.schedule, "timezone": f.timezone, "times": [t.isoformat() for t in f.times]}
         for f in view.fires
@@ -60,7 +72,7 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
             rows.append([f"NEXT {f['schedule']}", ", ".join(f["times"]) or "never"])
     width = max(len(str(r[0])) for r in rows) + 2
     for key, value in rows:
-        click.echo(f"{str(key).ljust(width)}{value}")
+        echo(f"{str(key).ljust(width)}{value}")
     if view.entries:
-        click.echo("")
+        echo("")
         emit_table(["IDX", "HASH", "ENTRY"], [[e.index, short([e.hash]), e.raw] for e in view.entries])

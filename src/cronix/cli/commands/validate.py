@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import click
 
 from cronix.cli.app import command_help
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import echo, emit_data, emit_json, output_option
 
 
 @click.command("validate", short_help=command_help("validate"))
@@ -39,6 +40,7 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
     from zoneinfo import ZoneInfo
 
     from cronix.cli.reconcile_flags import split_secret_refs, warn
+    from cronix.protocol.advice import describe, job_warnings
     from cronix.protocol.errors import ManifestError
     from cronix.protocol.firetimes import next_fire_times
     from cronix.protocol.manifest import canonical_json, parse_manifest
@@ -59,11 +61,13 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
             emit_json({"ok": False, "issues": [i.as_json() for i in exc.issues]})
         raise
     if canonical:
-        click.echo(canonical_json(manifest))
+        emit_data(canonical_json(manifest))
         return
+    warnings = [(job, w) for job in manifest.jobs for w in job_warnings(job)]
     now = datetime.now(UTC)
     if output == "json":
         doc: dict[str, object] = {"ok": True, "app": manifest.app, "jobs": len(manifest.jobs)}
+        doc["warnings"] = [{"job": job.name, **w.as_json()} for job, w in warnings]
         if next_count:
             doc["next_fire_times"] = {
                 job.name: [
@@ -74,13 +78,16 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
             }
         emit_json(doc)
         return
-    click.echo(f"OK  app={manifest.app} jobs={len(manifest.jobs)}")
+    for job, w in warnings:
+        warn(describe(manifest.app, job.name, w))
+    echo(f"OK  app={manifest.app} jobs={len(manifest.jobs)}")
     for job in manifest.jobs:
-        click.echo(
-            f"  - {job.name}  schedules=[{' '.join(job.schedules)}]  tz={job.timezone}  "
+        schedules = ", ".join(json.dumps(s, ensure_ascii=False) for s in job.schedules)
+        echo(
+            f"  - {job.name}  schedules=[{schedules}]  tz={job.timezone}  "
             f"policy.timeout={job.policy.timeout_seconds}s  retries={job.policy.retries.max_attempts}"
         )
         if next_count:
             for s in job.schedules:
                 times = next_fire_times(s, ZoneInfo(job.timezone), now, next_count)
-                click.echo(f"      {s}: " + ", ".join(t.isoformat() for t in times))
+                echo(f"      {s}: " + (", ".join(t.isoformat() for t in times) or "never"))

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import echo, emit_json, output_option
 
 
 @reconciler_command("verify-ownership")
@@ -39,9 +39,7 @@ def command(output: str, **opts: Any) -> None:
         )
     else:
         for f in result.findings:
-            click.echo(f"{'!' if f.severity == 'error' else '?'} {f.render()}")
-        click.echo(
-            f"verify-ownership: backend={result.backend} entries={result.audited} findings={len(errors)}"
-        )
+            echo(f"{'!' if f.severity == 'error' else '?'} {f.render()}")
+        echo(f"verify-ownership: backend={result.backend} entries={result.audited} findings={len(errors)}")
     if errors:
         raise DriftDetected(f"{len(errors)} ownership finding(s) on backend {result.backend}")

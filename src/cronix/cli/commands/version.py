@@ -8,7 +8,7 @@ import click
 
 from cronix._version import __version__
 from cronix.cli.app import command_help
-from cronix.cli.render import emit_json, output_option
+from cronix.cli.render import echo, emit_json, output_option
 
 
 @click.command("version", short_help=command_help("version"))
@@ -19,4 +19,6 @@ def command(output: str) -> None:
     if output == "json":
         emit_json({"version": __version__, "python": platform.python_version(), "target": target})
         return
-    click.echo(f"cronix {__version__}\n  python: {platform.python_version()}\n  target: {target}")
+    echo(f"cronix {__version__}")
+    echo(f"  python: {platform.python_version()}")
+    echo(f"  target: {target}")
