@@ -14,8 +14,21 @@ from typing import Any
 import pytest
 
 from cronix.cli.app import main as cli_main
+from tests.support.cli import CRONIX
 
 REPO = Path(__file__).resolve().parents[2]
+
+#: What entries run in these tests: a real executable (the venv's cronix), because a
+#: host-firing backend refuses a trigger_bin that is not one.
+BIN = CRONIX
+
+
+def another_cronix(path: Path) -> str:
+    """An executable at ``path`` that runs the real cronix: a second valid trigger_bin."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexec {BIN} "$@"\n')
+    path.chmod(0o755)
+    return str(path)
 
 
 def job(name: str, *schedules: str, tz: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -61,7 +74,7 @@ class Host:
 
     @property
     def trigger_bin(self) -> str:
-        return "/usr/local/bin/cronix"
+        return BIN
 
     def manifest(self, app: str, *jobs: dict[str, Any], name: str | None = None) -> Path:
         path = self.root / (name or f"{app}.json")

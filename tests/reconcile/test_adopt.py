@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.reconcile.conftest import Host, job
-
-BIN = "/usr/local/bin/cronix"
+from tests.reconcile.conftest import BIN, Host, job
 
 
 def _adopt(host: Host, manifest_path: object, *extra: str) -> object:

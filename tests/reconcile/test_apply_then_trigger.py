@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reconcile.conftest import job, manifest_doc, run_cronix
+from tests.reconcile.conftest import BIN, job, manifest_doc, run_cronix
 from tests.support.httpserver import serving
 from tests.support.procs import free_port
 
@@ -58,7 +58,7 @@ def test_trigger_fires_from_the_spec_file_apply_wrote(
             "--crontab-path",
             str(tmp_path / "crontab"),
             "--trigger-bin",
-            "/usr/local/bin/cronix",
+            BIN,
             "--spec-dir",
             str(tmp_path / "jobs"),
             "--lock-path",

@@ -6,7 +6,7 @@ import json
 
 from cronix.cli.configdoc import config_markdown, starter_config
 from cronix.config import parse_config
-from tests.reconcile.conftest import REPO, Host, job
+from tests.reconcile.conftest import BIN, REPO, Host, job
 
 PING = job("ping", "@hourly")
 
@@ -57,7 +57,7 @@ def test_list_and_show_json_use_lowercase_keys(host: Host) -> None:
         "job": "ping",
         "index": 1,
         "hash": listed["entries"][1]["hash"],
-        "raw": "0 9 * * 1 /usr/local/bin/cronix trigger billing.ping",
+        "raw": f"0 9 * * 1 {BIN} trigger billing.ping",
     }
     shown = host.run(
         "show", "billing.ping", *host.backend_flags(), "--spec-dir", str(host.spec_dir), "-o", "json"
@@ -94,7 +94,7 @@ def test_verify_ownership_finds_duplicates_orphans_and_bad_hashes(host: Host) ->
     assert clean.json()["ok"] is True
     text = host.crontab.read_text()
     dup = (
-        "0 * * * * /usr/local/bin/cronix trigger billing.ping\n"
+        f"0 * * * * {BIN} trigger billing.ping\n"
         "# cronix:owned app=billing job=ping hash=0000000000000000 idx=0\n"
     )
     host.crontab.write_text(text + dup + "# cronix:owned app=billing job=gone hash=ab idx=0\n")
@@ -156,7 +156,7 @@ def test_config_file_drives_apply(host: Host) -> None:
     )
     result = host.run("apply", "--config", str(cfg))
     assert result.code == 0, result.err
-    assert "0 * * * * daemon /usr/local/bin/cronix trigger billing.ping" in host.crontab.read_text()
+    assert f"0 * * * * daemon {BIN} trigger billing.ping" in host.crontab.read_text()
     assert json.loads((host.spec_dir / "billing.ping.json").read_text())["secret_refs"] == ["env:CRON_SECRET"]
     # a flag overrides the file
     flagged = host.run("plan", "--config", str(cfg), "--crontab-run-as", "root", "-o", "json")

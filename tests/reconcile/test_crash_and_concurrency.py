@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cronix.cli.app import main as cli_main
-from tests.reconcile.conftest import cronix_argv, job, manifest_doc, run_cronix
+from tests.reconcile.conftest import BIN, cronix_argv, job, manifest_doc, run_cronix
 
 JOBS = 64
 SCHEDULES = 8
@@ -33,7 +33,7 @@ def _flags(root: Path) -> list[str]:
         "--crontab-path",
         str(root / "crontab"),
         "--trigger-bin",
-        "/usr/local/bin/cronix",
+        BIN,
         "--spec-dir",
         str(root / "jobs"),
         "--lock-path",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.reconcile.conftest import Host, job
+from tests.reconcile.conftest import BIN, Host, job
 from tests.support.procs import require_binary
 
 USER = "nobody"
@@ -40,7 +40,7 @@ def test_apply_into_a_users_crontab(host: Host, user_crontab: str) -> None:
     text = _listed(user_crontab)
     assert text.startswith('# kept by the test\nMAILTO=""\n# BEGIN cronix-managed\n')
     # user format: no user field
-    assert "\n0 * * * * /usr/local/bin/cronix trigger billing.ping\n" in text
+    assert f"\n0 * * * * {BIN} trigger billing.ping\n" in text
     again = host.run("apply", "--manifest", str(m), *flags)
     assert again.out.startswith("Apply: noop")
     assert host.run("plan", "--manifest", str(m), "--crontab-user", USER, "-o", "json").json()["noop"] is True

@@ -8,7 +8,7 @@ import pty
 import subprocess
 from pathlib import Path
 
-from tests.reconcile.conftest import cronix_argv, job, manifest_doc
+from tests.reconcile.conftest import BIN, another_cronix, cronix_argv, job, manifest_doc
 
 
 def _run_on_pty(argv: list[str], answer: bytes = b"") -> tuple[int, str, str]:
@@ -37,7 +37,7 @@ def _run_on_pty(argv: list[str], answer: bytes = b"") -> tuple[int, str, str]:
 
 def _flags(tmp: Path) -> list[str]:
     return [
-        "--crontab-path", str(tmp / "crontab"), "--trigger-bin", "/usr/local/bin/cronix",
+        "--crontab-path", str(tmp / "crontab"), "--trigger-bin", BIN,
         "--spec-dir", str(tmp / "jobs"), "--lock-path", str(tmp / "lock"),
     ]  # fmt: skip
 
@@ -54,7 +54,14 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     assert "[" not in out.splitlines()[0]
     # without a terminal there is no progress at all
     proc = subprocess.run(
-        cronix_argv("apply", "--manifest", str(m), *_flags(tmp_path), "--trigger-bin", "/opt/cronix"),
+        cronix_argv(
+            "apply",
+            "--manifest",
+            str(m),
+            *_flags(tmp_path),
+            "--trigger-bin",
+            another_cronix(tmp_path / "opt" / "cronix"),
+        ),
         capture_output=True,
         text=True,
         check=False,

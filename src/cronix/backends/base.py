@@ -18,7 +18,12 @@ Recipe for an implementer (in-tree or plugin author):
    ``cronix trigger`` on this host, so the host writes trigger spec files there) and
    ``local_state`` (its state is a file on this host, so applies take the apply lock).
 2. ``check()`` — prerequisites only (directory writable, daemon binary present, API
-   reachable); return diagnostics, never raise for an expected problem.
+   reachable) of the command the backend was opened for: when ``HostContext.read_only``
+   is set (``plan``, ``drift``, ``list``, ``show``, audits) it needs only what reading
+   takes, so a read-only crontab directory is no error there. A backend whose entries run
+   ``cronix trigger`` here (``fires_on_host``) also checks that ``trigger_bin`` is an
+   executable file: an entry that cannot run is an error before anything is written.
+   Return diagnostics; never raise for an expected problem.
 3. ``validate(app, job)`` — can *this* scheduler express the job? Untranslatable
    schedules, unsupported timezones, names over a length limit → ``error`` diagnostics
    with a path (``schedules/1``, ``timezone``) and a stable code. Runs for every job
@@ -186,12 +191,16 @@ class HostContext:
     ``trigger_bin`` is the cronix executable scheduler entries run (``<trigger_bin> trigger
     <app>.<job>``); ``spec_dir`` is where the host writes trigger spec files for backends
     that fire on this host; ``fire_strategy`` is the strategy the operator chose for this
-    backend (per-job choices travel in each :class:`FireSpec`).
+    backend (per-job choices travel in each :class:`FireSpec`). ``read_only`` says the
+    command only reads (``plan``, ``drift``, ``list``, ``show``, ``verify-ownership``,
+    ``global-status``, ``history``): ``check()`` must then not ask for write access, and
+    nothing will be created, updated or deleted.
     """
 
     trigger_bin: str = "cronix"
     spec_dir: str = ""
     fire_strategy: str = LOCAL_SHIM
+    read_only: bool = False
 
     @property
     def trigger_command(self) -> str:

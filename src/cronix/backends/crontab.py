@@ -76,7 +76,7 @@ class CrontabBackend:
 
     def __init__(self, options: CrontabOptions | None = None, host: HostContext | None = None):
         self.options = options or CrontabOptions()
-        host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
+        self.host = host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
         #: ``trigger_bin`` of the options wins over the top-level one.
         self.trigger_bin = self.options.trigger_bin or host.trigger_bin
         caps: set[Capability] = {"adopt", "drift-detection", "every", "history"}
@@ -120,6 +120,13 @@ class CrontabBackend:
     # ------------------------------------------------------------ Backend protocol
 
     def check(self) -> list[Diagnostic]:
+        """Prerequisites of the command the backend was opened for.
+
+        Every command: the entries could run (``trigger_bin`` is an executable file, the
+        line format can hold it) and cron would read the file (no dot in a ``/etc/cron.d``
+        name, not group/world-writable). Only commands that write
+        (``HostContext.read_only`` unset): the file's directory is writable.
+        """
         out: list[Diagnostic] = []
         bin_ = self.trigger_bin
         if not os.path.isabs(bin_) or any(c.isspace() or c == "%" for c in bin_):
@@ -132,13 +139,16 @@ class CrontabBackend:
                     "invalid_trigger_bin",
                 )
             )
-        elif not os.access(bin_, os.X_OK):
+        elif not (os.path.isfile(bin_) and os.access(bin_, os.X_OK)):
             out.append(
-                Diagnostic("warning", f"{bin_} is not an executable file here", "trigger_bin", "missing")
+                Diagnostic(
+                    "error",
+                    f"trigger_bin {bin_} is not an executable file, so no entry could run; install cronix "
+                    "there or set trigger_bin (--trigger-bin) to the cronix executable",
+                    "trigger_bin",
+                    "trigger_not_executable",
+                )
             )
-        user = self.user_field
-        if user is not None and (not user or any(c.isspace() for c in user)):
-            out.append(Diagnostic("error", f'run_as "{user}" is not a user name', "run_as", "invalid_user"))
         if self.options.crontab_user:
             return out
         path = os.path.abspath(self.options.path)
@@ -153,7 +163,7 @@ class CrontabBackend:
                     "ignored_by_cron",
                 )
             )
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             mode = os.stat(path).st_mode
             if directory == "/etc/cron.d" and mode & 0o022:
                 out.append(
@@ -165,7 +175,11 @@ class CrontabBackend:
                         "ignored_by_cron",
                     )
                 )
-        probe = directory
+        if self.host.read_only:
+            return out
+        probe = (
+            os.path.dirname(self.target.write_path()) if isinstance(self.target, FileTarget) else directory
+        )
         while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
             probe = os.path.dirname(probe)
         if not os.access(probe, os.W_OK | os.X_OK):

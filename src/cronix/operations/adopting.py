@@ -49,7 +49,7 @@ def adopt(ws: Workspace, target: str, *, dry_run: bool = False) -> Adoption:
     job = loaded.manifest.job(name)
     if job is None:
         raise UsageError(f'job "{name}" is not in the manifest of {app} ({loaded.source})')
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=dry_run) as backend:
         if "adopt" not in backend.capabilities:
             raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
         with hold_apply_lock(None if dry_run else ws.lock(), local_state=backend.local_state):

@@ -43,7 +43,7 @@ class Owned:
 
 def list_owned(ws: Workspace) -> Owned:
     """Every entry cronix owns on the workspace's backend."""
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=True) as backend:
         return Owned(backend.name, backend.list_entries())
 
 
@@ -73,7 +73,7 @@ def show_job(ws: Workspace, target: str, *, next_count: int = 3, now: datetime |
     from cronix.protocol.firetimes import next_fire_times
 
     app, name, desired = ws.target_job(target)
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=True) as backend:
         entries = sorted(
             (e for e in backend.list_entries() if (e.app, e.job) == (app, name)), key=lambda e: e.index
         )
@@ -109,7 +109,7 @@ class AuditResult:
 def audit(ws: Workspace) -> AuditResult:
     """``verify-ownership``: markers, identities and hashes against the manifest or the records."""
     loaded = ws.manifests(required=False) if ws.overrides.manifest else []
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=True) as backend:
         jobs = known_jobs(backend, ws.spec_dir)
         for m in loaded:
             jobs.update({(m.manifest.app, j.name): j for j in m.manifest.jobs})
@@ -154,7 +154,7 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
     for name in names:
         kind = ws.backend_kind(name)
         try:
-            with ws.open_backend(name, only_its_section=True) as backend:
+            with ws.open_backend(name, only_its_section=True, read_only=True) as backend:
                 entries = backend.list_entries()
                 states = classify_entries(backend, entries, known_jobs(backend, ws.spec_dir))
         except CronixError as exc:

@@ -13,6 +13,9 @@ from cronix.cli.render import output_option
 @reconciler_command("drift")
 @manifest_flags
 @backend_flags
+@click.option(
+    "--spec-dir", metavar="DIR", help="Trigger spec files apply wrote, compared too [/etc/cronix/jobs]."
+)
 @click.option("--exit-on-drift", is_flag=True, help="Exit with status 5 when anything differs.")
 @output_option()
 def command(output: str, exit_on_drift: bool, **opts: Any) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
+
 from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
 from cronix.cli.render import output_option
 
@@ -11,6 +13,9 @@ from cronix.cli.render import output_option
 @reconciler_command("plan")
 @manifest_flags
 @backend_flags
+@click.option(
+    "--spec-dir", metavar="DIR", help="Trigger spec files apply wrote, compared too [/etc/cronix/jobs]."
+)
 @output_option()
 def command(output: str, **opts: Any) -> None:
     """Validate every job on the backend and show the plan: + create, ~ update, - delete, · skip.
