@@ -65,16 +65,21 @@ def resolve_secrets(
         raise SecretError("no secret refs given: pass --secret-ref env:NAME (or file:/path)")
     env = os.environ if environ is None else environ
     values: list[str] = []
+    unusable: list[str] = []
     for raw_ref in refs:
         ref = parse_secret_ref(raw_ref)
         value = _resolve_one(ref, env)
         if value:
             values.append(value)
-        elif warn is not None:
-            warn(f"secret ref {ref} resolved to an empty value; skipped")
+            continue
+        # An unset variable is the common case under cron (its environment is not the
+        # operator's shell): say so, rather than "empty".
+        why = "is not set" if ref.scheme == "env" and ref.value not in env else "resolved to an empty value"
+        unusable.append(f"{ref} {why}")
+        if warn is not None:
+            warn(f"secret ref {ref} {why}; skipped")
     if not values:
-        shown = ", ".join(redact(r) for r in refs)
-        raise SecretError(f"no usable secret: every secret ref resolved to an empty value ({shown})")
+        raise SecretError(f"no usable secret: {'; '.join(unusable)}")
     return values
 
 

@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 #: What entries run in these tests: a real executable (the venv's cronix), because a
 #: host-firing backend refuses a trigger_bin that is not one.
 BIN = CRONIX
+#: The secret ref applies record: jobs that fire through cronix trigger need one. Never
+#: read at apply time (only the trigger reads it).
+REF = "file:/etc/cronix/secret"
 
 
 def another_cronix(path: Path) -> str:
@@ -101,10 +104,22 @@ class Host:
         return Result(code, captured.out, captured.err)
 
     def apply(self, manifest: Path, *extra: str) -> Result:
-        return self.run("apply", "--manifest", str(manifest), *self.apply_flags(), *extra)
+        return self.run("apply", "--manifest", str(manifest), *_refs(extra), *self.apply_flags(), *extra)
 
     def plan(self, manifest: Path, *extra: str) -> Result:
-        return self.run("plan", "--manifest", str(manifest), *self.backend_flags(), *extra)
+        return self.run("plan", "--manifest", str(manifest), *_refs(extra), *self.plan_flags(), *extra)
+
+    def drift(self, manifest: Path, *extra: str) -> Result:
+        return self.run("drift", "--manifest", str(manifest), *_refs(extra), *self.plan_flags(), *extra)
+
+    def plan_flags(self) -> list[str]:
+        """The backend flags and the spec dir: what plan and drift compare against."""
+        return [*self.backend_flags(), "--spec-dir", str(self.spec_dir)]
+
+
+def _refs(extra: Sequence[str]) -> list[str]:
+    """``--secret-ref REF`` unless the test passes its own."""
+    return [] if any(a.startswith("--secret-ref") for a in extra) else ["--secret-ref", REF]
 
 
 @pytest.fixture

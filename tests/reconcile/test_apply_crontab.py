@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from tests.reconcile.conftest import BIN, Host, another_cronix, job
+from tests.reconcile.conftest import BIN, REF, Host, another_cronix, job
 
 PING = job("ping", "@hourly")
 PONG = job("pong", "@daily")
@@ -54,9 +54,41 @@ def test_spec_files_shape_mode_and_removal(host: Host) -> None:
     assert "billing.pong" not in host.crontab.read_text()
 
 
-def test_spec_file_secret_refs_null_without_refs(host: Host) -> None:
+def test_no_secret_ref_is_refused_before_anything_is_written(host: Host) -> None:
+    """Issue 16 item 21: ``"secret_refs": null`` in a spec file makes every fire exit 3."""
+    m = host.manifest("billing", PING)
+    for command in (["apply", *host.apply_flags()], ["plan", *host.plan_flags()]):
+        result = host.run(command[0], "--manifest", str(m), *command[1:])
+        assert result.code == 2, result.err
+        assert "no secret ref for billing" in result.err
+        assert "--secret-ref file:" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+    assert not host.crontab.exists()
+    assert not host.spec_dir.exists()
+
+
+def test_the_spec_file_records_the_refs(host: Host) -> None:
     assert host.apply(host.manifest("billing", PING)).code == 0
-    assert json.loads((host.spec_dir / "billing.ping.json").read_text())["secret_refs"] is None
+    assert json.loads((host.spec_dir / "billing.ping.json").read_text())["secret_refs"] == [REF]
+
+
+def test_an_env_ref_on_a_host_backend_is_a_plan_warning(host: Host) -> None:
+    """Issue 14 item 1: cron's environment has no CRON_SECRET; say so, and what to use."""
+    m = host.manifest("billing", PING)
+    result = host.run("plan", "--manifest", str(m), *host.plan_flags(), "--secret-ref", "env:CRON_SECRET")
+    assert result.code == 0
+    warnings = [line for line in result.err.splitlines() if "env:CRON_SECRET" in line]
+    assert len(warnings) == 1, result.err
+    assert "scheduler's environment" in warnings[0]
+    assert "use file:" in warnings[0]
+    applied = host.run(
+        "apply", "--manifest", str(m), *host.apply_flags(), "--secret-ref", "env:CRON_SECRET,env:OLD_SECRET"
+    )
+    assert applied.code == 0
+    assert sum("env:CRON_SECRET" in line for line in applied.err.splitlines()) == 1
+    assert sum("env:OLD_SECRET" in line for line in applied.err.splitlines()) == 1
+    quiet = host.run("plan", "--manifest", str(m), *host.plan_flags(), "--secret-ref", REF)
+    assert "scheduler's environment" not in quiet.err
 
 
 def test_raw_secret_refs_are_refused_for_apply(host: Host) -> None:
@@ -113,7 +145,7 @@ def test_hand_edited_schedule_line_is_drift_and_apply_repairs_it(host: Host) -> 
     assert host.apply(m).code == 0
     original = host.crontab.read_text()
     host.crontab.write_text(original.replace("0 * * * * /", "7 * * * * /"))
-    drift = host.run("drift", "--manifest", str(m), *host.backend_flags(), "--exit-on-drift")
+    drift = host.drift(m, "--exit-on-drift")
     assert drift.code == 5
     assert "edited by hand" in drift.out
     assert "drift detected" in drift.err
@@ -125,7 +157,7 @@ def test_changing_trigger_bin_rewrites_the_lines(host: Host) -> None:
     m = host.manifest("billing", PING)
     assert host.apply(m).code == 0
     other = another_cronix(host.root / "opt" / "cronix" / "bin" / "cronix")
-    result = host.run("apply", "--manifest", str(m), *host.apply_flags(), "--trigger-bin", other)
+    result = host.apply(m, "--trigger-bin", other)
     assert result.code == 0
     assert "updated=1" in result.out
     assert f"0 * * * * {other} trigger billing.ping" in host.crontab.read_text()

@@ -71,7 +71,7 @@ def test_every_read_only_command_works_on_a_read_only_directory(tmp_path: Path, 
 
 
 def test_apply_still_needs_write_access(tmp_path: Path) -> None:
-    manifest, flags = _installed(tmp_path)
+    _, flags = _installed(tmp_path)
     changed = tmp_path / "m2.json"
     changed.write_text(json.dumps(manifest_doc("billing", job("ping", "@daily"))))
     proc = run_with_read_only(

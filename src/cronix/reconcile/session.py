@@ -18,6 +18,7 @@ from cronix.backends.base import LOCAL_SHIM
 from cronix.errors import BackendError, UsageError
 from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
+from cronix.reconcile.firecheck import check_fire_settings
 from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, sync_spec_files
 
@@ -113,12 +114,8 @@ def reconcile_all(
     twice = sorted({a for a in apps if apps.count(a) > 1})
     if twice:
         raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
-    if writes_specs and any(ref.startswith("raw:") for t in targets for ref in t.secret_refs or ()):
-        raise UsageError(
-            "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
-            "use env:NAME or file:/path for apply"
-        )
-    warnings = check_backend(backend)
+    fire_warnings = check_fire_settings(targets, backend, strategy=strategy, writes_specs=writes_specs)
+    warnings = [*check_backend(backend), *fire_warnings]
     validated = [validate_jobs(backend, t.manifest) for t in targets]
     outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):

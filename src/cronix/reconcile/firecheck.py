@@ -1,0 +1,66 @@
+"""What the fires of a plan need from the operator, checked before anything is planned.
+
+A ``local-shim`` job fires through ``cronix trigger``, which HMAC-signs every request with
+the secret its trigger spec names. Three ways an apply used to succeed and leave jobs that
+fail on every fire (exit 3) are refused or reported at plan time instead
+(``spec/DECISIONS.md`` D-153):
+
+* no secret ref at all — the spec would say ``"secret_refs": null``: an error (exit 2);
+* a ``raw:`` ref — the secret itself would be written into the spec file: an error;
+* an ``env:`` ref on a backend whose entries run on this host (crontab, systemd): the
+  trigger runs in the *scheduler's* environment, not the shell that ran ``apply``, so the
+  variable is set there only if the scheduler sets it — a warning that says what to use
+  instead (a ``file:`` ref to a file only the job's user can read).
+
+A ``managed-jwt`` job is called by the scheduler with a JWT and needs no HMAC secret.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cronix.backends.base import LOCAL_SHIM
+from cronix.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cronix.backends.base import Backend
+    from cronix.reconcile.session import Target
+
+__all__ = ["MissingSecretRefs", "check_fire_settings"]
+
+
+class MissingSecretRefs(UsageError):
+    """Jobs that fire through ``cronix trigger`` were given no secret ref (exit 2)."""
+
+
+def check_fire_settings(
+    targets: Sequence[Target], backend: Backend, *, strategy: str, writes_specs: bool
+) -> list[str]:
+    """Raise for refs the fires cannot use; return the warnings (each said once)."""
+    if strategy != LOCAL_SHIM:
+        return []
+    missing = [t.manifest.app for t in targets if not t.secret_refs]
+    if missing:
+        raise MissingSecretRefs(
+            f"no secret ref for {', '.join(missing)}: its jobs fire through cronix trigger, which signs "
+            f"every request with the app's secret; pass --secret-ref file:/etc/cronix/secret (a file "
+            f"only the job's user can read), or set secret_refs of the manifest source in cronix.yaml"
+        )
+    refs = list(dict.fromkeys(r for t in targets for r in t.secret_refs or ()))
+    if writes_specs and any(r.startswith("raw:") for r in refs):
+        raise UsageError(
+            "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
+            "use file:/path for apply"
+        )
+    if not backend.fires_on_host:
+        return []
+    return [
+        f"secret ref {ref}: the {backend.name} backend runs cronix trigger in the scheduler's "
+        f"environment, not this shell's, so {ref[4:]} is set there only if the scheduler sets it "
+        "(otherwise every fire fails with exit 3); use file:/etc/cronix/secret, a file only the job's "
+        "user can read, instead"
+        for ref in refs
+        if ref.startswith("env:")
+    ]
