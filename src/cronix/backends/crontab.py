@@ -11,7 +11,9 @@ lines say:
 * Timezones: cron fires in the host's zone. A job whose zone behaves differently from
   the host's is a validation error unless the operator either says the daemon supports
   ``CRON_TZ`` (``cron_tz: true``; Debian's cron does not) or accepts the shift
-  (``accept_timezone_shift: true``, a warning).
+  (``accept_timezone_shift: true``, a warning). ``CRON_TZ`` lines never change what the
+  operator's own lines mean, and an operator's ``CRON_TZ`` above the block never changes
+  what cronix's mean (:mod:`~cronix.backends.crontab_format`, D-155).
 * Hand edits: the marker's hash covers the job, not the line, so
   :meth:`CrontabBackend.entry_matches` re-renders the line for the job whose hash the
   marker claims and compares; any difference is drift.
@@ -46,6 +48,7 @@ from cronix.backends.crontab_format import (
     canonical_cron,
     render_entry_line,
     translate,
+    tz_line,
 )
 from cronix.backends.crontab_options import CrontabOptions
 from cronix.backends.crontab_target import CrontabCommandTarget, FileTarget, Target
@@ -224,14 +227,15 @@ class CrontabBackend:
         if entry.index >= len(job.schedules):
             return False
         # Judge the entry as listed: it came from list_entries, so read nothing again.
-        installed = self._installed(app, job.name, entry.index, self._listed)
+        doc = self._listed or self._document()
+        installed = self._installed(app, job.name, entry.index, doc)
         if installed is None or installed.line != entry.raw:
             return False
         try:
-            want = self.render_entry(app, job, entry.index, entry.hash)
+            want = self.render_entry(app, job, entry.index, entry.hash, doc)
         except BackendError:
             return False
-        if installed.tz_line != want.tz_line:
+        if installed.tz_line != want.tz_line or doc.reset_line != doc.reset_for(doc.entries):
             return False
         # Same text, or the same schedule spelled differently (the reference writes
         # "mon-fri" verbatim where cronix writes "1-5"): both are what cron will run.
@@ -340,7 +344,7 @@ class CrontabBackend:
 
     def write_document(self, doc: CrontabDocument, entries: Sequence[InstalledEntry], old: bytes) -> bool:
         """Render and install; return whether anything was written."""
-        new = doc.render(entries, reset_tz=self.host_zone).encode("utf-8", "surrogateescape")
+        new = doc.render(entries).encode("utf-8", "surrogateescape")
         if new == old:
             return False
         self.target.write(new)
@@ -404,14 +408,25 @@ class CrontabBackend:
             )
         return [self.render_entry(app, job, i, h) for i, h in enumerate(hashes)]
 
-    def render_entry(self, app: str, job: Job, index: int, hash_: str) -> InstalledEntry:
+    def render_entry(
+        self, app: str, job: Job, index: int, hash_: str, doc: CrontabDocument | None = None
+    ) -> InstalledEntry:
+        """The entry for ``job.schedules[index]`` in ``doc`` (default: the file as it is now).
+
+        Its ``CRON_TZ`` line: the job's zone with ``cron_tz``; otherwise ``CRON_TZ=""`` when
+        an operator's ``CRON_TZ`` above the block would leak into it (D-155), else none.
+        """
         try:
             cron5 = translate(job.schedules[index])
         except TranslationError as exc:
             raise BackendError(f"crontab: {app}.{job.name} schedules/{index}: {exc}") from None
         line = render_entry_line(cron5, self.user_field, self.trigger_bin, app, job.name)
-        tz_line = f"CRON_TZ={job.timezone}" if self.options.cron_tz else None
-        return InstalledEntry(app, job.name, index, hash_, line, tz_line)
+        zone: str | None = None
+        if self.options.cron_tz:
+            zone = job.timezone
+        elif (doc or self._document()).inherited_tz():
+            zone = ""
+        return InstalledEntry(app, job.name, index, hash_, line, None if zone is None else tz_line(zone))
 
     def split_candidate(self, line: str) -> tuple[str, str | None, str] | None:
         """``(five fields, user field, command)`` of a line that looks like a cron entry.
