@@ -15,7 +15,6 @@ daemon's own zone (``maketime``). The files are real and written by the real CLI
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from tests.reconcile.conftest import Host, job
 
