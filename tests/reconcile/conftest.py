@@ -84,6 +84,19 @@ class Host:
         path.write_text(json.dumps(manifest_doc(app, *jobs)))
         return path
 
+    def record_specs(self, manifest: Path, refs: tuple[str, ...] | None = (REF,)) -> None:
+        """The trigger spec files an earlier apply (ours or the reference's) left for ``manifest``."""
+        from cronix.protocol.manifest import parse_manifest
+        from cronix.protocol.specfile import render_spec_file, spec_file_name
+        from cronix.reconcile.specfiles import SPEC_FILE_MODE
+
+        parsed = parse_manifest(manifest.read_bytes())
+        self.spec_dir.mkdir(exist_ok=True)
+        for j in parsed.jobs:
+            path = self.spec_dir / spec_file_name(parsed.app, j.name)
+            path.write_text(render_spec_file(parsed.app, j, refs))
+            path.chmod(SPEC_FILE_MODE)
+
     def backend_flags(self) -> list[str]:
         return ["--crontab-path", str(self.crontab), "--trigger-bin", self.trigger_bin]
 

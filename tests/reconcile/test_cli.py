@@ -69,7 +69,7 @@ def test_list_and_show_json_use_lowercase_keys(host: Host) -> None:
     assert [f["schedule"] for f in doc["next_fire_times"]] == ["@hourly", "0 9 * * 1"]
     assert all(len(f["times"]) == 3 for f in doc["next_fire_times"])
     assert doc["next_fire_times"][0]["times"][0].endswith(":00:00+00:00")
-    table = host.run("show", "billing.ping", *host.backend_flags(), "--manifest", str(m))
+    table = host.run("show", "billing.ping", *host.plan_flags(), "--manifest", str(m))
     assert "DRIFT in-sync" in " ".join(table.out.split())
     assert "NEXT @hourly" in table.out
     missing = host.run("show", "billing.nope", *host.backend_flags())

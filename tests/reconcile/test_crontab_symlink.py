@@ -36,7 +36,10 @@ def test_the_link_stays_a_link_and_its_target_changes(host: Host) -> None:
     assert b"trigger billing.ping\n" in text
     assert target.stat().st_mode & 0o777 == 0o640  # the target keeps its mode
     assert not [p.name for p in srv.iterdir() if p.name != "cronix"]  # no temporary file left
-    plan = host.run("plan", "--manifest", str(m), *_flags_with(host, link)[:4], "--secret-ref", "file:/s")
+    plan = host.run(
+        "plan", "--manifest", str(m), *_flags_with(host, link)[:4], "--spec-dir", str(host.spec_dir),
+        "--secret-ref", "file:/s",
+    )  # fmt: skip
     assert "noop=true" in plan.out, plan.out + plan.err
 
 

@@ -22,6 +22,7 @@ REFERENCE_CRONTAB = (
 def test_reference_crontab_plans_as_a_noop_and_is_not_rewritten(host: Host) -> None:
     host.crontab.write_text(REFERENCE_CRONTAB)
     m = host.manifest("billing-service", MINIMAL)
+    host.record_specs(m)  # the reference's apply wrote them, byte for byte what we write
     plan = host.plan(m, "-o", "json")
     assert plan.code == 0, plan.err
     doc = plan.json()
@@ -40,6 +41,7 @@ def test_reference_plan_example_hashes(host: Host) -> None:
         "# cronix:owned app=billing job=pong hash=e090e685f0de1edc idx=0\n"
     )
     m = host.manifest("billing", job("ping", "@hourly"), job("pong", "@daily"))
+    host.record_specs(host.manifest("billing", job("pong", "@daily"), name="installed.json"))
     out = host.plan(m).out
     assert "Plan: backend=crontab noop=false ops=2" in out
     assert "  + create  billing.ping  ((none) → b4d36b09619ce838)  new job" in out
@@ -76,6 +78,7 @@ def test_reference_spelling_of_names_is_not_drift(host: Host) -> None:
     host.crontab.write_text(
         f"{sched} {BIN} trigger ops.watch\n# cronix:owned app=ops job=watch hash={h} idx=0\n"
     )
+    host.record_specs(m)
     assert host.plan(m, "-o", "json").json()["noop"] is True
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cronix.errors import CronixError
-from cronix.reconcile import classify_entries, known_jobs, verify_ownership
+from cronix.reconcile import classify_entries, known_jobs, spec_problems, verify_ownership
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -77,11 +77,14 @@ def show_job(ws: Workspace, target: str, *, next_count: int = 3, now: datetime |
         entries = sorted(
             (e for e in backend.list_entries() if (e.app, e.job) == (app, name)), key=lambda e: e.index
         )
+        given = desired
         if desired is None:
             desired = known_jobs(backend, ws.spec_dir).get((app, name))
         in_sync: bool | None = None
         if desired is not None:
-            states = classify_entries(backend, entries, {(app, name): desired})
+            manifest_jobs = {(app, name): given} if given is not None else None
+            specs = spec_problems(backend, entries, ws.spec_dir, manifest_jobs)
+            states = classify_entries(backend, entries, {(app, name): desired}, specs)
             in_sync = len(entries) == len(desired.schedules) and all(s.state == "in-sync" for s in states)
         backend_name = backend.name
     fires = []
@@ -111,9 +114,9 @@ def audit(ws: Workspace) -> AuditResult:
     loaded = ws.manifests(required=False) if ws.overrides.manifest else []
     with ws.open_backend(read_only=True) as backend:
         jobs = known_jobs(backend, ws.spec_dir)
-        for m in loaded:
-            jobs.update({(m.manifest.app, j.name): j for j in m.manifest.jobs})
-        audited, findings = verify_ownership(backend, jobs)
+        given = {(m.manifest.app, j.name): j for m in loaded for j in m.manifest.jobs}
+        jobs.update(given)
+        audited, findings = verify_ownership(backend, jobs, spec_dir=ws.spec_dir, manifest_jobs=given)
         return AuditResult(backend.name, audited, findings)
 
 
@@ -129,16 +132,20 @@ class BackendStatus:
     drifted: int | None = None
     unverified: int | None = None
     apps: list[str] = field(default_factory=list)
+    #: Drift that is not an owned entry: left-over spec files, lines that run
+    #: ``cronix trigger`` for a managed job outside its entry.
+    stray: int | None = None
 
     @property
     def state(self) -> str:
         if self.error:
             return f"ERROR: {self.error}"
-        return "DRIFTED" if self.drifted else ("EMPTY" if not self.owned else "OK")
+        return "DRIFTED" if self.drifted or self.stray else ("EMPTY" if not self.owned else "OK")
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"name": self.name, "type": self.type, "error": self.error}
         doc.update(owned=self.owned, in_sync=self.in_sync, drifted=self.drifted, unverified=self.unverified)
+        doc["stray"] = self.stray
         if self.error is None:
             doc["apps"] = self.apps
         return doc
@@ -156,7 +163,10 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
         try:
             with ws.open_backend(name, only_its_section=True, read_only=True) as backend:
                 entries = backend.list_entries()
-                states = classify_entries(backend, entries, known_jobs(backend, ws.spec_dir))
+                specs = spec_problems(backend, entries, ws.spec_dir)
+                states = classify_entries(backend, entries, known_jobs(backend, ws.spec_dir), specs)
+                owned_jobs = {(e.app, e.job) for e in entries}
+                stray = sum(1 for key in specs if key not in owned_jobs)
         except CronixError as exc:
             rows.append(BackendStatus(name, kind, error=str(exc)))
             continue
@@ -170,6 +180,7 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
                 drifted=count["drifted"],
                 unverified=count["unverified"],
                 apps=sorted({e.app for e in entries}),
+                stray=stray,
             )
         )
     return rows

@@ -16,11 +16,12 @@ from cronix.reconcile.auditing import (
     classify_entries,
     known_jobs,
     recorded_jobs,
+    spec_problems,
     verify_ownership,
 )
-from cronix.reconcile.planning import BackendInvalid, Op, Plan, compute_plan, validate_jobs
+from cronix.reconcile.planning import BackendInvalid, Op, Plan, SpecFiles, compute_plan, validate_jobs
 from cronix.reconcile.session import Outcome, Target, check_backend, reconcile, reconcile_all
-from cronix.reconcile.specfiles import SpecSync, sync_spec_files
+from cronix.reconcile.specfiles import SpecSync, SpecWrite, sync_spec_files
 
 __all__ = [
     "ApplyFailed",
@@ -34,7 +35,9 @@ __all__ = [
     "Op",
     "Outcome",
     "Plan",
+    "SpecFiles",
     "SpecSync",
+    "SpecWrite",
     "Target",
     "apply_lock",
     "apply_plan",
@@ -46,6 +49,7 @@ __all__ = [
     "reconcile",
     "reconcile_all",
     "recorded_jobs",
+    "spec_problems",
     "sync_spec_files",
     "validate_jobs",
     "verify_ownership",

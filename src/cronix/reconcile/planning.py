@@ -12,16 +12,22 @@ The host decides (DESIGN §4); the backend only answers ``validate`` and ``list_
   the manifest no longer has → ``delete``. Entries of other apps are never touched.
 * Order is deterministic: desired jobs in manifest order (sorted by name), then deletes
   sorted by job name.
+* On a backend whose entries run ``cronix trigger`` here, the trigger spec files are
+  applied state too (:class:`SpecFiles`, D-156): a job whose entries are in sync but whose
+  spec file is missing or differs from what apply writes is an ``update`` of the spec file
+  alone (``spec_only``), and a spec file of the app that no manifest job and no entry has
+  is a ``delete`` of the file alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsValidateMany
 from cronix.errors import CronixError
 from cronix.protocol.ownership import ownership_hashes
+from cronix.reconcile.specfiles import left_over_jobs, spec_state
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -29,7 +35,7 @@ if TYPE_CHECKING:
     from cronix.backends.base import Backend, Diagnostic, ManagedEntry
     from cronix.protocol.manifest import Job, Manifest
 
-__all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs"]
+__all__ = ["Action", "BackendInvalid", "Op", "Plan", "SpecFiles", "compute_plan", "validate_jobs"]
 
 Action = Literal["create", "update", "delete", "skip"]
 _MARKS = {"create": "+", "update": "~", "delete": "-", "skip": "·"}
@@ -61,6 +67,8 @@ class Op:
     new_hashes: tuple[str, ...] = ()
     #: The installed entries of this job (what an update or delete replaces).
     entries: tuple[ManagedEntry, ...] = ()
+    #: Only the trigger spec file changes; the backend's entries are left as they are.
+    spec_only: bool = False
 
     @property
     def mark(self) -> str:
@@ -74,6 +82,7 @@ class Op:
             "reason": self.reason,
             "old_hashes": list(self.old_hashes),
             "new_hashes": list(self.new_hashes),
+            "spec_only": self.spec_only,
         }
 
 
@@ -125,12 +134,21 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
     return warnings
 
 
+@dataclass(frozen=True, slots=True)
+class SpecFiles:
+    """The trigger spec files a plan compares: where they are and the refs they record."""
+
+    spec_dir: str
+    secret_refs: tuple[str, ...] | None
+
+
 def compute_plan(
     backend: Backend,
     manifest: Manifest,
     *,
     entries: Iterable[ManagedEntry] | None = None,
     validate: bool = True,
+    spec_files: SpecFiles | None = None,
 ) -> Plan:
     """Validate every job on ``backend`` and plan the changes that make it match ``manifest``."""
     warnings = validate_jobs(backend, manifest) if validate else []
@@ -143,12 +161,23 @@ def compute_plan(
     for job in manifest.jobs:
         want = ownership_hashes(job)
         have = installed.pop(job.name, [])
-        ops.append(_job_op(manifest.app, job, want, have, content_check))
-    for name in sorted(installed):
-        have = installed[name]
-        ops.append(
-            Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
-        )
+        op = _job_op(manifest.app, job, want, have, content_check)
+        if op.action == "skip" and spec_files is not None:
+            problem = spec_state(spec_files.spec_dir, manifest.app, job, spec_files.secret_refs)
+            if problem:
+                op = replace(op, action="update", reason=problem, spec_only=True)
+        ops.append(op)
+    deletes = [
+        Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
+        for name, have in installed.items()
+    ]
+    if spec_files is not None:
+        keep = {j.name for j in manifest.jobs} | set(installed)
+        deletes += [
+            Op("delete", manifest.app, name, "trigger spec file left over (no entry runs it)", spec_only=True)
+            for name in left_over_jobs(spec_files.spec_dir, manifest.app, keep)
+        ]
+    ops += sorted(deletes, key=lambda op: op.job)
     return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings))
 
 

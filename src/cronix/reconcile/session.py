@@ -15,12 +15,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cronix.backends.base import LOCAL_SHIM
-from cronix.errors import BackendError, UsageError
-from cronix.reconcile.applying import ApplyResult, FireSettings, Progress, apply_plan
+from cronix.errors import ApplyError, BackendError, UsageError
+from cronix.reconcile.applying import ApplyFailed, ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
 from cronix.reconcile.firecheck import check_fire_settings
-from cronix.reconcile.planning import Plan, compute_plan, validate_jobs
-from cronix.reconcile.specfiles import SpecSync, sync_spec_files
+from cronix.reconcile.planning import Plan, SpecFiles, compute_plan, validate_jobs
+from cronix.reconcile.specfiles import SpecSync, SpecWrite, remove_spec_files, spec_dir_problem
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -109,7 +109,8 @@ def reconcile_all(
     bad second manifest stops the first from being applied; then all of them are planned
     against one listing and applied under one apply lock.
     """
-    writes_specs = not dry_run and backend.fires_on_host and bool(spec_dir)
+    host_specs = backend.fires_on_host and bool(spec_dir)
+    writes_specs = not dry_run and host_specs
     apps = [t.manifest.app for t in targets]
     twice = sorted({a for a in apps if apps.count(a) > 1})
     if twice:
@@ -122,7 +123,8 @@ def reconcile_all(
         entries = backend.list_entries()
         for target, job_warnings in zip(targets, validated, strict=True):
             manifest = target.manifest
-            plan = compute_plan(backend, manifest, entries=entries, validate=False)
+            specs = SpecFiles(spec_dir, target.secret_refs) if host_specs and spec_dir else None
+            plan = compute_plan(backend, manifest, entries=entries, validate=False, spec_files=specs)
             plan = replace(plan, warnings=tuple(job_warnings))
             outcome = Outcome(plan, warnings=[*warnings, *job_warnings])
             warnings = []  # the backend's own warnings are said once
@@ -130,11 +132,38 @@ def reconcile_all(
             if dry_run:
                 continue
             fire = FireSettings(target.secret_refs, strategy)
-            outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
-            if writes_specs:
-                assert spec_dir is not None
-                removed = [op.job for op in plan.ops if op.action == "delete"]
-                outcome.specs = sync_spec_files(
-                    spec_dir, manifest.app, manifest.jobs, removed, target.secret_refs
-                )
+            if specs is None or not plan.changes():
+                outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
+            else:
+                outcome.result, outcome.specs = _apply_with_specs(plan, backend, fire, specs, progress)
     return outcomes
+
+
+def _apply_with_specs(
+    plan: Plan, backend: Backend, fire: FireSettings, specs: SpecFiles, progress: Progress | None
+) -> tuple[ApplyResult, SpecSync]:
+    """Apply ``plan`` so that no entry ever exists without its trigger spec file (D-156).
+
+    Everything that can fail is tried before the scheduler is written: the spec directory
+    must be writable, and the spec files of every created or updated job are written first
+    (an entry that reads a file fires with it, so it must be there before the entry is).
+    The files of deleted jobs are removed only after their entries are gone. When the
+    backend write fails, the spec files of the jobs it did not change are put back.
+    """
+    problem = spec_dir_problem(specs.spec_dir)
+    if problem:
+        raise ApplyError(f"cannot write the trigger spec files: {problem}; nothing was changed")
+    writer = SpecWrite(specs.spec_dir)
+    desired = [op.desired for op in plan.ops if op.desired is not None and op.action in ("create", "update")]
+    writer.write(plan.app, desired, specs.secret_refs)
+    try:
+        result = apply_plan(plan, backend, fire=fire, progress=progress)
+    except ApplyFailed as exc:
+        done = {*exc.result.created, *exc.result.updated}
+        writer.rollback(keep=done)
+        raise
+    except BaseException:
+        writer.rollback()
+        raise
+    removed = [op.job for op in plan.ops if op.action == "delete"]
+    return result, remove_spec_files(specs.spec_dir, plan.app, removed, writer.sync)
