@@ -63,6 +63,11 @@ implement either):
 * :class:`SupportsRecordedJobs` — ``recorded_jobs()`` returns the jobs as the entries
   themselves record them (the spec carried in a ConfigMap or a schedule's ``Input``), so
   audits without a manifest can check hashes on backends that write no spec files.
+* :class:`SupportsUnownedTriggers` — ``unowned_triggers()`` lists native entries that run
+  ``cronix trigger <app>.<job>`` without being cronix's entry (a crontab line whose marker
+  was deleted by hand): for a managed job each one is a second firing, so ``plan`` warns,
+  ``drift``, ``verify-ownership`` and ``global-status`` report them and ``adopt`` takes
+  them over. The host decides which jobs are managed; the backend only finds the lines.
 
 Failures raise :class:`~cronix.errors.BackendError` (exit 3) with a one-line message
 naming the backend and the object.
@@ -104,8 +109,10 @@ __all__ = [
     "SupportsMarkerAudit",
     "SupportsRecordedJobs",
     "SupportsTransaction",
+    "SupportsUnownedTriggers",
     "SupportsValidateMany",
     "SupportsVerifyMany",
+    "UnownedTrigger",
     "UnsupportedOperation",
 ]
 
@@ -160,6 +167,28 @@ class Diagnostic:
 
     def as_json(self) -> dict[str, str]:
         return {"severity": self.severity, "path": self.path, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class UnownedTrigger:
+    """A native entry that runs ``cronix trigger <app>.<job>`` but is not cronix's entry.
+
+    ``where`` names it for a human (``/etc/cron.d/cronix:12``); ``raw`` is the entry itself.
+    """
+
+    app: str
+    job: str
+    where: str
+    raw: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"app": self.app, "job": self.job, "where": self.where, "raw": self.raw}
+
+    def render(self) -> str:
+        return (
+            f"{self.where} runs cronix trigger {self.app}.{self.job} but is not its owned entry, so the "
+            f"job fires twice; take it over with cronix adopt {self.app}.{self.job}, or delete that line"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +356,13 @@ class SupportsMarkerAudit(Protocol):
     """Optional: ownership markers that do not form a valid entry (malformed, orphaned)."""
 
     def audit_markers(self) -> list[Diagnostic]: ...
+
+
+@runtime_checkable
+class SupportsUnownedTriggers(Protocol):
+    """Optional: native entries that run ``cronix trigger`` but are not cronix's (any app)."""
+
+    def unowned_triggers(self) -> list[UnownedTrigger]: ...
 
 
 @runtime_checkable

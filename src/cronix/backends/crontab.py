@@ -39,6 +39,7 @@ from cronix.backends.base import (
     HistoryQuery,
     HostContext,
     ManagedEntry,
+    UnownedTrigger,
 )
 from cronix.backends.crontab_adopt import plan_adoption
 from cronix.backends.crontab_format import (
@@ -48,6 +49,7 @@ from cronix.backends.crontab_format import (
     canonical_cron,
     render_entry_line,
     translate,
+    trigger_target,
     tz_line,
 )
 from cronix.backends.crontab_options import CrontabOptions
@@ -302,6 +304,23 @@ class CrontabBackend:
             )
             for n, text in doc.orphan_markers
         ]
+        return out
+
+    def unowned_triggers(self) -> list[UnownedTrigger]:
+        """Lines anywhere in the file that run ``cronix trigger <app>.<job>`` but are no entry.
+
+        A schedule line whose marker was deleted by hand is one: the next write moves it out
+        of the block (it is foreign now, and foreign lines are never deleted), and once apply
+        creates the job's entry again the job fires twice.
+        """
+        doc = self._document()
+        programs = ("cronix", os.path.basename(self.trigger_bin))
+        where = self.describe()
+        out = []
+        for line, number in zip(doc.foreign, doc.foreign_lineno, strict=True):
+            target = trigger_target(line, programs)
+            if target is not None:
+                out.append(UnownedTrigger(target[0], target[1], f"{where}:{number}", line.rstrip("\r\n")))
         return out
 
     def history(self, query: HistoryQuery) -> list[HistoryEntry]:

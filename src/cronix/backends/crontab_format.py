@@ -58,6 +58,7 @@ __all__ = [
     "render_entry_line",
     "render_marker",
     "translate",
+    "trigger_target",
     "tz_line",
 ]
 
@@ -188,6 +189,30 @@ def _bare(line: str) -> str:
     if line.endswith("\r"):
         line = line[:-1]
     return line
+
+
+_TARGET = re.compile(r"([a-z][a-z0-9-]{0,62})\.([a-z][a-z0-9-]{0,62})")
+_ENV_LINE = re.compile(r"""^\s*['"]?[A-Za-z_][A-Za-z0-9_]*['"]?\s*=""")
+
+
+def trigger_target(line: str, programs: Iterable[str] = ("cronix",)) -> tuple[str, str] | None:
+    """``(app, job)`` when ``line`` is a cron entry that runs ``<cronix> trigger <app>.<job>``.
+
+    ``<cronix>`` is any path whose file name is one of ``programs`` (``cronix`` and the
+    configured trigger executable's name): a line running another copy of cronix fires the
+    job just the same. Comments and environment lines never run anything.
+    """
+    bare = _bare(line)
+    if not bare.strip() or bare.lstrip().startswith("#") or _ENV_LINE.match(bare):
+        return None
+    tokens = bare.split()
+    names = set(programs)
+    for i in range(1, len(tokens) - 1):
+        if tokens[i] == "trigger" and tokens[i - 1].rsplit("/", 1)[-1] in names:
+            match = _TARGET.fullmatch(tokens[i + 1].strip("'\""))
+            if match is not None:
+                return match[1], match[2]
+    return None
 
 
 def _runs_trigger(line: str, app: str, job: str) -> bool:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cronix.errors import CronixError
-from cronix.reconcile import classify_entries, known_jobs, spec_problems, verify_ownership
+from cronix.reconcile import classify_entries, known_jobs, spec_problems, stray_triggers, verify_ownership
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -164,9 +164,11 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
             with ws.open_backend(name, only_its_section=True, read_only=True) as backend:
                 entries = backend.list_entries()
                 specs = spec_problems(backend, entries, ws.spec_dir)
-                states = classify_entries(backend, entries, known_jobs(backend, ws.spec_dir), specs)
+                jobs = known_jobs(backend, ws.spec_dir)
+                states = classify_entries(backend, entries, jobs, specs)
                 owned_jobs = {(e.app, e.job) for e in entries}
                 stray = sum(1 for key in specs if key not in owned_jobs)
+                stray += len(stray_triggers(backend, entries, jobs))
         except CronixError as exc:
             rows.append(BackendStatus(name, kind, error=str(exc)))
             continue

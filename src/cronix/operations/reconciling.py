@@ -36,5 +36,7 @@ def apply_all(ws: Workspace, *, dry_run: bool = False, progress: Progress | None
 
 
 def drifted_jobs(outcomes: list[Outcome]) -> list[str]:
-    """``<app>.<job>`` of every job whose plan is not a skip."""
-    return [f"{op.app}.{op.job}" for o in outcomes for op in o.plan.changes()]
+    """``<app>.<job>`` of every job whose plan is not a skip, or that something else also fires."""
+    jobs = [f"{op.app}.{op.job}" for o in outcomes for op in o.plan.changes()]
+    jobs += [f"{s.app}.{s.job}" for o in outcomes for s in o.plan.strays]
+    return list(dict.fromkeys(jobs))

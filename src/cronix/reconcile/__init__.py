@@ -17,6 +17,7 @@ from cronix.reconcile.auditing import (
     known_jobs,
     recorded_jobs,
     spec_problems,
+    stray_triggers,
     verify_ownership,
 )
 from cronix.reconcile.planning import BackendInvalid, Op, Plan, SpecFiles, compute_plan, validate_jobs
@@ -50,6 +51,7 @@ __all__ = [
     "reconcile_all",
     "recorded_jobs",
     "spec_problems",
+    "stray_triggers",
     "sync_spec_files",
     "validate_jobs",
     "verify_ownership",

@@ -26,6 +26,7 @@ from cronix.backends.base import (
     SupportsContentCheck,
     SupportsMarkerAudit,
     SupportsRecordedJobs,
+    SupportsUnownedTriggers,
 )
 from cronix.protocol.ownership import ownership_hashes
 from cronix.reconcile.specfiles import expected_spec, left_over_jobs, read_spec, read_spec_path
@@ -33,7 +34,7 @@ from cronix.reconcile.specfiles import expected_spec, left_over_jobs, read_spec,
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from cronix.backends.base import Backend, ManagedEntry
+    from cronix.backends.base import Backend, ManagedEntry, UnownedTrigger
     from cronix.protocol.manifest import Job
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "known_jobs",
     "recorded_jobs",
     "spec_problems",
+    "stray_triggers",
     "verify_ownership",
 ]
 
@@ -109,6 +111,17 @@ def spec_problems(
                 "trigger spec file left over: no entry runs this job (apply or prune removes it)"
             )
     return out
+
+
+def stray_triggers(
+    backend: Backend, entries: list[ManagedEntry], jobs: Mapping[tuple[str, str], Job]
+) -> list[UnownedTrigger]:
+    """Native entries that run ``cronix trigger`` for a managed job — one with owned entries or
+    a recorded job — without being its entry: each one fires the job a second time (D-157)."""
+    if not isinstance(backend, SupportsUnownedTriggers):
+        return []
+    managed = {(e.app, e.job) for e in entries} | set(jobs)
+    return [u for u in backend.unowned_triggers() if (u.app, u.job) in managed]
 
 
 def _spec_problem(spec_dir: str, app: str, name: str, desired: Job | None) -> str:
@@ -195,6 +208,15 @@ def verify_ownership(
     owned = {(e.app, e.job) for e in entries}
     findings += [
         Finding(problem, app, job) for (app, job), problem in specs.items() if (app, job) not in owned
+    ]
+    findings += [
+        Finding(
+            f"{u.where} also runs it, outside its owned entry, so it fires twice "
+            f"(cronix adopt {u.app}.{u.job} takes the line over; or delete it)",
+            u.app,
+            u.job,
+        )
+        for u in stray_triggers(backend, entries, jobs)
     ]
     counts = Counter((e.app, e.job, e.index) for e in entries)
     for (app, job, index), n in sorted(counts.items()):

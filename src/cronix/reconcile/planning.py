@@ -17,6 +17,9 @@ The host decides (DESIGN §4); the backend only answers ``validate`` and ``list_
   spec file is missing or differs from what apply writes is an ``update`` of the spec file
   alone (``spec_only``), and a spec file of the app that no manifest job and no entry has
   is a ``delete`` of the file alone.
+* A native entry that runs ``cronix trigger`` for one of the plan's jobs without being its
+  entry (``SupportsUnownedTriggers``) is not an operation — apply never deletes what it does
+  not own — but a *stray* of the plan, warned about and counted as drift (D-157).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from cronix.reconcile.specfiles import left_over_jobs, spec_state
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from cronix.backends.base import Backend, Diagnostic, ManagedEntry
+    from cronix.backends.base import Backend, Diagnostic, ManagedEntry, UnownedTrigger
     from cronix.protocol.manifest import Job, Manifest
 
 __all__ = ["Action", "BackendInvalid", "Op", "Plan", "SpecFiles", "compute_plan", "validate_jobs"]
@@ -92,6 +95,8 @@ class Plan:
     app: str
     ops: tuple[Op, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: Native entries that run ``cronix trigger`` for one of these jobs outside its entry.
+    strays: tuple[UnownedTrigger, ...] = field(default=())
 
     @property
     def noop(self) -> bool:
@@ -111,6 +116,7 @@ class Plan:
             "summary": {a: self.count(a) for a in ("create", "update", "delete", "skip")},
             "ops": [op.as_json() for op in self.ops],
             "warnings": list(self.warnings),
+            "strays": [s.as_json() for s in self.strays],
         }
 
 
@@ -149,8 +155,12 @@ def compute_plan(
     entries: Iterable[ManagedEntry] | None = None,
     validate: bool = True,
     spec_files: SpecFiles | None = None,
+    unowned: Sequence[UnownedTrigger] = (),
 ) -> Plan:
-    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``."""
+    """Validate every job on ``backend`` and plan the changes that make it match ``manifest``.
+
+    ``unowned`` is what the backend's ``unowned_triggers()`` found, for every app.
+    """
     warnings = validate_jobs(backend, manifest) if validate else []
     installed: dict[str, list[ManagedEntry]] = {}
     for entry in backend.list_entries() if entries is None else entries:
@@ -178,7 +188,10 @@ def compute_plan(
             for name in left_over_jobs(spec_files.spec_dir, manifest.app, keep)
         ]
     ops += sorted(deletes, key=lambda op: op.job)
-    return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings))
+    managed = {op.job for op in ops if not op.spec_only or op.action != "delete"}
+    strays = tuple(u for u in unowned if u.app == manifest.app and u.job in managed)
+    warnings += [u.render() for u in strays]
+    return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings), strays)
 
 
 def _hashes(entries: Sequence[ManagedEntry]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import LOCAL_SHIM
+from cronix.backends.base import LOCAL_SHIM, SupportsUnownedTriggers
 from cronix.errors import ApplyError, BackendError, UsageError
 from cronix.reconcile.applying import ApplyFailed, ApplyResult, FireSettings, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
@@ -121,12 +121,15 @@ def reconcile_all(
     outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         entries = backend.list_entries()
+        unowned = backend.unowned_triggers() if isinstance(backend, SupportsUnownedTriggers) else []
         for target, job_warnings in zip(targets, validated, strict=True):
             manifest = target.manifest
             specs = SpecFiles(spec_dir, target.secret_refs) if host_specs and spec_dir else None
-            plan = compute_plan(backend, manifest, entries=entries, validate=False, spec_files=specs)
-            plan = replace(plan, warnings=tuple(job_warnings))
-            outcome = Outcome(plan, warnings=[*warnings, *job_warnings])
+            plan = compute_plan(
+                backend, manifest, entries=entries, validate=False, spec_files=specs, unowned=unowned
+            )
+            plan = replace(plan, warnings=(*job_warnings, *plan.warnings))
+            outcome = Outcome(plan, warnings=[*warnings, *plan.warnings])
             warnings = []  # the backend's own warnings are said once
             outcomes.append(outcome)
             if dry_run:
