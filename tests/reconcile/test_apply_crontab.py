@@ -247,3 +247,13 @@ def test_dry_run_changes_nothing(host: Host) -> None:
     assert result.out.startswith("Plan: backend=crontab noop=false ops=1")
     assert not host.crontab.exists()
     assert not host.spec_dir.exists()
+
+
+def test_a_warning_shared_by_many_jobs_is_said_once(host: Host) -> None:
+    """Issue 14 (smaller items): the timezone warning repeated for every job of every command."""
+    m = host.manifest("billing", *[job(f"j{i}", "@hourly", tz="Europe/Berlin") for i in range(5)])
+    for result in (host.plan(m, "--accept-timezone-shift"), host.apply(m, "--accept-timezone-shift")):
+        assert result.code == 0
+        warnings = [line for line in result.err.splitlines() if "Europe/Berlin differs" in line]
+        assert len(warnings) == 1, result.err
+        assert "billing.j0, billing.j1, billing.j2, billing.j3, billing.j4 timezone:" in warnings[0]

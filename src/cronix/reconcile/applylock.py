@@ -3,8 +3,9 @@
 Two applies on one host (a timer and an operator, say) must not interleave their
 read-modify-write of the crontab or the spec files. The second one waits up to
 ``timeout`` seconds (0: do not wait) and then fails with a message naming the holder.
-The lock file records the holder's pid for that message; the lock itself is the
-``flock``, released by the kernel even when the holder is killed.
+The holder's pid in that message is the kernel's answer (``/proc/locks``), not the pid
+the lock file records: that one is the last apply's and goes stale (D-158). The lock
+itself is the ``flock``, released by the kernel even when the holder is killed.
 """
 
 from __future__ import annotations
@@ -75,12 +76,55 @@ def _acquire(fd: int, path: str, timeout: float, on_wait: Callable[[str], None] 
 
 
 def _holder(fd: int) -> str:
+    """`` (pid N)`` of the process that holds the lock, or ``""`` when that cannot be told.
+
+    The kernel knows (``/proc/locks`` lists each flock with its owner's pid and the file's
+    device and inode); the pid recorded in the file is only the *last* apply's, which may
+    have exited long ago while something else — another tool, ``flock(1)`` — holds the
+    lock now. So the recorded pid is shown only when the kernel cannot be asked and that
+    process is still alive on this host.
+    """
+    owner = _kernel_holder(fd)
+    if owner is not None:
+        return f" (pid {owner})"
     with contextlib.suppress(OSError, ValueError):
         text = os.pread(fd, 256, 0).decode("utf-8", "replace")
-        pid = next((line[4:] for line in text.splitlines() if line.startswith("pid=")), "")
-        if pid.isdigit():
+        fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+        pid = fields.get("pid", "")
+        if (
+            pid.isdigit()
+            and fields.get("host", socket.gethostname()) == socket.gethostname()
+            and _alive(int(pid))
+        ):
             return f" (pid {pid})"
     return ""
+
+
+def _kernel_holder(fd: int) -> int | None:
+    """The pid ``/proc/locks`` gives for the flock on ``fd``'s file (Linux; ``None`` elsewhere)."""
+    try:
+        st = os.fstat(fd)
+        with open("/proc/locks", encoding="ascii", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    want = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in lines:
+        parts = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 18056 fe:00:2146808 0 EOF"; waiters read "1: -> FLOCK ..."
+        if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5] == want and parts[4].isdigit():
+            return int(parts[4])
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def hold_apply_lock(

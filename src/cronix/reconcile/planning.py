@@ -121,9 +121,13 @@ class Plan:
 
 
 def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
-    """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error."""
+    """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error.
+
+    A warning several jobs share (the same zone accepted with ``accept_timezone_shift`` on
+    every job, say) is said once, naming each job: ``billing.a, billing.b timezone: …``.
+    """
     errors: list[tuple[str, Diagnostic]] = []
-    warnings: list[str] = []
+    warned: dict[str, list[str]] = {}
     if isinstance(backend, SupportsValidateMany):
         found = backend.validate_many(manifest.app, manifest.jobs)
     else:
@@ -134,10 +138,10 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
             if diag.severity == "error":
                 errors.append((where, diag))
             else:
-                warnings.append(f"{where} {diag.render()}")
+                warned.setdefault(diag.render(), []).append(where)
     if errors:
         raise BackendInvalid(backend.name, errors)
-    return warnings
+    return [f"{', '.join(dict.fromkeys(jobs))} {text}" for text, jobs in warned.items()]
 
 
 @dataclass(frozen=True, slots=True)
