@@ -94,6 +94,7 @@ class CrontabBackend:
         self._by_id: tuple[CrontabDocument, dict[tuple[str, str, int], list[InstalledEntry]]] | None = None
         self._listed: CrontabDocument | None = None  # the document list_entries last read
         self._signature: tuple[int, ...] | None = None
+        self._zones: tuple[CrontabDocument, str | None, bool] | None = None
 
     # ------------------------------------------------------------ configuration
 
@@ -237,7 +238,7 @@ class CrontabBackend:
             want = self.render_entry(app, job, entry.index, entry.hash, doc)
         except BackendError:
             return False
-        if installed.tz_line != want.tz_line or doc.reset_line != doc.reset_for(doc.entries):
+        if installed.tz_line != want.tz_line or not self._zone_facts(doc)[1]:
             return False
         # Same text, or the same schedule spelled differently (the reference writes
         # "mon-fri" verbatim where cronix writes "1-5"): both are what cron will run.
@@ -277,7 +278,7 @@ class CrontabBackend:
             again = plan_adoption(self._snapshot, self.split_candidate, trigger, app, job, hashes)
             if again.drop != adoption.drop:
                 raise BackendError(f"crontab: {self.describe()} changed during adopt; run adopt again")
-            self._cache = None  # the snapshot may be the cached parse; it is about to change
+            self._cache = self._zones = None  # the snapshot may be the cached parse; it is about to change
             self._snapshot.drop_foreign(again.drop)
             rendered = staged[(app, job.name)] = self.render_job(app, job, hashes)
         return AdoptResult(
@@ -419,6 +420,13 @@ class CrontabBackend:
         matches = self._by_id[1].get((app, job, index), [])
         return matches[0] if len(matches) == 1 else None
 
+    def _zone_facts(self, doc: CrontabDocument) -> tuple[str | None, bool]:
+        """``(the CRON_TZ inherited at the block, whether the block's end restores it)`` of
+        ``doc``, worked out once per parsed document (asked for every entry)."""
+        if self._zones is None or self._zones[0] is not doc:
+            self._zones = (doc, doc.inherited_tz(), doc.reset_line == doc.reset_for(doc.entries))
+        return self._zones[1], self._zones[2]
+
     def render_job(self, app: str, job: Job, hashes: Sequence[str]) -> list[InstalledEntry]:
         """The entries this backend writes for ``job`` (one per schedule)."""
         if len(hashes) != len(job.schedules):
@@ -443,7 +451,7 @@ class CrontabBackend:
         zone: str | None = None
         if self.options.cron_tz:
             zone = job.timezone
-        elif (doc or self._document()).inherited_tz():
+        elif self._zone_facts(doc or self._document())[0]:
             zone = ""
         return InstalledEntry(app, job.name, index, hash_, line, None if zone is None else tz_line(zone))
 
