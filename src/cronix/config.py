@@ -161,14 +161,18 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
 #: Where the documented install puts cronix; see ``Config.trigger_bin``.
 DEFAULT_TRIGGER_BIN = "/usr/local/bin/cronix"
 
-_REF = re.compile(r"(env|file|raw):.+")
+_REF = re.compile(r"(env|file|raw|ssm|secretsmanager|sm):.+")
 _PIN = re.compile(r"sha256:[0-9a-f]{64}")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 def _secret_refs(value: Any) -> str | None:
     bad = [r for r in value if not _REF.fullmatch(r)]
-    return f"each ref must start with env:, file: or raw: (got {bad[0]!r})" if bad else None
+    return (
+        f"each ref must start with env:, file:, raw:, ssm: or secretsmanager: (got {bad[0]!r})"
+        if bad
+        else None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +189,8 @@ class ManifestSource:
     secret_refs: tuple[str, ...] = field(
         default=(),
         metadata=_doc(
-            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…); "
+            "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…, "
+            "ssm:NAME, secretsmanager:ID); "
             "the first signs, all verify.",
             check=_secret_refs,
         ),
@@ -212,7 +217,8 @@ class RedisConfig:
         default="", metadata=_doc("Password (prefer password_ref so the file holds no secret).")
     )
     password_ref: str = field(
-        default="", metadata=_doc("Secret ref for the password: env:NAME or file:/path.")
+        default="",
+        metadata=_doc("Secret ref for the password: env:NAME, file:/path, ssm:NAME or secretsmanager:ID."),
     )
     key_prefix: str = field(
         default="cronix:lock:", metadata=_doc("Prefix of lock keys (<prefix><app>.<job>).")

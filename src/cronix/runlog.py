@@ -17,11 +17,12 @@ lose lines across a rotation.
 
 **Shim-log folding** (reference reconciler §4.5). The trigger's stdout JSON lines — raw,
 or as ``journalctl --output=json`` records — fold into runs by ``run_id``, classified by
-``msg``. These are pure functions over lines so the crontab backend's journald history
-and ``cronix history`` share them. Beyond the reference, ``attempts`` (on "retries
-exhausted") counts as the attempt number, and the trigger's own terminal lines
-``lock lost``, ``terminated``, ``lock acquire`` and Replace's ``gave up`` are classified
-(the reference ignores them, so such runs were invisible).
+``msg`` with the table the trigger writes by (:mod:`cronix.protocol.triggerlog`, the
+one definition of the messages and keys). These are pure functions over lines so the
+crontab backend's journald history and ``cronix history`` share them. Beyond the
+reference, ``attempts`` (on "retries exhausted") counts as the attempt number, and the
+trigger's own terminal lines ``lock lost``, ``terminated``, ``lock acquire`` and Replace's
+``gave up`` are classified (the reference ignores them, so such runs were invisible).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from cronix.protocol.triggerlog import KEY, classify
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -51,21 +54,6 @@ __all__ = [
 
 RUN_LOG_VERSION = 1
 
-# msg → (status, terminal); the reference's table, then cronix's additions.
-_CLASSIFY: dict[str, tuple[str, bool]] = {
-    "trigger: success": ("ok", True),
-    "trigger: app rejected": ("failed", True),
-    "trigger: retries exhausted": ("failed", True),
-    "trigger: lock contended": ("lock-contended", True),
-    "trigger: panic": ("failed", True),
-    "trigger: attempt failed": ("failed", False),
-    "trigger: server error": ("failed", False),
-    "trigger: replace gave up — holder non-local or refused SIGTERM": ("lock-contended", True),
-    "trigger: lock lost": ("failed", True),
-    "trigger: lock acquire": ("failed", True),
-    "trigger: terminated": ("failed", True),
-}
-
 
 class HistoryRun(NamedTuple):
     """One run as history shows it; the same fields as ``cronix.backends.base.HistoryEntry``."""
@@ -79,6 +67,9 @@ class HistoryRun(NamedTuple):
     status: str
     source: str
     detail: str = ""
+    #: Where the run ran, when the source knows (a Kubernetes pod and its node).
+    pod: str = ""
+    node: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +82,8 @@ class HistoryRun(NamedTuple):
             "status": self.status,
             "source": self.source,
             "detail": self.detail,
+            "pod": self.pod,
+            "node": self.node,
         }
 
     @property
@@ -258,19 +251,22 @@ def fold_shim_logs(
         event, when = _shim_event(line)
         if event is None:
             continue
-        run_id = event.get("run_id")
+        run_id = event.get(KEY.RUN_ID)
         if not isinstance(run_id, str) or not run_id:
             continue
-        if event.get("app") not in (None, "", app) or event.get("job") not in (None, "", job):
+        if event.get(KEY.APP) not in (None, "", app) or event.get(KEY.JOB) not in (None, "", job):
             continue
-        classified = _CLASSIFY.get(str(event.get("msg", "")))
+        classified = classify(event.get(KEY.MSG))
         if classified is None:
             continue
         run_status, terminal = classified
         previous = runs.get(run_id)
         if previous is not None and not terminal:
             continue
-        attempt = event.get("attempt", event.get("attempts", 0))
+        attempt = event.get(KEY.ATTEMPT, event.get(KEY.ATTEMPTS))
+        if not isinstance(attempt, int) or isinstance(attempt, bool):
+            # A terminal line without a count (the reference's panic line) keeps the one seen.
+            attempt = previous.attempt if previous is not None else 0
         started = previous.started_at if previous is not None else None
         if started is None or (when is not None and when < started):
             started = when
@@ -278,7 +274,7 @@ def fold_shim_logs(
             app=app,
             job=job,
             run_id=run_id,
-            attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0,
+            attempt=attempt,
             started_at=started,
             finished_at=when,
             status=run_status,
@@ -302,11 +298,11 @@ def _shim_event(line: str) -> tuple[dict[str, Any] | None, datetime | None]:
             inner = json.loads(message)
         except ValueError:
             inner = None
-        if isinstance(inner, dict) and inner.get("run_id"):
+        if isinstance(inner, dict) and inner.get(KEY.RUN_ID):
             micros = str(doc.get("__REALTIME_TIMESTAMP", ""))
             when = datetime.fromtimestamp(int(micros) / 1e6, UTC) if micros.isdigit() else None
             return inner, when
-    return doc, _parse_time(doc.get("time"))
+    return doc, _parse_time(doc.get(KEY.TIME))
 
 
 def read_journald(

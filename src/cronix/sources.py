@@ -13,8 +13,9 @@ Accepted sources:
 HTTP(S) sources are fetched with a GET signed like a trigger request
 (``X-Cron-Signature`` over ``GET``, the URL's real path-and-query, and an empty body) with
 the first resolved secret; redirects are not followed (a redirect could carry the
-signature elsewhere or downgrade to plain HTTP), the whole fetch has 30 s, and HTTPS
-verifies certificates against the system store (``SSL_CERT_FILE`` is honoured).
+signature elsewhere or downgrade to plain HTTP), the whole fetch — connect, TLS, headers
+and body — has 30 s (:mod:`cronix.httpio`), and HTTPS verifies certificates against the
+system store (``SSL_CERT_FILE`` is honoured).
 
 Every read is capped at :data:`~cronix.protocol.jsondecode.MAX_MANIFEST_BYTES` and fails
 with a one-line message that names the source. Exit codes (``spec/DECISIONS.md`` D-109):
@@ -30,7 +31,6 @@ import ipaddress
 import os
 import stat
 import sys
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,71 +179,43 @@ def _read_capped(fh: BinaryIO, name: str, max_bytes: int) -> bytes:
 
 
 def fetch_signed(url: str, secret: str, *, max_bytes: int, timeout: float) -> bytes:
-    """GET ``url`` with an ``X-Cron-Signature`` over its path-and-query; the body, capped."""
-    import http.client
-    import ssl
+    """GET ``url`` with an ``X-Cron-Signature`` over its path-and-query; the body, capped.
+
+    ``timeout`` bounds the whole exchange (:func:`cronix.httpio.request`): a server that
+    trickles its answer fails the fetch at the deadline, not a socket timeout per byte.
+    """
+    from cronix.httpio import HttpError, Target, request
 
     parts = urllib.parse.urlsplit(url)
     shown = _display(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = {
-        X_CRON_SIGNATURE: sign(secret, "GET", target, b""),
-        "Accept": "application/json",
-        "User-Agent": "cronix",
-    }
-    deadline = time.monotonic() + timeout
-    conn: http.client.HTTPConnection
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        port = parts.port
+        target = Target(https=parts.scheme == "https", host=parts.hostname or "", port=parts.port, path=path)
     except ValueError:
         raise UsageError(f"manifest source {shown}: invalid port") from None
-    host = parts.hostname or ""
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
-    else:
-        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    headers = [
+        (X_CRON_SIGNATURE, sign(secret, "GET", path, b"")),
+        ("Accept", "application/json"),
+        ("User-Agent", "cronix"),
+    ]
     try:
-        conn.request("GET", target, headers=headers)
-        response = conn.getresponse()
-        status = response.status
-        if status in (401, 403):
-            raise FetchAuthError(
-                f"manifest fetch {shown} was refused with HTTP {status}: "
-                "check that --secret-ref names a secret "
-                "the app accepts"
-            )
-        if not 200 <= status < 300:
-            hint = " (redirects are not followed: use the final URL)" if 300 <= status < 400 else ""
-            raise SourceUnreachable(f"manifest fetch {shown} failed: HTTP {status} {response.reason}{hint}")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            if time.monotonic() > deadline:
-                raise TimeoutError
-            chunk = response.read(min(65536, max_bytes + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > max_bytes:
-                raise ManifestSyntaxError(
-                    f"manifest {shown} is larger than the limit of {max_bytes} bytes", code="too_big"
-                )
-        return b"".join(chunks)
-    except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        raise SourceUnreachable(f"cannot fetch manifest {shown}: {_describe(exc, timeout)}") from None
-    finally:
-        conn.close()
-
-
-def _describe(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, TimeoutError):
-        return f"no complete response within {timeout:g} s"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    import ssl
-
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate not trusted ({exc.verify_message})"
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return str(text)
+        response = request(target, "GET", headers, timeout=timeout, max_body=max_bytes)
+    except HttpError as exc:
+        raise SourceUnreachable(f"cannot fetch manifest {shown}: {exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"manifest source {shown}: {exc}") from None
+    status = response.status
+    if status in (401, 403):
+        raise FetchAuthError(
+            f"manifest fetch {shown} was refused with HTTP {status}: "
+            "check that --secret-ref names a secret "
+            "the app accepts"
+        )
+    if not 200 <= status < 300:
+        hint = " (redirects are not followed: use the final URL)" if 300 <= status < 400 else ""
+        raise SourceUnreachable(f"manifest fetch {shown} failed: HTTP {status} {response.reason}{hint}")
+    if response.truncated:
+        raise ManifestSyntaxError(
+            f"manifest {shown} is larger than the limit of {max_bytes} bytes", code="too_big"
+        )
+    return response.body

@@ -11,8 +11,22 @@ from tests.trigger.app_server import AppServer
 from tests.trigger.conftest import Host, write_spec
 
 # The package-wide list (click, rich, yaml, grpc, kubernetes, boto3, redis, opentelemetry,
-# jwt, importlib.metadata) plus what only the full CLI, the backends and the SDK load.
-HEAVY = (*PACKAGE_HEAVY, "cronix.backends", "cronix.config", "cronix.cli.app", "cronix.plugins", "cronix.sdk")
+# jwt, importlib.metadata) plus what only the full CLI, the backends and the SDK load, and
+# what an http:// fire does not need since it goes through cronix.httpio (http.client with
+# email, ssl).
+HEAVY = (
+    *PACKAGE_HEAVY,
+    "cronix.backends",
+    "cronix.config",
+    "cronix.cli.app",
+    "cronix.plugins",
+    "cronix.sdk",
+    "http.client",
+    "email",
+    "ssl",
+)
+# The shared stdlib-only helpers the fire goes through (a Forbid job takes the flock).
+SHARED = ("cronix.httpio", "cronix.flocks", "cronix.fileio", "cronix.protocol.triggerlog")
 
 PROBE = """
 import json, sys
@@ -22,17 +36,18 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = sorted(m for m in sys.modules if m in HEAVY or any(m.startswith(h + ".") for h in HEAVY))
-print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+used = [m for m in SHARED if m in sys.modules]
+print(json.dumps({"code": code, "heavy": heavy, "used": used}), file=sys.stderr)
 """
 
 
 def test_a_fire_imports_no_heavy_module(host: Host, app: AppServer) -> None:
     write_spec(host.spec_dir, app.url())
-    code = f"HEAVY = {HEAVY!r}\n{PROBE}"
+    code = f"HEAVY = {HEAVY!r}\nSHARED = {SHARED!r}\n{PROBE}"
     argv = [sys.executable, "-c", code, *host.argv()[1:]]
     proc = subprocess.run(argv, env=host.env(), capture_output=True, text=True, timeout=60, check=False)
     report = json.loads(proc.stderr.strip().splitlines()[-1])
-    assert report == {"code": 0, "heavy": []}, proc.stdout + proc.stderr
+    assert report == {"code": 0, "heavy": [], "used": list(SHARED)}, proc.stdout + proc.stderr
     assert len(app.requests) == 1
     assert app.requests[0].verdict == "ok"
 

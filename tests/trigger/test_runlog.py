@@ -134,7 +134,8 @@ def test_history_shows_the_runs_the_trigger_recorded(host: Host, app: AppServer)
         (run_ids[1], "failed", 1, "runlog"),
     ]
     assert set(doc["entries"][0]) == {
-        "app", "job", "run_id", "attempt", "started_at", "finished_at", "status", "source", "detail"
+        "app", "job", "run_id", "attempt", "started_at", "finished_at", "status", "source", "detail",
+        "pod", "node",
     }  # fmt: skip
     assert [
         e["run_id"] for e in json.loads(_history(host, "-o", "json", "--status", "failed").stdout)["entries"]

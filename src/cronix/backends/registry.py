@@ -129,8 +129,7 @@ class BackendType:
         return _load(self.seeder)(backend) if self.seeder else None
 
 
-#: Every in-tree backend type. One entry per backend; later issues add systemd-timer,
-#: kubernetes, aws-scheduler and vercel.
+#: Every in-tree backend type, one entry per backend (systemd-timer and vercel are coming).
 BACKEND_TYPES: dict[str, BackendType] = {}
 
 
@@ -150,6 +149,28 @@ register(
         options="cronix.backends.crontab_options:CrontabOptions",
         capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
         seeder="cronix.backends.crontab_seeder:CrontabSeeder",
+    )
+)
+register(
+    BackendType(
+        name="kubernetes",
+        summary="A batch/v1 CronJob and a ConfigMap (the trigger spec) per schedule, updated in place.",
+        opener="cronix.backends.kubernetes:open_backend",
+        options="cronix.backends.kubernetes_options:KubernetesOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "history", "timezones"}),
+        seeder="cronix.backends.kubernetes_seeder:KubernetesSeeder",
+        requires=(("kubernetes", "kubernetes"),),
+    )
+)
+register(
+    BackendType(
+        name="aws-scheduler",
+        summary="EventBridge Scheduler schedules that invoke the cronix Lambda (docs/aws.md).",
+        opener="cronix.backends.aws_scheduler:open_backend",
+        options="cronix.backends.aws_options:AwsSchedulerOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
+        seeder="cronix.backends.aws_seeder:AwsSchedulerSeeder",
+        requires=(("boto3", "aws"),),
     )
 )
 register(

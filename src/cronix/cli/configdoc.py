@@ -101,9 +101,14 @@ def starter_config(*, app: str | None = None, url: str | None = None, secret_ref
             lines.extend(_sources(app, url, secret_refs))
         elif f.name == "backends":
             lines.append("backends:")
+            default = Config().backend
             for kind in selectable_types():
-                lines.append(f"  {kind.name}:")
-                lines.extend(_section(kind.options_class(), "    "))
+                # The default backend's section is live; the others are there to uncomment,
+                # so a starter file never configures a backend nobody chose.
+                body = [f"  {kind.name}:", *_section(kind.options_class(), "    ")]
+                if kind.name != default:
+                    body = [f"# {line[2:]}" for line in body]
+                lines.extend(body)
         elif (section := _dataclass_of(hints[f.name])) is not None:
             lines.append(f"{f.name}:")
             lines.extend(_section(section, "  "))

@@ -13,6 +13,7 @@ and the app SDK pay only for what they use):
 * :mod:`~cronix.protocol.signing` — HMAC-SHA256 sign/verify of ``X-Cron-Signature``
 * :mod:`~cronix.protocol.headers` — header names and well-known paths
 * :mod:`~cronix.protocol.specfile` — trigger spec files written by apply, read by trigger
+* :mod:`~cronix.protocol.triggerlog` — the trigger's log messages and keys, as history reads them
 * :mod:`~cronix.protocol.gojson` — JSON text exactly as Go writes it
 * :mod:`~cronix.protocol.errors` — the root of the error tree
 """

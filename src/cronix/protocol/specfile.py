@@ -28,7 +28,14 @@ from cronix.protocol.manifest import Job, job_from_json
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["SpecFile", "SpecFileError", "parse_spec_file", "render_spec_file", "spec_file_name"]
+__all__ = [
+    "SpecFile",
+    "SpecFileError",
+    "parse_spec_file",
+    "render_spec_file",
+    "spec_file_name",
+    "spec_from_object",
+]
 
 
 class SpecFileError(CronixError):
@@ -65,6 +72,11 @@ def parse_spec_file(data: bytes | str) -> SpecFile:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SpecFileError(f"not valid JSON: {exc}") from None
+    return spec_from_object(doc)
+
+
+def spec_from_object(doc: Any) -> SpecFile:
+    """A spec from decoded JSON (the Lambda receives the schedule's ``Input`` already decoded)."""
     if not isinstance(doc, dict):
         raise SpecFileError("not a JSON object")
     app = doc.get("app")

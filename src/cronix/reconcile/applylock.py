@@ -3,22 +3,24 @@
 Two applies on one host (a timer and an operator, say) must not interleave their
 read-modify-write of the crontab or the spec files. The second one waits up to
 ``timeout`` seconds (0: do not wait) and then fails with a message naming the holder.
-The holder's pid in that message is the kernel's answer (``/proc/locks``), not the pid
-the lock file records: that one is the last apply's and goes stale (D-158). The lock
-itself is the ``flock``, released by the kernel even when the holder is killed.
+The holder's pid in that message is the kernel's answer (``/proc/locks``); the record
+``pid=…\nhost=…\n`` in the lock file is the *last* apply's and goes stale when something
+else — another tool, ``flock(1)`` — holds the lock, so it is named only where the kernel
+cannot be asked and that process is alive (D-158). The lock itself is the ``flock``,
+released by the kernel even when the holder is killed. Taking, recording and polling is
+:class:`cronix.flocks.FileLock`, shared with the trigger's locks.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cronix.errors import ApplyError
+from cronix.flocks import FileLock, Holder, LockFileError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -39,71 +41,42 @@ class ApplyLockTimeout(ApplyError):
 
 @contextlib.contextmanager
 def apply_lock(path: str, timeout: float, *, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    lock = FileLock(path)  # the holder is recorded in the lock file itself
+
+    def waiting(holder: Holder | None) -> None:
+        if on_wait is not None:
+            on_wait(f"waiting for another cronix apply{_named(path, holder)} to release {path}")
+
     try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o755, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise ApplyError(f"cannot open the apply lock {path}: {exc.strerror or exc}") from None
+        acquired = lock.acquire(timeout, on_wait=waiting)
+    except LockFileError as exc:
+        verb = "open" if exc.step == "open" else "lock"
+        raise ApplyError(f"cannot {verb} the apply lock {path}: {exc.reason}") from None
+    if not acquired:
+        raise ApplyLockTimeout(
+            f"another cronix apply{_named(path, lock.holder())} holds {path}; gave up after {timeout:g} s "
+            "(wait longer with --lock-timeout SECONDS)"
+        )
     try:
-        _acquire(fd, path, timeout, on_wait)
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid={os.getpid()}\nhost={socket.gethostname()}\n".encode(), 0)
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the flock
+        lock.release()  # closing the descriptor releases the flock
 
 
-def _acquire(fd: int, path: str, timeout: float, on_wait: Callable[[str], None] | None) -> None:
-    deadline = time.monotonic() + max(timeout, 0)
-    announced = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        holder = _holder(fd)
-        if time.monotonic() >= deadline:
-            raise ApplyLockTimeout(
-                f"another cronix apply{holder} holds {path}; gave up after {timeout:g} s "
-                "(wait longer with --lock-timeout SECONDS)"
-            )
-        if on_wait is not None and not announced:
-            on_wait(f"waiting for another cronix apply{holder} to release {path}")
-            announced = True
-        time.sleep(0.05)
-
-
-def _holder(fd: int) -> str:
-    """`` (pid N)`` of the process that holds the lock, or ``""`` when that cannot be told.
-
-    The kernel knows (``/proc/locks`` lists each flock with its owner's pid and the file's
-    device and inode); the pid recorded in the file is only the *last* apply's, which may
-    have exited long ago while something else — another tool, ``flock(1)`` — holds the
-    lock now. So the recorded pid is shown only when the kernel cannot be asked and that
-    process is still alive on this host.
-    """
-    owner = _kernel_holder(fd)
+def _named(path: str, recorded: Holder | None) -> str:
+    """`` (pid N)`` of the process holding the lock on ``path``, or ``""`` when unknown."""
+    owner = _kernel_holder(path)
     if owner is not None:
         return f" (pid {owner})"
-    with contextlib.suppress(OSError, ValueError):
-        text = os.pread(fd, 256, 0).decode("utf-8", "replace")
-        fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-        pid = fields.get("pid", "")
-        if (
-            pid.isdigit()
-            and fields.get("host", socket.gethostname()) == socket.gethostname()
-            and _alive(int(pid))
-        ):
-            return f" (pid {pid})"
+    if recorded is not None and recorded.host in ("", socket.gethostname()) and _alive(recorded.pid):
+        return f" (pid {recorded.pid})"
     return ""
 
 
-def _kernel_holder(fd: int) -> int | None:
-    """The pid ``/proc/locks`` gives for the flock on ``fd``'s file (Linux; ``None`` elsewhere)."""
+def _kernel_holder(path: str) -> int | None:
+    """The pid ``/proc/locks`` gives for the flock on ``path`` (Linux; ``None`` elsewhere)."""
     try:
-        st = os.fstat(fd)
+        st = os.stat(path)
         with open("/proc/locks", encoding="ascii", errors="replace") as fh:
             lines = fh.read().splitlines()
     except OSError:

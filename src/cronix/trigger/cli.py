@@ -23,11 +23,12 @@ import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cronix.trigger.run import EXIT_INTERNAL
+from cronix.trigger.settings import CONFIG_PATHS, DEFAULTS, SettingsError, load_settings, settings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["CONFIG_PATHS", "DEFAULTS", "main", "settings"]
 
 _EPILOG = """\
 exit codes: 0 ok · 1 app rejected (4xx, or a 3xx: redirects are not followed) ·
@@ -40,7 +41,7 @@ Logs are JSON lines on stdout; each finished run is also appended to the run log
 
 
 class _UsageError(Exception):
-    pass
+    """A command line the trigger cannot use (exit 3, one line on stderr)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,60 +81,10 @@ def main(argv: Sequence[str]) -> int:
         except SystemExit as exc:  # --help
             return exc.code if isinstance(exc.code, int) else 0
         options, otel = _options(args)
-    except _UsageError as exc:
+    except (_UsageError, SettingsError) as exc:
         print(f"cronix trigger: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     return _run(options, otel)
-
-
-# Used when no cronix.yaml exists — the common case on a host — so that a fire does not pay
-# ~10 ms for importing the config schema. A test pins these to cronix.config's defaults.
-CONFIG_PATHS = ("~/.cronix/cronix.yaml", "/etc/cronix/cronix.yaml")
-DEFAULTS: dict[str, Any] = {
-    "spec_dir": "/etc/cronix/jobs",
-    "lock_dir": "/var/lock/cronix",
-    "run_log": "/var/log/cronix/runs.jsonl",
-    "run_log_max_bytes": 10 * 1024 * 1024,
-    "run_log_keep": 3,
-    "state_dir": "/var/lib/cronix/state",
-    "contended_exit_code": 4,
-    "otel": False,
-    "redis": None,
-    "redis_for_host_jobs": False,
-}
-
-
-def settings(config: Any) -> dict[str, Any]:
-    """The trigger's settings from a loaded :class:`cronix.config.Config`."""
-    trig = config.trigger
-    return {
-        "spec_dir": config.spec_dir,
-        "lock_dir": config.locks.flock.dir,
-        "run_log": trig.run_log,
-        "run_log_max_bytes": trig.run_log_max_bytes,
-        "run_log_keep": trig.run_log_keep,
-        "state_dir": trig.state_dir,
-        "contended_exit_code": trig.contended_exit_code,
-        "otel": trig.otel,
-        "redis": config.locks.redis,
-        "redis_for_host_jobs": config.locks.default == "redis",
-    }
-
-
-def _load_settings(explicit: str | None) -> dict[str, Any]:
-    """Same resolution as :func:`cronix.config.config_path`; defaults when there is no file."""
-    path = explicit or os.environ.get("CRONIX_CONFIG")
-    if not path:
-        path = next((p for p in map(os.path.expanduser, CONFIG_PATHS) if os.path.exists(p)), None)
-    if path is None:
-        return DEFAULTS
-    from cronix.config import load_config
-    from cronix.errors import ConfigError
-
-    try:
-        return settings(load_config(path))
-    except ConfigError as exc:
-        raise _UsageError(str(exc)) from None
 
 
 def _options(args: argparse.Namespace) -> tuple[Any, bool]:
@@ -156,7 +107,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
             raise _UsageError(str(exc)) from None
     from cronix.trigger.run import FireOptions
 
-    conf = _load_settings(args.config)
+    conf = load_settings(args.config)
     options = FireOptions(
         app=app,
         job=job,

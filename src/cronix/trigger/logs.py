@@ -2,8 +2,8 @@
 
 ``cronix history`` (ours and the Go CLI's) folds these lines back into runs, from journald
 or from captured output, so the ``msg`` strings, the key names and the key order are a
-contract (fire-time §1.12, DESIGN §2): ``time``, ``level``, ``msg``, then the bound
-``app``, ``job``, ``run_id``, then the call's own keys. ``time`` is RFC 3339 with up to
+contract (fire-time §1.12, DESIGN §2), defined once in :mod:`cronix.protocol.triggerlog`
+for this writer and for the reader (:mod:`cronix.runlog`). ``time`` is RFC 3339 with up to
 nine fractional digits (trailing zeros trimmed) in the local UTC offset, like Go's slog.
 
 Secrets and the ``X-Cron-Signature`` value never reach this module: callers pass error
@@ -16,33 +16,11 @@ import json
 import sys
 import time
 from datetime import datetime
-from typing import IO, Any, Final
+from typing import IO, Any
 
-__all__ = ["MSG", "JsonLog", "rfc3339_local"]
+from cronix.protocol.triggerlog import KEY
 
-
-class MSG:
-    """The exact ``msg`` strings (the reference's, plus the ones marked *cronix*)."""
-
-    LOAD_SPEC: Final = "trigger: load spec"
-    RESOLVE_SECRETS: Final = "trigger: resolve secrets"
-    SECRET_SKIPPED: Final = "trigger: secret skipped"  # cronix: the warning the reference promised
-    LOCK_CONTENDED: Final = "trigger: lock contended"
-    REPLACE_GAVE_UP: Final = "trigger: replace gave up — holder non-local or refused SIGTERM"
-    LOCK_ACQUIRE: Final = "trigger: lock acquire"
-    REPLACED: Final = "trigger: replaced previous holder"
-    LOCK_LOST: Final = "trigger: lock lost"  # cronix: a global lock's refresh failed
-    HEADER_IGNORED: Final = "trigger: static header ignored"  # cronix: D-208
-    ATTEMPT_FAILED: Final = "trigger: attempt failed"
-    SUCCESS: Final = "trigger: success"
-    APP_REJECTED: Final = "trigger: app rejected"
-    SERVER_ERROR: Final = "trigger: server error"
-    RETRIES_EXHAUSTED: Final = "trigger: retries exhausted"
-    LOCK_RELEASE: Final = "trigger: lock release"
-    PANIC: Final = "trigger: panic"
-    TERMINATED: Final = "trigger: terminated"  # cronix: SIGTERM (e.g. a Replace peer) mid-fire
-    RUN_LOG: Final = "trigger: run log"  # cronix: the run log or state file could not be written
-    OTEL_INIT_FAILED: Final = "trigger: otel init failed; running without traces"
+__all__ = ["JsonLog", "rfc3339_local"]
 
 
 def rfc3339_local(ns: int | None = None) -> str:
@@ -84,7 +62,7 @@ class JsonLog:
         self._emit("ERROR", msg, attrs)
 
     def _emit(self, level: str, msg: str, attrs: dict[str, Any]) -> None:
-        record: dict[str, Any] = {"time": rfc3339_local(), "level": level, "msg": msg}
+        record: dict[str, Any] = {KEY.TIME: rfc3339_local(), KEY.LEVEL: level, KEY.MSG: msg}
         record.update(self._bound)
         record.update(attrs)
         stream = self._stream if self._stream is not None else sys.stdout

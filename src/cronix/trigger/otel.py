@@ -45,7 +45,7 @@ def start_tracer(log: JsonLog, environ: Mapping[str, str] | None = None) -> Trac
         provider = TracerProvider(resource=Resource.create({"service.name": "cronix-trigger"}))
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     except Exception as exc:  # ImportError (no extra) or a bad OTEL_* setting
-        from cronix.trigger.logs import MSG
+        from cronix.protocol.triggerlog import MSG
 
         log.error(MSG.OTEL_INIT_FAILED, err=f"{type(exc).__name__}: {exc}")
         return NoTracer()

@@ -21,7 +21,8 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-from cronix.trigger.logs import MSG, JsonLog
+from cronix.protocol.triggerlog import MSG, RunStatus, run_keys
+from cronix.trigger.logs import JsonLog
 from cronix.trigger.tracing import NoTracer
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ EXIT_RETRIES_EXHAUSTED = 2
 EXIT_INTERNAL = 3
 EXIT_CONTENDED = 4
 
-_STATUS = {"success": "ok", "lock_contended": "lock-contended"}
+# outcome → the run log's status (history's vocabulary); every other outcome is a failure.
+_STATUS = {"success": RunStatus.OK, "lock_contended": RunStatus.LOCK_CONTENDED}
 
 
 class Terminated(BaseException):
@@ -92,6 +94,10 @@ class FireOptions(NamedTuple):
     backend: str = ""
     redis: RedisConfig | None = None
     redis_for_host_jobs: bool = False
+    #: ``False`` where every fire runs alone in its own sandbox (a Lambda execution
+    #: environment serves one invocation at a time): ``concurrency_scope: host`` then needs
+    #: no lock, and the lock directory is not used. ``global`` jobs still take the Redis lock.
+    host_lock: bool = True
 
 
 class FireResult(NamedTuple):
@@ -119,6 +125,7 @@ class _End(Exception):
 def fire(
     options: FireOptions,
     *,
+    spec: SpecFile | None = None,
     log: JsonLog | None = None,
     clock: Clock | None = None,
     tracer: Tracer | None = None,
@@ -126,8 +133,14 @@ def fire(
     send: Callable[[Target, str, Sequence[tuple[str, str]], bytes, float], Response] | None = None,
     rand: Callable[[], float] | None = None,
 ) -> FireResult:
-    """Run one fire to its end and record it; never raises except :class:`KeyboardInterrupt`."""
-    return _Fire(options, log or JsonLog(), clock or Clock(), tracer or NoTracer(), environ, send, rand).run()
+    """Run one fire to its end and record it; never raises except :class:`KeyboardInterrupt`.
+
+    ``spec`` is the trigger spec as a value (the Lambda's event); without it the spec file
+    ``<spec_dir>/<app>.<job>.json`` is read. Either way it must name ``options.app`` and
+    ``options.job``.
+    """
+    fire_ = _Fire(options, log or JsonLog(), clock or Clock(), tracer or NoTracer(), environ, send, rand)
+    return fire_.run(spec)
 
 
 class _Fire:
@@ -157,11 +170,11 @@ class _Fire:
 
     # ------------------------------------------------------------ the lifecycle
 
-    def run(self) -> FireResult:
+    def run(self, given: SpecFile | None) -> FireResult:
         result: FireResult
         try:
             try:
-                spec, request = self._load_spec()
+                spec, request = self._load_spec(given)
                 secrets = self._resolve_secrets(spec)
                 self.run_id = _new_run_id()
                 result = self._fire(spec.job, request, secrets)
@@ -171,7 +184,7 @@ class _Fire:
             self.log.warn(MSG.TERMINATED, attempt=self.attempts)
             result = self._result(EXIT_INTERNAL, "terminated", "terminated by SIGTERM", terminated=True)
         except Exception as exc:  # the reference's panic recovery: one line, exit 3
-            self.log.error(MSG.PANIC, panic=f"{type(exc).__name__}: {exc}")
+            self.log.error(MSG.PANIC, panic=f"{type(exc).__name__}: {exc}", attempt=self.attempts)
             result = self._result(EXIT_INTERNAL, "internal_error", f"{type(exc).__name__}: {exc}")
         finally:
             self._release()
@@ -190,14 +203,21 @@ class _Fire:
             terminated=terminated,
         )
 
-    def _load_spec(self) -> tuple[SpecFile, FireRequest]:
+    def _load_spec(self, given: SpecFile | None) -> tuple[SpecFile, FireRequest]:
         from cronix.protocol.specfile import SpecFileError, parse_spec_file, spec_file_name
         from cronix.trigger.request import prepare_request
 
-        path = os.path.join(self.o.spec_dir, spec_file_name(self.o.app, self.o.job))
+        path = (
+            "the event"
+            if given is not None
+            else os.path.join(self.o.spec_dir, spec_file_name(self.o.app, self.o.job))
+        )
         try:
-            with open(path, "rb") as fh:
-                spec = parse_spec_file(fh.read())
+            if given is not None:
+                spec = given
+            else:
+                with open(path, "rb") as fh:
+                    spec = parse_spec_file(fh.read())
             if spec.app != self.o.app:
                 raise SpecFileError(f'app="{spec.app}" does not match expected "{self.o.app}"')
             if spec.job.name != self.o.job:
@@ -237,7 +257,7 @@ class _Fire:
 
             self.intended = intended_fire_time(job.schedules, job.timezone, actual)
         policy = job.policy
-        self.log = self.log.bind(app=self.o.app, job=self.o.job, run_id=self.run_id)
+        self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
         self.tracer.start_fire(self._fire_attrs(job, actual))
         self.tracer.event("cronix.secrets.resolved", {"cronix.secrets.count": len(secrets)})
         for name in request.dropped_headers:
@@ -330,6 +350,8 @@ class _Fire:
             return
         key = f"{self.o.app}.{self.o.job}"
         use_redis = scope == "global" or self.o.redis_for_host_jobs
+        if not use_redis and not self.o.host_lock:
+            return  # this fire is alone on its "host" (a Lambda sandbox): nothing to exclude
         contended_msg = MSG.REPLACE_GAVE_UP if policy == "Replace" else MSG.LOCK_CONTENDED
         begun = time.monotonic()
         try:
@@ -435,7 +457,7 @@ class _Fire:
             "app": self.o.app,
             "job": self.o.job,
             "run_id": result.run_id,
-            "status": _STATUS.get(result.outcome, "failed"),
+            "status": _STATUS.get(result.outcome, RunStatus.FAILED),
             "outcome": result.outcome,
             "exit_code": result.exit_code,
             "attempts": result.attempts,
@@ -482,5 +504,18 @@ def _new_run_id() -> str:
     try:
         from uuid import uuid7  # type: ignore[attr-defined]  # Python ≥ 3.14
     except ImportError:
-        from uuid_utils.compat import uuid7
+        try:
+            from uuid_utils.compat import uuid7
+        except ImportError:  # a pure-Python deployment (the Lambda zip carries no compiled wheels)
+            return _uuid7()
     return str(uuid7())
+
+
+def _uuid7() -> str:
+    """RFC 9562 UUIDv7: 48-bit Unix milliseconds, version 7, variant 10, 74 random bits."""
+    from uuid import UUID
+
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (7 << 76)  # version
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # variant
+    return str(UUID(int=value))

@@ -7,11 +7,8 @@ from pathlib import Path
 import click
 
 from cronix.cli.app import command_help
-from cronix.errors import CronixError
-
-
-class ConformanceFailed(CronixError):
-    """At least one vector failed (exit 1)."""
+from cronix.cli.commands.conformance_backends import backend, plugin
+from cronix.cli.commands.conformance_report import ConformanceFailed
 
 
 @click.group("conformance", short_help=command_help("conformance"))
@@ -63,7 +60,5 @@ def run(vectors_dir: Path, adapter: str | None, lenient_json: bool, jobs: int | 
 
 
 # Backend and plugin conformance (spec/vectors/backend-vectors.json) live in their own module.
-from cronix.cli.commands.conformance_backends import backend, plugin  # noqa: E402
-
 command.add_command(backend)
 command.add_command(plugin)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cronix.cli.commands.conformance_report import report_checks
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from cronix.conformance.backend_suite import Check
 
 __all__ = ["backend", "plugin"]
 
@@ -57,7 +57,7 @@ def backend(name: str, pairs: tuple[str, ...], config_path: str | None, vectors_
 
     with _expanded(parse_backend_config(pairs)) as settings:
         ws = Workspace(Overrides(config_path=config_path, backend=name, settings=settings))
-        _report(backend_conformance(ws, _vector_file(vectors_path)))
+        report_checks(backend_conformance(ws, _vector_file(vectors_path)))
 
 
 @click.command("plugin")
@@ -81,24 +81,7 @@ def plugin(path: str, pairs: tuple[str, ...], vectors_path: Path | None) -> None
     vectors = load_backend_vectors(_vector_file(vectors_path))
     name = os.path.basename(path).removeprefix(EXECUTABLE_PREFIX)
     with _expanded(parse_backend_config(pairs)) as settings:
-        _report(run_plugin_checks(path, settings, vectors, seeder=seeder_for(name, settings)))
-
-
-def _report(checks: Iterator[Check]) -> None:
-    from cronix.cli.commands.conformance import ConformanceFailed
-
-    counts = {"pass": 0, "fail": 0, "skip": 0}
-    for check in checks:
-        click.echo(check.line())
-        counts[check.status] += 1
-    total = sum(counts.values())
-    click.echo(
-        f"{total} total / {counts['pass']} passed / {counts['fail']} failed / {counts['skip']} skipped"
-    )
-    if counts["fail"] or not counts["pass"]:
-        raise ConformanceFailed(
-            f"{counts['fail']} of {total} checks failed" if counts["fail"] else "nothing ran"
-        )
+        report_checks(run_plugin_checks(path, settings, vectors, seeder=seeder_for(name, settings)))
 
 
 def _vector_file(explicit: Path | None) -> Path:

@@ -6,7 +6,7 @@ has entries, the shim's log lines in journald, folded by run id
 
     {"app": "billing", "job": "ping",
      "entries": [{"app", "job", "run_id", "attempt", "started_at", "finished_at",
-                  "status", "source", "detail"}, …]}     # oldest first
+                  "status", "source", "detail", "pod", "node"}, …]}     # oldest first
 """
 
 from __future__ import annotations
@@ -94,7 +94,14 @@ def command(
     if not runs:
         click.echo(f"no runs of {app}.{job} recorded" + (f" in {path}" if path else ""))
         return
+    where = any(r.pod or r.node for r in runs)  # a Kubernetes run: which pod, on which node
     emit_table(
-        ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", "DETAIL"],
-        [[format_time(r.when) or "-", r.run_id, r.attempt, r.status, r.source, r.detail] for r in runs],
-    )
+        ["WHEN", "RUN_ID", "ATTEMPT", "STATUS", "SOURCE", *(["POD", "NODE"] if where else []), "DETAIL"],
+        [
+            [
+                format_time(r.when) or "-", r.run_id, r.attempt, r.status, r.source,
+                *([r.pod or "-", r.node or "-"] if where else []), r.detail,
+            ]
+            for r in runs
+        ],
+    )  # fmt: skip

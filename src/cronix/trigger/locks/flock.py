@@ -8,7 +8,9 @@ Files (never deleted, so a waiting peer never locks an unlinked inode)::
                                 removed before unlocking
 
 The kernel drops a ``flock`` when its holder dies, so a shim killed with ``kill -9``
-never blocks the next fire; its stale sidecar is simply overwritten.
+never blocks the next fire; its stale sidecar is simply overwritten. Taking, recording
+and polling the lock is :class:`cronix.flocks.FileLock` (shared with the apply lock);
+this module owns the file names and what contention means for a fire.
 
 ``Replace`` (reference §2.2): if the lock is held by a process on this host, send it
 SIGTERM and poll for the lock every 50 ms until ``wait_seconds`` pass.
@@ -16,54 +18,25 @@ SIGTERM and poll for the lock every 50 ms until ``wait_seconds`` pass.
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import os
 import signal
 import socket
 import time
 
+from cronix.flocks import FileLock, LockFileError
 from cronix.trigger.locks import LockContended, LockError
 
-__all__ = ["FlockHandle", "FlockLocks", "Holder", "parse_holder"]
-
-_POLL_SECONDS = 0.05
-
-
-class Holder:
-    __slots__ = ("host", "pid")
-
-    def __init__(self, pid: int, host: str) -> None:
-        self.pid = pid
-        self.host = host
-
-
-def parse_holder(text: str) -> Holder | None:
-    """Parse a ``.holder`` sidecar the way the reference does; ``None`` when unusable."""
-    pid = 0
-    host = ""
-    for line in text.split("\n"):
-        key, sep, value = line.partition("=")
-        if not sep:
-            continue
-        if key == "pid":
-            try:
-                pid = int(value.strip())
-            except ValueError:
-                return None
-        elif key == "host":
-            host = value.strip()
-    return Holder(pid, host) if pid > 0 else None
+__all__ = ["FlockHandle", "FlockLocks"]
 
 
 class FlockHandle:
-    def __init__(self, fd: int, holder_path: str) -> None:
-        self._fd: int | None = fd
-        self._holder_path = holder_path
+    """A held fire lock; ``release`` removes the sidecar, then unlocks."""
+
+    def __init__(self, lock: FileLock) -> None:
+        self._lock = lock
 
     def lost(self) -> str | None:
-        return None
+        return None  # a flock cannot be taken away from a live holder
 
     def wait_lost(self, seconds: float) -> bool:
         if seconds > 0:
@@ -71,17 +44,10 @@ class FlockHandle:
         return False
 
     def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is None:
-            return
         try:
-            os.unlink(self._holder_path)
-        except FileNotFoundError:
-            pass
+            self._lock.release()
         except OSError as exc:
-            os.close(fd)
-            raise LockError(f"remove {self._holder_path}: {exc.strerror}") from None
-        os.close(fd)  # closing the last descriptor drops the flock
+            raise LockError(f"remove {self._lock.holder_path}: {exc.strerror}") from None
 
 
 class FlockLocks:
@@ -90,45 +56,28 @@ class FlockLocks:
     def __init__(self, directory: str) -> None:
         self.directory = directory
 
-    def _paths(self, key: str) -> tuple[str, str]:
+    def _lock(self, key: str) -> FileLock:
         if not key or any(c in key for c in "/\\\0"):
             raise LockError(f"invalid lock key {key!r}")
         base = os.path.join(self.directory, key)
-        return base + ".lock", base + ".holder"
+        return FileLock(base + ".lock", holder_path=base + ".holder")
 
     def acquire(self, key: str) -> FlockHandle:
         """One non-blocking try: :class:`LockContended` when held."""
-        lock_path, holder_path = self._paths(key)
-        try:
-            os.makedirs(self.directory, mode=0o755, exist_ok=True)
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise LockError(f"open {lock_path}: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise LockContended(key) from None
-            raise LockError(f"flock {lock_path}: {exc.strerror}") from None
-        _write_holder(holder_path)
-        return FlockHandle(fd, holder_path)
+        lock = self._lock(key)
+        if not _try(lock):
+            raise LockContended(key)
+        return FlockHandle(lock)
 
     def acquire_or_replace(self, key: str, wait_seconds: float) -> tuple[FlockHandle, bool]:
         """Take the lock, SIGTERM-ing a holder on this host if needed (reference §2.2).
 
         Returns the handle and whether a holder was actually replaced.
         """
-        try:
-            return self.acquire(key), False
-        except LockContended:
-            pass
-        holder_path = self._paths(key)[1]
-        try:
-            with open(holder_path, encoding="utf-8", errors="replace") as fh:
-                holder = parse_holder(fh.read())
-        except OSError:
-            holder = None
+        lock = self._lock(key)
+        if _try(lock):
+            return FlockHandle(lock), False
+        holder = lock.holder()
         if holder is None or holder.host != socket.gethostname() or holder.pid == os.getpid():
             raise LockContended(key)
         try:
@@ -137,19 +86,16 @@ class FlockLocks:
             pass  # already gone; the kernel has dropped (or is dropping) its flock
         except OSError as exc:
             raise LockError(f"signal holder pid {holder.pid}: {exc.strerror}") from None
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                return self.acquire(key), True
-            except LockContended:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(_POLL_SECONDS)
+        try:
+            if not lock.acquire(wait_seconds):
+                raise LockContended(key)
+        except LockFileError as exc:
+            raise LockError(str(exc)) from None
+        return FlockHandle(lock), True
 
 
-def _write_holder(path: str) -> None:
-    """Best effort, like the reference, but atomic so a reader never sees half a file."""
-    from cronix.fileio import write_atomic
-
-    with contextlib.suppress(OSError):
-        write_atomic(path, f"pid={os.getpid()}\nhost={socket.gethostname()}\n".encode(), fsync=False)
+def _try(lock: FileLock) -> bool:
+    try:
+        return lock.try_acquire()
+    except LockFileError as exc:
+        raise LockError(str(exc)) from None

@@ -1,8 +1,14 @@
-"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal`` (reference §7.3).
+"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal``, ``ssm:NAME``, ``secretsmanager:ID``.
 
-A reference names where a secret lives; only this module ever sees the value. Values are
+A reference names where a secret lives; only this package ever sees the value. Values are
 never logged, printed, written to files cronix creates, or passed on a command line —
 error messages name the *reference* (and redact ``raw:`` ones, whose text is the secret).
+
+``env:``, ``file:`` and ``raw:`` are the reference's (§7.3). ``ssm:`` (an SSM Parameter
+Store parameter, decrypted) and ``secretsmanager:`` (a Secrets Manager secret; ``sm:`` is
+the reference Lambda's alias) resolve through :mod:`cronix.secrets.aws`, which imports
+boto3 only when such a reference is resolved and caches values per process (a Lambda
+container) for a few minutes.
 
 Resolution keeps the order of the references (the first usable secret signs; all of them
 verify, for rotation), skips references that resolve to an empty value with a warning, and
@@ -14,20 +20,18 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
-from cronix.errors import ConfigError
+from cronix.secrets.errors import SecretError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ["SCHEMES", "SecretError", "SecretRef", "parse_secret_ref", "redact", "resolve_secrets"]
 
-SCHEMES = ("env", "file", "raw")
+SCHEMES = ("env", "file", "raw", "ssm", "secretsmanager", "sm")
+#: The schemes as help texts list them (``sm:`` is an alias of ``secretsmanager:``).
+_WANT = "env:, file:, raw:, ssm: or secretsmanager:"
 # Secret files are small; refusing huge ones keeps a wrong path from being slurped.
 _MAX_SECRET_FILE_BYTES = 64 * 1024
-
-
-class SecretError(ConfigError):
-    """A secret reference is malformed or cannot be resolved (exit 2; the trigger maps it to 3)."""
 
 
 class SecretRef(NamedTuple):
@@ -46,12 +50,10 @@ def redact(ref: str) -> str:
 def parse_secret_ref(ref: str) -> SecretRef:
     scheme, sep, value = ref.partition(":")
     if not sep:
-        raise SecretError(f'secret ref must be "<scheme>:<value>" (env:, file: or raw:), got "{redact(ref)}"')
+        raise SecretError(f'secret ref must be "<scheme>:<value>" ({_WANT}), got "{redact(ref)}"')
     if scheme not in SCHEMES:
-        raise SecretError(
-            f'unknown secret ref scheme "{scheme}" in "{redact(ref)}" (want env:, file: or raw:)'
-        )
-    return SecretRef(scheme, value)
+        raise SecretError(f'unknown secret ref scheme "{scheme}" in "{redact(ref)}" (want {_WANT})')
+    return SecretRef("secretsmanager" if scheme == "sm" else scheme, value)
 
 
 def resolve_secrets(
@@ -62,7 +64,7 @@ def resolve_secrets(
 ) -> list[str]:
     """Resolve ``refs`` in order; raise :class:`SecretError` when none yields a value."""
     if not refs:
-        raise SecretError("no secret refs given: pass --secret-ref env:NAME (or file:/path)")
+        raise SecretError("no secret refs given: pass --secret-ref env:NAME (or file:/path, ssm:NAME)")
     env = os.environ if environ is None else environ
     values: list[str] = []
     unusable: list[str] = []
@@ -88,6 +90,10 @@ def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
         return env.get(ref.value, "")
     if ref.scheme == "raw":
         return ref.value
+    if ref.scheme in ("ssm", "secretsmanager"):
+        from cronix.secrets.aws import resolve_aws
+
+        return resolve_aws(ref.scheme, ref.value)
     try:
         with open(ref.value, "rb") as fh:
             data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
