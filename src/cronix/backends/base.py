@@ -17,6 +17,9 @@ Recipe for an implementer (in-tree or plugin author):
    and two traits, asked of the instance: ``fires_on_host`` (its entries run
    ``cronix trigger`` on this host, so the host writes trigger spec files there) and
    ``local_state`` (its state is a file on this host, so applies take the apply lock).
+   Optionally ``own_secret_refs = True`` when the specs its entries record name their
+   secret themselves (Kubernetes: the pod's Secret) instead of ``FireSpec.secret_refs``;
+   otherwise a local-shim plan without the operator's secret refs is refused.
 2. ``check()`` — prerequisites only (directory writable, daemon binary present, API
    reachable) of the command the backend was opened for: when ``HostContext.read_only``
    is set (``plan``, ``drift``, ``list``, ``show``, audits) it needs only what reading

@@ -12,7 +12,9 @@ fail on every fire (exit 3) are refused or reported at plan time instead
   variable is set there only if the scheduler sets it — a warning that says what to use
   instead (a ``file:`` ref to a file only the job's user can read).
 
-A ``managed-jwt`` job is called by the scheduler with a JWT and needs no HMAC secret.
+A ``managed-jwt`` job is called by the scheduler with a JWT and needs no HMAC secret; a
+backend whose entries name their secret themselves (``own_secret_refs``: Kubernetes, whose
+pods read a Kubernetes Secret) needs none from the operator.
 """
 
 from __future__ import annotations
@@ -41,12 +43,18 @@ def check_fire_settings(
     """Raise for refs the fires cannot use; return the warnings (each said once)."""
     if strategy != LOCAL_SHIM:
         return []
-    missing = [t.manifest.app for t in targets if not t.secret_refs]
+    own = bool(getattr(backend, "own_secret_refs", False))  # its entries name their secret themselves
+    missing = [] if own else [t.manifest.app for t in targets if not t.secret_refs]
     if missing:
+        example = (
+            "file:/etc/cronix/secret (a file only the job's user can read)"
+            if backend.fires_on_host
+            else "a ref the trigger can resolve where it runs (ssm:/…, secretsmanager:…, file:/…)"
+        )
         raise MissingSecretRefs(
             f"no secret ref for {', '.join(missing)}: its jobs fire through cronix trigger, which signs "
-            f"every request with the app's secret; pass --secret-ref file:/etc/cronix/secret (a file "
-            f"only the job's user can read), or set secret_refs of the manifest source in cronix.yaml"
+            f"every request with the app's secret; pass --secret-ref {example}, or set secret_refs of "
+            "the manifest source in cronix.yaml"
         )
     refs = list(dict.fromkeys(r for t in targets for r in t.secret_refs or ()))
     if writes_specs and any(r.startswith("raw:") for r in refs):
