@@ -112,6 +112,9 @@ def test_cron_fires_the_entry_apply_wrote(
     )
     (cron_d / "cronix").write_text(f"CRONIX_CONFIG={config}\n")  # the operator's line, kept by apply
     (cron_d / "cronix").chmod(0o644)
+    # Debian's cron notices a change by the directory's mtime in whole seconds: a write in
+    # the same second as the one it last saw is never picked up. Apply a second later.
+    time.sleep(1.1)
     url = f"http://127.0.0.1:{app.server_address[1]}/api/v1/scheduled/tick"
     manifest = tmp_path / "m.json"
     manifest.write_text(json.dumps(manifest_doc("e2e", job("tick", "* * * * *", request={"url": url}))))

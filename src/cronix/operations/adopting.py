@@ -15,7 +15,7 @@ from cronix.backends.base import LOCAL_SHIM, UnsupportedOperation
 from cronix.errors import AdoptDiverged, AdoptNoCandidate, CronixError, UsageError
 from cronix.operations.workspace import parse_target
 from cronix.protocol.ownership import ownership_hashes
-from cronix.reconcile import FireSettings, SpecWrite, Target, hold_apply_lock
+from cronix.reconcile import FireSettings, SpecWrite, hold_apply_lock
 from cronix.reconcile.firecheck import check_fire_settings
 
 if TYPE_CHECKING:
@@ -54,12 +54,10 @@ def adopt(ws: Workspace, target: str, *, dry_run: bool = False) -> Adoption:
     with ws.open_backend(read_only=dry_run) as backend:
         if "adopt" not in backend.capabilities:
             raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
-        check_fire_settings(
-            [Target(loaded.manifest, loaded.secret_refs)],
-            backend,
-            strategy=LOCAL_SHIM,
-            writes_specs=not dry_run,
-        )
+        for warning in check_fire_settings(
+            [(app, loaded.secret_refs)], backend, strategy=LOCAL_SHIM, writes_specs=not dry_run
+        ):
+            ws.notify(warning)
         with hold_apply_lock(None if dry_run else ws.lock(), local_state=backend.local_state):
             fire = FireSettings(loaded.secret_refs).spec(app, job)
             # The spec file goes first: the adopted entries read it from their first fire on.

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from cronix.backends.base import Backend
-    from cronix.reconcile.session import Target
 
 __all__ = ["MissingSecretRefs", "check_fire_settings"]
 
@@ -38,13 +37,16 @@ class MissingSecretRefs(UsageError):
 
 
 def check_fire_settings(
-    targets: Sequence[Target], backend: Backend, *, strategy: str, writes_specs: bool
+    apps: Sequence[tuple[str, Sequence[str] | None]], backend: Backend, *, strategy: str, writes_specs: bool
 ) -> list[str]:
-    """Raise for refs the fires cannot use; return the warnings (each said once)."""
+    """Raise for refs the fires cannot use; return the warnings (each said once).
+
+    ``apps`` pairs each app with the secret refs its trigger spec files will record.
+    """
     if strategy != LOCAL_SHIM:
         return []
     own = bool(getattr(backend, "own_secret_refs", False))  # its entries name their secret themselves
-    missing = [] if own else [t.manifest.app for t in targets if not t.secret_refs]
+    missing = [] if own else [app for app, refs in apps if not refs]
     if missing:
         example = (
             "file:/etc/cronix/secret (a file only the job's user can read)"
@@ -56,7 +58,7 @@ def check_fire_settings(
             f"every request with the app's secret; pass --secret-ref {example}, or set secret_refs of "
             "the manifest source in cronix.yaml"
         )
-    refs = list(dict.fromkeys(r for t in targets for r in t.secret_refs or ()))
+    refs = list(dict.fromkeys(r for _, app_refs in apps for r in app_refs or ()))
     if writes_specs and any(r.startswith("raw:") for r in refs):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "

@@ -115,7 +115,8 @@ def reconcile_all(
     twice = sorted({a for a in apps if apps.count(a) > 1})
     if twice:
         raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
-    fire_warnings = check_fire_settings(targets, backend, strategy=strategy, writes_specs=writes_specs)
+    refs = [(t.manifest.app, t.secret_refs) for t in targets]
+    fire_warnings = check_fire_settings(refs, backend, strategy=strategy, writes_specs=writes_specs)
     warnings = [*check_backend(backend), *fire_warnings]
     validated = [validate_jobs(backend, t.manifest) for t in targets]
     outcomes: list[Outcome] = []
