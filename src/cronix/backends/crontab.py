@@ -183,9 +183,10 @@ class CrontabBackend:
                 )
         if self.host.read_only:
             return out
-        probe = (
-            os.path.dirname(self.target.write_path()) if isinstance(self.target, FileTarget) else directory
-        )
+        try:
+            probe = os.path.dirname(FileTarget(path).write_path())  # a symlink is written at its target
+        except BackendError as exc:
+            return [*out, Diagnostic("error", exc.message, "path", "unresolvable")]
         while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
             probe = os.path.dirname(probe)
         if not os.access(probe, os.W_OK | os.X_OK):

@@ -1,12 +1,15 @@
-"""One reconcile run, end to end: check → lock → validate → plan → apply → spec files.
+"""One reconcile run, end to end: check → validate → lock → plan → spec files → apply → cleanup.
 
-This is the library function ``cronix plan`` / ``apply`` / ``drift`` call. The apply-wide
-lock (:mod:`cronix.reconcile.applylock`) is held from the moment the backend is listed
-until the spec files are written, on backends whose state is local (``local_state``:
+This is the library function ``cronix plan`` / ``apply`` / ``drift`` call. First what the
+fires need (secret refs, :mod:`cronix.reconcile.firecheck`) and the backend's
+prerequisites, then every job is validated. The apply-wide lock
+(:mod:`cronix.reconcile.applylock`) is held from the moment the backend is listed until
+the last spec file is removed, on backends whose state is local (``local_state``:
 crontab, systemd-timer, vercel); remote schedulers have their own concurrency control.
-Trigger spec files are written for backends whose entries fire ``cronix trigger`` on this
-host (``fires_on_host``); the others receive the spec inside each entry's
-:class:`~cronix.backends.base.FireSpec`.
+Trigger spec files are compared and written for backends whose entries fire
+``cronix trigger`` on this host (``fires_on_host``) — before the entries that read them,
+and removed only after the entries are gone (D-156); the others receive the spec inside
+each entry's :class:`~cronix.backends.base.FireSpec`.
 """
 
 from __future__ import annotations
