@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 from cronix.backends.base import Backend
+from cronix.plugins.containment import CONTAINMENT_ENV, cgroup_parent
 from cronix.plugins.echo import EchoBackend
 from cronix.plugins.errors import PluginIdentity
 from cronix.plugins.host import launch_backend
@@ -67,6 +69,52 @@ def start_once(state: str) -> tuple[float, Backend]:
     started = time.perf_counter()
     backend = launch_backend(PluginIdentity("echo", str(ECHO)), {"state_path": state})
     return time.perf_counter() - started, backend
+
+
+def lifecycle(directory: str, kind: str, n: int) -> list[float]:
+    """Seconds of launch → configured → close() (Shutdown, then ending all it started) under
+    containment ``kind`` (``CRONIX_PLUGIN_CONTAINMENT``)."""
+    os.environ[CONTAINMENT_ENV] = kind
+    try:
+        times = []
+        for i in range(n):
+            started = time.perf_counter()
+            backend = launch_backend(
+                PluginIdentity("echo", str(ECHO)), {"state_path": f"{directory}/l-{i}.json"}
+            )
+            backend.close()
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        del os.environ[CONTAINMENT_ENV]
+
+
+def pin_checks(directory: str, n: int = 20) -> None:
+    """What checking a pin costs before a launch: finding the distribution that installed
+    the executable (a scan of the site-packages' dist-info), and re-hashing what its RECORD
+    lists — shown for cronix's own echo and, as a large plugin would be, for grpcio's files."""
+    import hashlib
+    import shutil
+    from importlib.metadata import distribution
+
+    from cronix.plugins.trust import check_pin
+
+    copy = Path(directory) / "cronix-backend-echo"
+    shutil.copy2(ECHO, copy)
+    for label, path in (("installed echo (entry point, RECORD found)", ECHO), ("a copied launcher", copy)):
+        started = time.perf_counter()
+        for _ in range(n):
+            check_pin("echo", str(path), {})
+        print(f"pin check, {label}: {(time.perf_counter() - started) / n * 1000:.1f} ms")
+    files = [f for f in distribution("grpcio").files or () if f.hash is not None]
+    started = time.perf_counter()
+    size = 0
+    for f in files:  # the same work as Installed.problems(): read and hash every listed file
+        with open(f.locate(), "rb") as fh:
+            hashlib.file_digest(fh, "sha256")
+            size += fh.tell()
+    seconds = time.perf_counter() - started
+    print(f"RECORD verification, grpcio ({len(files)} files, {size / 1e6:.1f} MB): {seconds * 1000:.0f} ms")
 
 
 def hop(directory: str, n: int = 500) -> float:
@@ -143,6 +191,15 @@ def main(argv: list[str]) -> int:
             f"(min {min(starts) * 1000:.0f}, max {max(starts) * 1000:.0f}); target <= 500 ms: "
             f"{'OK' if start <= 0.5 else 'MISSED'}"
         )
+        kinds = (["cgroup"] if cgroup_parent() is not None else []) + ["tree"]
+        for kind in kinds:
+            cycle = lifecycle(tmp, kind, args.starts)
+            print(
+                f"plugin launch -> configured -> closed, containment {kind}, median of {args.starts}: "
+                f"{statistics.median(cycle) * 1000:.0f} ms (min {min(cycle) * 1000:.0f}, "
+                f"max {max(cycle) * 1000:.0f})"
+            )
+        pin_checks(tmp)
         print(
             f"bare gRPC round trip (grpc.health Check on the plugin's socket), median: {hop(tmp) * 1e6:.0f} us"
         )

@@ -161,15 +161,16 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
 #: Where the documented install puts cronix; see ``Config.trigger_bin``.
 DEFAULT_TRIGGER_BIN = "/usr/local/bin/cronix"
 
-_REF = re.compile(r"(env|file|raw|ssm|secretsmanager|sm):.+")
-_PIN = re.compile(r"sha256:[0-9a-f]{64}")
+_REF = re.compile(r"(env|file|raw|credential|ssm|secretsmanager|sm):.+")
+#: The same as cronix.plugins.trust.PIN_PATTERN (a test keeps them equal; this layer cannot import it).
+_PIN = re.compile(r"sha256:[0-9a-f]{64}(?:;record=sha256:[0-9a-f]{64})?")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 def _secret_refs(value: Any) -> str | None:
     bad = [r for r in value if not _REF.fullmatch(r)]
     return (
-        f"each ref must start with env:, file:, raw:, ssm: or secretsmanager: (got {bad[0]!r})"
+        f"each ref must start with env:, file:, raw:, credential:, ssm: or secretsmanager: (got {bad[0]!r})"
         if bad
         else None
     )
@@ -190,7 +191,7 @@ class ManifestSource:
         default=(),
         metadata=_doc(
             "Secrets for the signed manifest fetch and for the trigger (env:NAME, file:/path, raw:…, "
-            "ssm:NAME, secretsmanager:ID); "
+            "credential:NAME in a systemd service, ssm:NAME, secretsmanager:ID); "
             "the first signs, all verify.",
             check=_secret_refs,
         ),
@@ -270,7 +271,9 @@ class ApplyConfig:
     lock_path: str = field(
         default="/var/lock/cronix/apply.lock",
         metadata=_doc(
-            "flock held for the whole apply of host-local backends (crontab, systemd-timer).", check=FILE_PATH
+            "flock held for the whole apply of backends whose state is a local file "
+            "(crontab, systemd-timer, vercel).",
+            check=FILE_PATH,
         ),
     )
     lock_timeout_seconds: int = field(
@@ -315,9 +318,15 @@ class PluginsConfig:
     pins: Mapping[str, str] = field(
         default_factory=dict,
         metadata=_doc(
-            'Plugin name → "sha256:<64 hex>" of its executable.',
+            'Plugin name → "sha256:<64 hex>" of its executable, with ";record=sha256:<64 hex>" of '
+            "its distribution's RECORD for an entry-point plugin (written by cronix plugins pin --write).",
             check=lambda v: next(
-                (f"{k}: must be sha256:<64 lowercase hex>" for k, p in v.items() if not _PIN.fullmatch(p)),
+                (
+                    f"{k}: must be sha256:<64 lowercase hex>, optionally followed by "
+                    ";record=sha256:<64 lowercase hex>"
+                    for k, p in v.items()
+                    if not _PIN.fullmatch(p)
+                ),
                 None,
             ),
         ),

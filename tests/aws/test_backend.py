@@ -159,7 +159,8 @@ def test_a_hand_edited_expression_is_drift_and_apply_restores_it(aws: Moto) -> N
     assert [(op.action, op.reason) for op in plan.ops] == [("update", "edited by hand")]
     reconcile(m, open_aws(aws), secret_refs=REFS)
     assert schedules(aws)["cronix-billing-a-0"]["ScheduleExpression"] == "cron(0 1 * * ? *)"
-    assert reconcile(m, open_aws(aws), dry_run=True, secret_refs=REFS).plan.noop
+    # With the refs apply used: a plan without them would (rightly) rewrite the Input's refs.
+    assert reconcile(m, open_aws(aws), secret_refs=REFS, dry_run=True).plan.noop
 
 
 @pytest.mark.parametrize(
@@ -201,7 +202,7 @@ def test_listing_follows_pages_beyond_the_first(aws: Moto) -> None:
     entries = backend.list_entries()
     assert len(entries) == 102
     assert calls.count("ListSchedules") == 2  # two pages of one paginated listing
-    assert reconcile(m, backend, dry_run=True, secret_refs=REFS).plan.noop
+    assert reconcile(m, backend, secret_refs=REFS, dry_run=True).plan.noop
 
 
 def test_a_missing_group_is_a_clear_error_unless_cronix_may_create_it(aws: Moto) -> None:
@@ -321,3 +322,18 @@ def test_read_only_commands_need_no_arns(aws: Moto) -> None:
     assert [
         d for d in backend.check() if d.severity == "error" and d.path in ("target_arn", "role_arn")
     ] == []
+
+
+def test_a_changed_secret_ref_reaches_existing_schedules(aws: Moto) -> None:
+    """The hash covers the job, not the operator's refs: the Input must follow the refs anyway."""
+    reconcile(manifest(), open_aws(aws), secret_refs=REFS)
+    rotated = ["secretsmanager:cronix/billing"]
+    backend = open_aws(aws)
+    plan = reconcile(manifest(), backend, secret_refs=rotated, dry_run=True).plan
+    assert [(op.action, op.reason) for op in plan.ops] == [
+        ("update", "trigger spec changed (secret refs or fire strategy)")
+    ]
+    reconcile(manifest(), open_aws(aws), secret_refs=rotated)
+    (doc,) = schedules(aws).values()
+    assert parse_spec_file(doc["Target"]["Input"]).secret_refs == tuple(rotated)
+    assert reconcile(manifest(), open_aws(aws), secret_refs=rotated, dry_run=True).plan.noop

@@ -53,7 +53,22 @@ def test_the_operators_commands_on_eventbridge(aws: Moto, env: dict[str, str], t
     )
     apply = cronix(env, config, "apply", "--manifest", manifest, "--secret-ref", "ssm:/cronix/billing")
     assert apply.returncode == 0, apply.stderr
-    assert as_json(cronix(env, config, "plan", "--manifest", manifest, "-o", "json"))["noop"] is True
+    assert (
+        as_json(
+            cronix(
+                env,
+                config,
+                "plan",
+                "--manifest",
+                manifest,
+                "--secret-ref",
+                "ssm:/cronix/billing",
+                "-o",
+                "json",
+            )
+        )["noop"]
+        is True
+    )
 
     listed = as_json(cronix(env, config, "list", "-o", "json"))
     names = sorted(e["raw"]["name"] for e in listed["entries"])
@@ -91,7 +106,19 @@ def test_the_operators_commands_on_eventbridge(aws: Moto, env: dict[str, str], t
         cronix(env, config, "apply", "--manifest", manifest, "--secret-ref", "ssm:/cronix/billing").returncode
         == 0
     )
-    assert cronix(env, config, "drift", "--manifest", manifest, "--exit-on-drift").returncode == 0
+    assert (
+        cronix(
+            env,
+            config,
+            "drift",
+            "--manifest",
+            manifest,
+            "--secret-ref",
+            "ssm:/cronix/billing",
+            "--exit-on-drift",
+        ).returncode
+        == 0
+    )
 
     # prune removes what cronix owns and nothing else.
     editor.create_schedule(

@@ -90,7 +90,9 @@ def test_real_eventbridge_accepts_every_translation_and_converges(options: dict[
     manifest = parse_manifest(json.dumps(doc))
     first = reconcile(manifest, kind.open(options, HostContext()), secret_refs=["ssm:/cronix/e2e"])
     assert first.result is not None and first.result.created == ["mixed"]
-    assert reconcile(manifest, kind.open(options, HostContext()), dry_run=True).plan.noop
+    assert reconcile(
+        manifest, kind.open(options, HostContext()), secret_refs=["ssm:/cronix/e2e"], dry_run=True
+    ).plan.noop
     doc["jobs"][0]["schedules"] = SCHEDULES[:3]
     changed = parse_manifest(json.dumps(doc))
     second = reconcile(changed, kind.open(options, HostContext()), secret_refs=["ssm:/cronix/e2e"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -18,6 +19,7 @@ from tests.support.procs import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 ECHO = Path(sys.executable).with_name("cronix-backend-echo")
+HOSTILE = Path(__file__).resolve().parent / "hostile"
 
 
 def sha256_pin(path: Path) -> str:
@@ -74,6 +76,68 @@ def session_members(sid: int) -> list[int]:
         if fields[0] != "Z" and int(fields[3]) == sid:
             members.append(int(entry))
     return members
+
+
+def kill_leftovers(*sids: int) -> None:
+    """SIGKILL whatever still runs in these sessions, so a failing test leaves nothing behind."""
+    import signal
+
+    for sid in sids:
+        for pid in session_members(sid) if sid else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def install_hostile(kind: str, directory: Path, name: str | None = None) -> Path:
+    """Copy ``tests/plugins/hostile/cronix-backend-<kind>`` into ``directory`` (as ``name``).
+
+    The copy's shebang is the interpreter running the tests, which has cronix installed.
+    """
+    body = (HOSTILE / f"cronix-backend-{kind}").read_text(encoding="utf-8").split("\n", 1)[1]
+    target = directory / f"cronix-backend-{name or kind}"
+    target.write_text(f"#!{sys.executable}\n{body}", encoding="utf-8")
+    target.chmod(0o755)
+    return target
+
+
+def pip_install_tamper(tmp: Path, *, append: str = "") -> tuple[Path, Path]:
+    """Install ``tests/plugins/dists/tamperplug`` with the real pip into the venv ``tmp/venv``.
+
+    The venv is made on first use and sees this one's packages (cronix, grpc) through a
+    ``.pth``; pip writes the launcher ``bin/cronix-backend-tamper`` and the RECORD. Called
+    again it reinstalls over it (an upgrade), with ``append`` added to the module's source.
+    Offline: no index; the setuptools installed here builds it. Returns (the launcher, the
+    installed module it imports).
+    """
+    import shutil
+    import subprocess
+    import sysconfig
+
+    venv = tmp / "venv"
+    if not venv.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+        site = next((venv / "lib").glob("python3*/site-packages"))
+        outer = sysconfig.get_paths()["purelib"]
+        (site / "outer.pth").write_text(f"import site; site.addsitedir({outer!r})\n", encoding="utf-8")
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    source = tmp / "tamperplug-src"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(REPO / "tests" / "plugins" / "dists" / "tamperplug", source)
+    with (source / "tamperplug.py").open("a", encoding="utf-8") as fh:
+        fh.write(append)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+         "--no-build-isolation", "--no-cache-dir", "--disable-pip-version-check", "--force-reinstall",
+         str(source)],
+        check=True, timeout=300, env={**os.environ, "HOME": str(tmp)},
+    )  # fmt: skip
+    return venv / "bin" / "cronix-backend-tamper", site / "tamperplug.py"
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set size (``VmHWM`` in /proc/self/status), in KiB."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
 
 
 def write_script(path: Path, body: str) -> Path:

@@ -324,3 +324,17 @@ def test_cli_integrity_failure_exits_4(tmp_path: Path, plugin_dir: Path, state_p
 
 def test_plugin_errors_are_backend_errors() -> None:
     assert issubclass(PluginFailure, PluginError)
+
+
+def test_shutdown_ends_a_plugin_stuck_inside_a_call(
+    open_echo: OpenEcho, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The RPC thread never returns (hang_on): the plugin exits by itself with status 0, without
+    calling close() under the stuck handler."""
+    monkeypatch.setenv("CRONIX_PLUGIN_CALL_TIMEOUT", "1")
+    backend = open_echo(hang_on="List")
+    with pytest.raises(PluginFailure, match="timed out"):
+        backend.list_entries()
+    backend.close()
+    assert backend.process.exit_status() == 0
+    assert "abandoning 1 RPC(s) still running" in backend.process.stderr_tail(1.0)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cronix.backends.base import Backend, FireSpec, HistoryQuery, ManagedEntry
+from cronix.errors import EXIT_BACKEND
 from cronix.plugins.errors import PluginFailure, PluginIdentity
 from cronix.plugins.host import launch_backend
 from cronix.plugins.process import PluginProcess
@@ -201,8 +202,9 @@ def test_close_ends_the_process_group_and_is_idempotent(open_echo: OpenEcho) -> 
 
 def test_configure_is_sent_exactly_once(open_echo: OpenEcho, state_path: Path) -> None:
     backend = open_echo()
-    with pytest.raises(RuntimeError, match="Configure is sent once"):
+    with pytest.raises(PluginFailure, match="Configure is sent once") as info:
         backend.configure({"state_path": str(state_path)})
+    assert (info.value.category, info.value.exit_code) == ("protocol", EXIT_BACKEND)  # not internal
 
 
 def test_environment_is_filtered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

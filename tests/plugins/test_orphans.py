@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cronix.plugins.contract import ENV_MAGIC_COOKIE, MAGIC_COOKIE
 from cronix.plugins.errors import PluginIdentity
 from cronix.plugins.process import PluginProcess
-from tests.plugins.helpers import ECHO, REPO, make_config, session_members, sha256_pin
+from tests.plugins.helpers import ECHO, REPO, kill_leftovers, make_config, session_members, sha256_pin
 from tests.support.procs import wait_until
 
 HOST = """
@@ -26,14 +28,31 @@ print(backend.process.pid, backend.process.socket_dir, flush=True)
 time.sleep(300)
 """
 
+# The host is inside a call the plugin never answers (echo's hang_on=List) when it is killed.
+HUNG_HOST = """
+import sys, threading, time
+sys.path.insert(0, {repo!r})
+from cronix.config import load_config
+from cronix.plugins.host import open_plugin_backend
+backend = open_plugin_backend("echo", load_config({config!r}), {{"state_path": {state!r}, "hang_on": "List"}})
+threading.Thread(target=backend.list_entries, daemon=True).start()
+while "hanging in List" not in backend.process.stderr_tail():
+    time.sleep(0.02)
+print(backend.process.pid, backend.process.socket_dir, flush=True)
+time.sleep(300)
+"""
 
-def test_plugin_exits_when_cronix_is_killed_with_sigkill(tmp_path: Path, plugin_dir: Path) -> None:
+
+@pytest.mark.parametrize("host", [HOST, HUNG_HOST], ids=["between-rpcs", "inside-a-hung-rpc"])
+def test_plugin_exits_when_cronix_is_killed_with_sigkill(tmp_path: Path, plugin_dir: Path, host: str) -> None:
+    """Also when the RPC thread is stuck in the backend: the watchdog ends the process anyway."""
     _, config = make_config(
         tmp_path, dirs=[plugin_dir], pins={"echo": sha256_pin(plugin_dir / "cronix-backend-echo")}
     )
-    code = HOST.format(repo=str(REPO), config=str(config), state=str(tmp_path / "state.json"))
+    code = host.format(repo=str(REPO), config=str(config), state=str(tmp_path / "state.json"))
     host = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
     assert host.stdout is not None
+    plugin_pid = 0
     try:
         pid, socket_dir = host.stdout.readline().split()
         plugin_pid = int(pid)
@@ -52,6 +71,7 @@ def test_plugin_exits_when_cronix_is_killed_with_sigkill(tmp_path: Path, plugin_
         if host.poll() is None:
             host.kill()
             host.wait()
+        kill_leftovers(plugin_pid)
 
 
 def test_plugin_exits_when_idle(tmp_path: Path) -> None:

@@ -87,3 +87,17 @@ def test_host_context_round_trips_and_a_1_1_host_context_is_understood() -> None
     old = pb.HostContext(trigger_command="/usr/bin/cronix trigger", spec_dir="/etc/cronix/jobs")
     assert convert.host_context_from_proto(old) == HostContext("/usr/bin/cronix", "/etc/cronix/jobs")
     assert convert.host_context_from_proto(pb.HostContext()).trigger_command == "cronix trigger"
+
+
+def test_a_raw_secret_ref_never_reaches_a_plugin(open_echo: OpenEcho, state_path: Path) -> None:
+    import pytest
+
+    from cronix.errors import UsageError
+
+    backend = open_echo()
+    report = job("report", "0 6 * * *")
+    with pytest.raises(UsageError, match="raw: secret ref would be sent to the plugin"):
+        backend.create(
+            "ops", report, ownership_hashes(report), FireSpec.build("ops", report, ("Raw:hunter2",))
+        )
+    assert "hunter2" not in (state_path.read_text() if state_path.exists() else "")

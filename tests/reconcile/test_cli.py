@@ -15,7 +15,7 @@ def test_unknown_backend_is_a_usage_error(host: Host) -> None:
     result = host.run("list", "--backend", "nope")
     assert result.code == 2
     assert result.err.startswith(
-        "cronix: error: unknown backend 'nope': not built in (crontab, kubernetes, aws-scheduler) and no plugin cronix-backend-nope in "
+        "cronix: error: unknown backend 'nope': not built in (crontab, kubernetes, aws-scheduler, systemd-timer, vercel) and no plugin cronix-backend-nope in "
     )
 
 

@@ -107,3 +107,24 @@ def test_options_are_strict() -> None:
     with pytest.raises(ConfigError, match=r"backends\.memory\.colour: unknown key"):
         _open(colour="blue")
     assert MemoryOptions().fire_strategies == ("local-shim",)
+
+
+def test_a_changed_secret_ref_is_an_update_of_entries_that_carry_the_spec() -> None:
+    backend = _open()
+    manifest = _manifest(job("nightly"))
+    reconcile(manifest, backend, secret_refs=["file:/etc/a"])
+    plan = reconcile(manifest, backend, secret_refs=["file:/etc/b"], dry_run=True).plan
+    assert plan.ops[0].reason == "trigger spec changed (secret refs or fire strategy)"
+    reconcile(manifest, backend, secret_refs=["file:/etc/b"])
+    assert parse_spec_file(backend.store[0].spec or "").secret_refs == ("file:/etc/b",)
+    assert reconcile(manifest, backend, secret_refs=["file:/etc/b"], dry_run=True).plan.noop
+
+
+@pytest.mark.parametrize("ref", ["raw:hunter2", "RAW:hunter2"])
+def test_a_raw_ref_is_never_written_into_spec_files(ref: str, tmp_path: Path) -> None:
+    from cronix.errors import UsageError
+
+    backend = _open(fires_on_host=True)
+    with pytest.raises(UsageError, match="raw: secret ref would be written"):
+        reconcile(_manifest(job("nightly")), backend, secret_refs=[ref], spec_dir=str(tmp_path / "jobs"))
+    assert backend.store == [] and not (tmp_path / "jobs").exists()

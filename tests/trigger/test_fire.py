@@ -76,6 +76,46 @@ def test_fire_time_from_the_scheduler_wins(host: Host, app: AppServer) -> None:
     assert "fire time must be Unix seconds or RFC 3339" in bad.stderr
 
 
+def test_a_systemd_timers_elapse_time_anchors_the_intended_fire_time(host: Host, app: AppServer) -> None:
+    """``$TRIGGER_TIMER_REALTIME_USEC`` (systemd ≥ 252 sets it for timer-activated services) is
+    when the timer elapsed: the fire time counts back from it, however late the shim starts."""
+    import time
+
+    write_spec(host.spec_dir, app.url(), schedule="*/5 * * * *")
+    boundary = (int(time.time()) // 300 - 1) * 300  # a scheduled instant 5-10 minutes ago
+    elapsed = f"{boundary}400123"  # µs: systemd elapsed 0.4 s after the minute
+    assert host.trigger(env=host.env(TRIGGER_TIMER_REALTIME_USEC=elapsed)).returncode == 0
+    assert host.trigger().returncode == 0  # without it: "now", far outside the 60 s window
+    with_timer, without = app.requests
+    assert with_timer.header("X-Cron-Fire-Time") == str(boundary)
+    assert int(without.header("X-Cron-Fire-Time") or 0) > boundary + 60
+    # An explicit fire time still wins over the timer's.
+    assert (
+        host.trigger(
+            env=host.env(TRIGGER_TIMER_REALTIME_USEC=elapsed, CRONIX_FIRE_TIME="1767323040")
+        ).returncode
+        == 0
+    )
+    assert app.requests[-1].header("X-Cron-Fire-Time") == "1767323040"
+
+
+def test_a_credential_ref_reads_the_services_credentials_directory(host: Host, app: AppServer) -> None:
+    """``credential:NAME``: what systemd's LoadCredential= placed in $CREDENTIALS_DIRECTORY."""
+    from tests.trigger.conftest import SECRET
+
+    creds = host.root / "credentials"
+    creds.mkdir(mode=0o700)
+    (creds / "cron-secret").write_text(SECRET + "\n")
+    write_spec(host.spec_dir, app.url(), secret_refs=["credential:cron-secret"])
+    assert host.trigger(env=host.env(CREDENTIALS_DIRECTORY=str(creds))).returncode == 0
+    assert app.requests[-1].verdict == "ok"
+    missing = host.trigger()
+    assert missing.returncode == 3
+    assert "credential:cron-secret skipped: $CREDENTIALS_DIRECTORY is not set" in missing.stdout
+    assert "no usable secret" in missing.stdout
+    assert SECRET not in missing.stdout + missing.stderr
+
+
 def test_4xx_is_rejected_without_retry(host: Host, app: AppServer) -> None:
     write_spec(host.spec_dir, app.url())
     app.default = Reply(422, b'{"error":"' + b"x" * 300 + b'"}')

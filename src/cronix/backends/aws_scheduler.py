@@ -194,6 +194,13 @@ class AwsSchedulerBackend:
             return False
         return live.content() == LiveSchedule.from_api(want).content()
 
+    def fire_matches(self, app: str, job: Job, entry: ManagedEntry, fire: FireSpec) -> bool:
+        """The schedule's ``Input`` is exactly the spec apply would write (refs, strategy included)."""
+        live = self._live.get(schedule_name(app, job.name, entry.index))
+        return (
+            live is not None and entry.index < len(fire.specs) and live.input == fire.spec_json(entry.index)
+        )
+
     def verify_ownership(self, entry: ManagedEntry) -> bool:
         return self.verify_ownership_many([entry])[0]
 

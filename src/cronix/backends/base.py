@@ -54,7 +54,8 @@ implement either):
 
 * :class:`SupportsTransaction` — ``transaction()`` stages every create/update/delete of
   one apply and commits them in one atomic write (crontab: one rename of the file), so a
-  crash leaves either the old or the new state, never a half-applied one.
+  crash leaves either the old or the new state, never a half-applied one. A commit of
+  several steps that fails half-way raises :class:`CommitIncomplete` saying what was done.
 * :class:`SupportsContentCheck` — ``entry_matches(app, job, entry)`` says whether the
   installed artifact is exactly what the backend would write for that job now. The
   reconciler asks it for entries whose marker hash is current; ``False`` means the entry
@@ -63,6 +64,9 @@ implement either):
   cannot say on its own that the entry changed (crontab).
 * :class:`SupportsMarkerAudit` — ``audit_markers()`` reports ownership markers that are
   malformed or detached from their entry (``cronix verify-ownership``).
+* :class:`SupportsFireCheck` — ``fire_matches(app, job, entry, fire)`` says whether an
+  entry that carries its trigger spec carries exactly this one; ``False`` plans an update
+  (the operator changed the secret refs or the fire strategy).
 * :class:`SupportsRecordedJobs` — ``recorded_jobs()`` returns the jobs as the entries
   themselves record them (the spec carried in a ConfigMap or a schedule's ``Input``), so
   audits without a manifest can check hashes on backends that write no spec files.
@@ -101,6 +105,7 @@ __all__ = [
     "AdoptResult",
     "Backend",
     "Capability",
+    "CommitIncomplete",
     "Diagnostic",
     "FireSpec",
     "HistoryEntry",
@@ -109,6 +114,7 @@ __all__ = [
     "ManagedEntry",
     "Severity",
     "SupportsContentCheck",
+    "SupportsFireCheck",
     "SupportsMarkerAudit",
     "SupportsRecordedJobs",
     "SupportsTransaction",
@@ -135,6 +141,15 @@ FIRE_STRATEGIES: Final = (LOCAL_SHIM, MANAGED_JWT)
 
 class UnsupportedOperation(BackendError):
     """The backend does not offer this optional operation."""
+
+
+class CommitIncomplete(BackendError):
+    """A transaction's commit failed after changing part of the scheduler; the message says what.
+
+    For schedulers whose commit is several steps (systemd: unit files, ``daemon-reload``,
+    ``enable``) rather than one atomic write, so an apply never claims "nothing was changed"
+    when something was.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,3 +392,15 @@ class SupportsRecordedJobs(Protocol):
     """
 
     def recorded_jobs(self) -> dict[tuple[str, str], Job]: ...
+
+
+@runtime_checkable
+class SupportsFireCheck(Protocol):
+    """Optional: does ``entry`` carry exactly ``fire`` (its spec, secret refs and strategy)?
+
+    For backends that store the trigger spec inside the entry: the ownership hash covers
+    the job, not the operator's secret refs or strategy, so without this a changed
+    ``--secret-ref`` would never reach entries that already exist.
+    """
+
+    def fire_matches(self, app: str, job: Job, entry: ManagedEntry, fire: FireSpec) -> bool: ...

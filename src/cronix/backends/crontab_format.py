@@ -40,7 +40,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cronix.protocol.errors import ScheduleError
-from cronix.protocol.schedule import FIELD_BOUNDS, parse_schedule
+from cronix.protocol.schedule import canonical_cron, parse_schedule
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -100,40 +100,6 @@ def translate(schedule: str) -> str:
         return _every(parsed.source, parsed.every_seconds)
     assert parsed.cron is not None
     return canonical_cron(parsed.cron.raw)
-
-
-def canonical_cron(raw: Sequence[str]) -> str:
-    """Five already-valid cron fields rewritten in plain Vixie syntax."""
-    return " ".join(
-        _canonical_field(f, lo, hi, names) for f, (lo, hi, names) in zip(raw, FIELD_BOUNDS, strict=True)
-    )
-
-
-def _canonical_field(text: str, lo: int, hi: int, names: dict[str, int] | None) -> str:
-    parts = []
-    for element in text.split(","):
-        if not element:
-            continue
-        range_part, _, step = element.partition("/")
-        low, dash, high = range_part.partition("-")
-        suffix = f"/{int(step)}" if step else ""
-        if low in ("*", "?"):
-            parts.append("*" + suffix)
-            continue
-        a = _number(low, names)
-        if dash:
-            parts.append(f"{a}-{_number(high, names)}{suffix}")
-        elif step:
-            parts.append(f"{a}-{hi}{suffix}")
-        else:
-            parts.append(str(a))
-    return ",".join(parts)
-
-
-def _number(text: str, names: dict[str, int] | None) -> int:
-    if names is not None and text.lower() in names:
-        return names[text.lower()]
-    return int(text)
 
 
 def _every(source: str, seconds: int) -> str:

@@ -184,6 +184,20 @@ class MemoryBackend:
         want = (job.schedules[entry.index], job.timezone, self._command(app, job.name))
         return (raw["schedule"], raw["timezone"], raw["command"]) == want
 
+    def fire_matches(self, app: str, job: Job, entry: ManagedEntry, fire: FireSpec) -> bool:
+        """The stored entry carries exactly this trigger spec (seeded ones are trusted)."""
+        stored = next(
+            (
+                e
+                for e in self._entries()
+                if e.hash is not None and (e.app, e.job, e.index) == (app, job.name, entry.index)
+            ),
+            None,
+        )
+        if stored is None or stored.spec is None:
+            return True
+        return entry.index < len(fire.specs) and stored.spec == fire.spec_json(entry.index)
+
     def adopt(
         self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec, *, dry_run: bool
     ) -> AdoptResult:

@@ -129,7 +129,7 @@ class BackendType:
         return _load(self.seeder)(backend) if self.seeder else None
 
 
-#: Every in-tree backend type, one entry per backend (systemd-timer and vercel are coming).
+#: Every in-tree backend type, one entry per backend.
 BACKEND_TYPES: dict[str, BackendType] = {}
 
 
@@ -171,6 +171,27 @@ register(
         capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
         seeder="cronix.backends.aws_seeder:AwsSchedulerSeeder",
         requires=(("boto3", "aws"),),
+    )
+)
+register(
+    BackendType(
+        name="systemd-timer",
+        summary="A .timer and .service per schedule in /etc/systemd/system (or the user's units).",
+        opener="cronix.backends.systemd:open_backend",
+        options="cronix.backends.systemd_options:SystemdOptions",
+        capabilities=frozenset({"adopt", "drift-detection", "every", "history", "timezones"}),
+        seeder="cronix.backends.systemd_seeder:SystemdSeeder",
+    )
+)
+register(
+    BackendType(
+        name="vercel",
+        summary="Entries of crons[] in a project's vercel.json (Vercel calls the app itself).",
+        opener="cronix.backends.vercel:open_backend",
+        options="cronix.backends.vercel_options:VercelOptions",
+        capabilities=frozenset({"drift-detection"}),
+        fire_strategies=frozenset({"vercel-native"}),
+        seeder="cronix.backends.vercel_seeder:VercelSeeder",
     )
 )
 register(

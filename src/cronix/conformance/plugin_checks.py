@@ -3,7 +3,8 @@
 ``cronix conformance plugin PATH`` runs, in order: the handshake grammar; grpc.health
 SERVING for ``""`` and the service; GetMetadata (name equals the executable's suffix,
 a version, protocol 1); every backend RPC before Configure rejected with
-FAILED_PRECONDITION; Configure accepted, a second Configure rejected; the backend vectors
+FAILED_PRECONDITION; Configure accepted (settings it rejects end the run with exit 2,
+naming them: they are the caller's to fix), a second Configure rejected; the backend vectors
 (:mod:`cronix.conformance.backend_suite`) through the host proxy; Shutdown ends the
 process with status 0 within 5 s; and the plugin exits when the process that started it
 is killed with SIGKILL. Any language's plugin can be graded this way.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from cronix.conformance.backend_suite import Check, run_backend_suite
 from cronix.errors import PluginError
 from cronix.plugins.contract import PROTOCOL_VERSION, SERVICE_NAME
+from cronix.plugins.errors import PluginConfigInvalid
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -94,8 +96,10 @@ def _steps(
         yield Check(_SUITE, name, "fail", str(exc))
         return
     errors = [d.render() for d in diagnostics if d.severity == "error"]
-    yield _verdict(name, not errors, "; ".join(errors))
-    if errors or probe.backend is None:
+    if errors:  # the settings given are wrong, not the plugin: nothing further can be graded
+        raise PluginConfigInvalid.rejected(probe.process.identity, errors)
+    yield _verdict(name, True, "")
+    if probe.backend is None:
         return
 
     code = probe.configure_again(settings)

@@ -38,24 +38,46 @@ class PinResult:
     resolved: str
     #: The config file the pin was recorded in (``None`` when not asked to write).
     written_to: str | None = None
+    #: ``name version`` of the distribution whose RECORD the pin covers too, or "".
+    distribution: str = ""
+    #: An editable install: its RECORD lists only the import hook, not the source tree.
+    editable: bool = False
 
 
 def pin_plugin(config_path: str | None, name: str, *, write: bool) -> PinResult:
-    """The ``sha256:`` pin of the plugin that would run; with ``write``, recorded in cronix.yaml."""
+    """The pin of the plugin that would run; with ``write``, recorded in cronix.yaml.
+
+    For an entry-point plugin the pin covers its distribution's RECORD too, and a
+    distribution whose files no longer match their RECORD is refused (exit 4): pinning it
+    would bless whatever changed them.
+    """
     import os
 
     from cronix.config import Config, load_config, record_plugin_pin
     from cronix.config import config_path as resolve_config_path
     from cronix.plugins.discovery import find_plugin, search_dirs
-    from cronix.plugins.trust import file_digest
+    from cronix.plugins.errors import PluginUntrusted
+    from cronix.plugins.trust import current_pin
 
     path = resolve_config_path(config_path)
     # --write may create the file; reading it first only makes sense when it exists.
     config = Config() if write and path is not None and not os.path.exists(path) else load_config(config_path)
     candidate = find_plugin(name, search_dirs(config.plugins.dirs))
-    digest = file_digest(candidate.resolved)
+    digest, dist = current_pin(candidate.resolved)
+    problems = dist.problems() if dist is not None else []
+    if dist is not None and problems:
+        raise PluginUntrusted(
+            f"not pinning plugin {name} at {candidate.resolved}: {'; '.join(problems)}: the files of "
+            f"{dist} changed after installation; reinstall it"
+        )
     written = record_plugin_pin(name, digest, config_path) if write else None
-    return PinResult(digest, candidate.resolved, written)
+    return PinResult(
+        digest,
+        candidate.resolved,
+        written,
+        distribution="" if dist is None else str(dist),
+        editable=dist is not None and dist.editable,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +128,16 @@ def _describe(candidate: Candidate, config: Config, *, run: bool) -> dict[str, A
         "detail": candidate.detail,
         "pin": "",
         "sha256": "",
+        "distribution": "",
         "version": "",
         "description": "",
     }
     if candidate.status != "active":
         return row
     verdict = check_pin(candidate.name, candidate.resolved, config.plugins.pins)
-    row.update(pin=verdict.status, sha256=verdict.actual)
+    row.update(pin=verdict.status, sha256=verdict.actual, distribution=verdict.distribution)
+    if verdict.status == "pinned" and verdict.distribution and verdict.covers == "executable":
+        row["pin"] = "pinned (launcher only)"
     allowed = verdict.status == "pinned" or (verdict.status == "unpinned" and config.plugins.trust == "warn")
     if run and allowed:
         try:

@@ -373,7 +373,7 @@ class EchoSeeder:
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> EchoSeeder:
         if not settings.get("state_path"):
-            raise ValueError("state_path is required")
+            raise ValueError("state_path is required: the JSON file where echo keeps its entries")
         return cls(settings["state_path"])
 
     def seed_foreign(self, schedule: str, command: str) -> None:

@@ -128,6 +128,14 @@ class PluginNotFound(UsageError):
 class PluginConfigInvalid(ConfigError):
     """The plugin rejected its settings at Configure (exit 2)."""
 
+    @classmethod
+    def rejected(cls, plugin: PluginIdentity, errors: list[str]) -> PluginConfigInvalid:
+        """The one message for settings a plugin refused, saying where settings come from."""
+        return cls(
+            f"{plugin} rejected its settings: {'; '.join(errors)} (set them with --backend-config "
+            f"KEY=VALUE or plugins.config.{plugin.name} in cronix.yaml)"
+        )
+
 
 class PluginUntrusted(PluginIntegrityError):
     """Unpinned in strict mode, pin mismatch, or an unsafe file (exit 4); nothing was executed."""

@@ -9,6 +9,9 @@ Trailing tokens are extensions: ``proto=<major>`` (the plugin-protocol major the
 chose) and ``pid=<n>`` are defined today; every other token, and any token without ``=``,
 is ignored so that later versions can add fields without breaking older hosts (go-plugin
 had to gate a 7th field behind an environment variable because its parser was strict).
+
+Whatever the line, :func:`parse_handshake` returns a :class:`Handshake` or raises
+:class:`HandshakeError` with a one-line message — nothing else (a Hypothesis test says so).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ class Handshake:
     def protocol(self) -> int | None:
         """The ``proto=`` token as an integer, or None when absent or not a number."""
         value = self.extensions.get("proto", "")
-        return int(value) if value.isdigit() else None
+        # ASCII only: "²" and "٣" pass str.isdigit(), and int() refuses or accepts them.
+        return int(value) if value.isascii() and value.isdigit() else None
 
 
 def format_handshake(socket_path: str, **extensions: str | int) -> str:
@@ -49,7 +53,10 @@ def format_handshake(socket_path: str, **extensions: str | int) -> str:
 
 def parse_handshake(line: str | bytes) -> Handshake:
     """Parse the first stdout line of a plugin, or raise :class:`HandshakeError`."""
-    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+    try:
+        raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that does not stand for a byte
+        raise HandshakeError(f"not a handshake (not UTF-8): {line[:120]!a}") from None
     if len(raw) > MAX_HANDSHAKE_BYTES:
         raise HandshakeError(f"handshake line is longer than {MAX_HANDSHAKE_BYTES} bytes")
     try:

@@ -106,10 +106,7 @@ def launch_backend(
                 _log.warning("%s: configuration: %s", process.identity, d.render())
         errors = [d.render() for d in diagnostics if d.severity == "error"]
         if errors:
-            raise PluginConfigInvalid(
-                f"{process.identity} rejected its settings: {'; '.join(errors)} "
-                f"(set them with --backend-config KEY=VALUE or plugins.config.{identity.name} in cronix.yaml)"
-            )
+            raise PluginConfigInvalid.rejected(process.identity, errors)
     except BaseException:
         backend.close()
         raise

@@ -9,14 +9,18 @@ the host sets — never the rest of the operator's environment, where secrets li
 
 Its first stdout line is the handshake; later stdout lines are drained and logged (the
 pipe must never fill). Every stderr line is relayed to the ``cronix.plugin.<name>``
-logger and kept in a ring buffer whose tail goes into every error message.
+logger and kept in a ring buffer whose tail goes into every error message. Both are
+bounded whatever the plugin writes: a line is cut at :data:`MAX_LINE_BYTES` (the rest is
+read and dropped, so an endless line costs no memory) and the buffer keeps 64 lines.
 
 Ending it: the caller sends Shutdown first; :meth:`PluginProcess.stop` then waits up to
-the grace period, sends SIGTERM and then SIGKILL to the process group, and sweeps the
-group once more before reaping the leader (the leader's unreaped pid keeps the group id
-from being reused, so the sweep cannot hit a stranger). Live processes are also ended at
-interpreter exit; if cronix is killed outright, the plugin's own parent watchdog
-(:mod:`cronix.plugins.sdk`) makes it exit.
+the grace period, sends SIGTERM to the process group, then SIGKILLs everything the plugin
+started — held in a cgroup, or found by walking the process tree, so a process that
+called setsid(2) or was double-forked away is not missed (:mod:`cronix.plugins.containment`)
+— and sweeps the group once more before reaping the leader (the leader's unreaped pid
+keeps the group id from being reused, so the sweep cannot hit a stranger). Live processes
+are also ended at interpreter exit; if cronix is killed outright, the plugin's own parent
+watchdog (:mod:`cronix.plugins.sdk`) makes it exit, ending its descendants too.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from cronix.plugins.containment import Containment
 from cronix.plugins.contract import (
     DEFAULT_IDLE_TIMEOUT,
     ENV_IDLE_TIMEOUT,
@@ -58,10 +63,23 @@ from cronix.plugins.errors import Category, PluginFailure, PluginIdentity
 from cronix.plugins.handshake import MAX_HANDSHAKE_BYTES, Handshake, HandshakeError, parse_handshake
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
-__all__ = ["PluginProcess", "Timeouts", "describe_status", "make_socket_dir", "plugin_environment"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "PluginProcess",
+    "Timeouts",
+    "describe_status",
+    "make_socket_dir",
+    "plugin_environment",
+    "read_lines",
+]
 
+#: Longest stderr or stdout line relayed and kept; the rest of a longer line is dropped.
+MAX_LINE_BYTES = 4096
+_DISCARD_CHUNK = 64 * 1024
+#: stderr lines kept for error messages (each at most MAX_LINE_BYTES).
+_TAIL_LINES = 64
 _PASSTHROUGH = frozenset({"PATH", "HOME", "LANG", "TZ"})
 _SUN_PATH_MAX = 107
 _LEVELS = {
@@ -153,6 +171,7 @@ class PluginProcess:
         self.identity = identity
         self.socket_dir = make_socket_dir()
         env = plugin_environment(identity.name, self.socket_dir, idle_timeout=idle_timeout)
+        self._contain = Containment.choose()
         try:
             self._proc = subprocess.Popen(
                 [identity.path],
@@ -163,8 +182,10 @@ class PluginProcess:
                 env=env,
                 start_new_session=True,
                 close_fds=True,
+                preexec_fn=self._contain.preexec(),
             )
         except OSError as exc:
+            self._contain.release()
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             raise PluginFailure(
                 identity, f"cannot execute {identity.path}: {exc.strerror}", category="start"
@@ -172,6 +193,7 @@ class PluginProcess:
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
         self.pid = self._proc.pid
+        self._contain.started(self.pid)
         self._stderr = _StderrRelay(self._proc.stderr, identity.name)
         self._first_line: queue.Queue[bytes] = queue.Queue(maxsize=1)
         self._stdout = threading.Thread(
@@ -260,23 +282,42 @@ class PluginProcess:
         if self._stopped:
             return self._proc.returncode if self._proc.returncode is not None else 0
         self._stopped = True
+        self.note_descendants()
         status = self.wait_exit(grace)
         if status is None:
             self._signal_group(signal.SIGTERM)
             status = self.wait_exit(2.0)
-        if status is None:
-            self._signal_group(signal.SIGKILL)
-        # Sweep whatever the plugin left in its group while the leader is still unreaped.
+        # Everything it started (cgroup or process tree), then whatever is left in its group,
+        # while the leader is still unreaped: its pid keeps the group id from being reused.
+        self._contain.end(self.pid, alive=status is None)
         self._signal_group(signal.SIGKILL)
         code = self._proc.wait()
+        self._contain.release()
         for relay in (self._stderr, self._stdout):
             relay.join(2.0)
-        for stream in (self._proc.stdout, self._proc.stderr):
-            if stream is not None:
+        for stream, relay in ((self._proc.stdout, self._stdout), (self._proc.stderr, self._stderr)):
+            # A process that still holds the pipe keeps the relay inside readline(), and
+            # close() would wait for that read forever; the daemon thread is left to it.
+            if stream is not None and not relay.is_alive():
                 stream.close()
         shutil.rmtree(self.socket_dir, ignore_errors=True)
         _LIVE.discard(self)
         return code
+
+    @property
+    def containment(self) -> str:
+        """How what the plugin starts is held: ``cgroup``, ``tree`` or ``group``."""
+        return self._contain.kind
+
+    @property
+    def cgroup(self) -> str | None:
+        """The plugin's own cgroup directory, when :attr:`containment` is ``cgroup``."""
+        return self._contain.cgroup
+
+    def note_descendants(self) -> None:
+        """Remember what the plugin started so far; call before asking it to exit (Shutdown)."""
+        if self.exit_status() is None:
+            self._contain.note_descendants(self.pid)
 
     def kill(self) -> None:
         """End the plugin at once (interpreter exit, a failed start)."""
@@ -295,11 +336,11 @@ class _StderrRelay(threading.Thread):
         self._stream = stream
         self._name = name
         self._log = logging.getLogger(f"cronix.plugin.{name}")
-        self._lines: deque[str] = deque(maxlen=200)
+        self._lines: deque[str] = deque(maxlen=_TAIL_LINES)
         self._lock = threading.Lock()
 
     def run(self) -> None:
-        for raw in iter(self._stream.readline, b""):
+        for raw in read_lines(self._stream):
             line = raw.decode("utf-8", "replace").rstrip()
             if not line:
                 continue
@@ -329,10 +370,27 @@ def _render(line: str) -> tuple[int, str]:
     return logging.INFO, line
 
 
+def read_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of ``stream``, each cut to ``limit`` bytes; memory stays O(limit).
+
+    A longer line is yielded as soon as its first ``limit`` bytes are in, with a note that
+    the rest was dropped — so a line that never ends is still relayed — and the rest is
+    read and thrown away up to the next newline.
+    """
+    note = f" [line longer than {limit} bytes; the rest was dropped]".encode()
+    while raw := stream.readline(limit + 1):
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield raw
+            continue
+        yield raw[:limit] + note
+        while (rest := stream.readline(_DISCARD_CHUNK)) and not rest.endswith(b"\n"):
+            pass
+
+
 def _drain_stdout(stream: IO[bytes], first: queue.Queue[bytes], name: str) -> None:
     log = logging.getLogger(f"cronix.plugin.{name}")
     first.put(stream.readline(MAX_HANDSHAKE_BYTES + 1))
-    for raw in iter(stream.readline, b""):
+    for raw in read_lines(stream):
         log.debug(
             "[%s] unexpected stdout after the handshake: %s", name, raw.decode("utf-8", "replace").rstrip()
         )

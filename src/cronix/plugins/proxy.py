@@ -98,7 +98,9 @@ class PluginBackend:
     def configure(self, settings: Mapping[str, str], host: HostContext | None = None) -> list[Diagnostic]:
         """Send Configure — exactly once per process — and return its diagnostics."""
         if self._configured:
-            raise RuntimeError(f"{self} is already configured; Configure is sent once per process")
+            raise self.process.failure(
+                "already configured; Configure is sent once per process", category="protocol"
+            )
         self._configured = True
         request = pb.ConfigureRequest(
             host_version=__version__,
@@ -199,6 +201,7 @@ class PluginBackend:
     ) -> AdoptResult:
         if "adopt" not in self.capabilities:
             raise UnsupportedOperation(f"{self.process.identity} does not support adopt")
+        _refuse_raw(fire)
         request = pb.AdoptRequest(
             app=app,
             job=convert.job_to_proto(job),
@@ -220,7 +223,10 @@ class PluginBackend:
         if "history" not in self.capabilities:
             raise UnsupportedOperation(f"{self.process.identity} does not support history")
         reply = self._call("History", convert.history_query_to_proto(query), self._timeouts.call)
-        return [convert.history_entry_from_proto(m) for m in reply.entries]
+        try:
+            return [convert.history_entry_from_proto(m) for m in reply.entries]
+        except (ValueError, OverflowError) as exc:  # e.g. a timestamp no datetime can hold
+            raise self._malformed("History", str(exc)) from None
 
     def close(self) -> None:
         """Shutdown (5 s grace), then SIGTERM/SIGKILL the process group; idempotent."""
@@ -228,6 +234,7 @@ class PluginBackend:
             return
         self._closed = True
         if self._dead is None and self.process.exit_status() is None:
+            self.process.note_descendants()
             grace_ms = 0 if self._abandoned else int(self._timeouts.shutdown * 1000)
             try:
                 self._stub.Shutdown(pb.ShutdownRequest(grace_ms=grace_ms), timeout=self._timeouts.shutdown)
@@ -250,9 +257,12 @@ class PluginBackend:
     # ------------------------------------------------------------------ internals
 
     def _mutate(self, rpc: str, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        _refuse_raw(fire)
         if len(hashes) != len(job.schedules):
-            raise ValueError(
-                f"{rpc} {app}.{job.name}: {len(hashes)} hashes for {len(job.schedules)} schedules"
+            raise self.process.failure(
+                f"refusing to send {rpc} {app}.{job.name}: {len(hashes)} hashes for "
+                f"{len(job.schedules)} schedules",
+                category="invalid_request",
             )
         request = pb.MutateRequest(
             app=app, job=convert.job_to_proto(job), hashes=list(hashes), fire=convert.fire_spec_to_proto(fire)
@@ -327,4 +337,15 @@ class PluginBackend:
             category=category_of(code, reason),
             code=code,
             reason=reason,
+        )
+
+
+def _refuse_raw(fire: FireSpec) -> None:
+    """A ``raw:`` ref is the secret itself: it never leaves cronix for a plugin's storage."""
+    if any(ref.lower().startswith("raw:") for ref in fire.secret_refs or ()):
+        from cronix.errors import UsageError
+
+        raise UsageError(
+            "a raw: secret ref would be sent to the plugin inside the trigger spec (it is the secret "
+            "itself); use file:/path or env:NAME for apply"
         )

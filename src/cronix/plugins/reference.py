@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from cronix.plugins.errors import PluginConfigInvalid
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -22,10 +24,16 @@ REFERENCE_SEEDERS: dict[str, str] = {
 
 
 def reference_seeder(name: str, settings: Mapping[str, str]) -> object | None:
-    """The seeder of reference plugin ``name`` configured with ``settings``, or ``None``."""
+    """The seeder of reference plugin ``name`` configured with ``settings``, or ``None``.
+
+    A seeder refusing its settings (``ValueError``) is :class:`PluginConfigInvalid` (exit 2).
+    """
     ref = REFERENCE_SEEDERS.get(name)
     if ref is None:
         return None
     module, _, attr = ref.partition(":")
-    seeder: object = getattr(import_module(module), attr).from_settings(settings)
+    try:
+        seeder: object = getattr(import_module(module), attr).from_settings(settings)
+    except ValueError as exc:  # a missing or bad setting: the operator's to fix (exit 2)
+        raise PluginConfigInvalid(f"plugin {name}: {exc} (set it with --backend-config KEY=VALUE)") from None
     return seeder

@@ -23,7 +23,13 @@ here:
   ``ValueError`` → INVALID_ARGUMENT, anything else → INTERNAL with the traceback on stderr;
 * Shutdown, SIGTERM, the parent-death watchdog (the parent pid changed or the host pid is
   gone — polled every 0.2 s) and the idle watchdog (``$CRONIX_PLUGIN_IDLE_TIMEOUT``
-  seconds without an RPC) all end in the same graceful stop and exit status 0.
+  seconds without an RPC) all end in the same graceful stop and exit status 0. The stop
+  lasts at most the grace period: RPCs still inside the backend then are abandoned (and
+  ``close()`` is skipped, since it could block on what they hold), and the process ends
+  with ``os._exit`` — never through interpreter shutdown, which would join a thread stuck
+  in the backend. Writes to the broken stderr pipe a killed host leaves are dropped.
+  Every process the backend started is ended with it, however it detached: the plugin
+  is a child subreaper, so even a double-forked setsid process is found below it in /proc.
 
 ``prctl(PR_SET_PDEATHSIG)`` is deliberately not used: Linux sends it when the *thread*
 that forked the plugin ends, so a host that launches from a short-lived worker thread
@@ -54,6 +60,7 @@ from cronix.backends.base import (
     UnsupportedOperation,
 )
 from cronix.errors import BackendError
+from cronix.plugins import proctree
 from cronix.plugins.contract import (
     DEFAULT_IDLE_TIMEOUT,
     ENV_IDLE_TIMEOUT,
@@ -80,6 +87,9 @@ if TYPE_CHECKING:
 __all__ = ["BackendFactory", "log", "serve"]
 
 _WATCH_INTERVAL = 0.2
+#: Seconds past the grace period for gRPC to cancel what is left, and for close().
+_STOP_MARGIN = 1.0
+_CLOSE_LIMIT = 5.0
 _SUN_PATH_MAX = 107
 
 
@@ -125,9 +135,20 @@ class _Metadata:
 
 
 def log(level: str, msg: str, **fields: object) -> None:
-    """One JSON log line on stderr; the host relays it at ``level`` under the plugin's name."""
-    sys.stderr.write(json.dumps({"level": level, "msg": msg, **fields}, default=str) + "\n")
-    sys.stderr.flush()
+    """One JSON log line on stderr; the host relays it at ``level`` under the plugin's name.
+
+    A host that was killed leaves a broken pipe behind: the line is then dropped, since
+    raising here would turn a clean stop into an exit through interpreter shutdown.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(json.dumps({"level": level, "msg": msg, **fields}, default=str) + "\n")
+        sys.stderr.flush()
+
+
+def _print_exc() -> None:
+    """``traceback.print_exc()`` that survives a broken stderr (see :func:`log`)."""
+    with contextlib.suppress(OSError, ValueError):
+        traceback.print_exc()
 
 
 def serve(
@@ -165,6 +186,9 @@ def serve(
 
     from concurrent.futures import ThreadPoolExecutor
 
+    # Orphans of whatever the backend starts are re-parented here, not to init, so the
+    # stop below finds them however they detached (setsid, double fork).
+    proctree.set_child_subreaper()
     state = _State(
         parent_pid=_env_int(ENV_PARENT_PID, os.getppid()),
         idle=_env_int(ENV_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT),
@@ -193,21 +217,43 @@ def serve(
     sys.stdout = sys.stderr
 
     state.watch()
-    health_servicer.enter_graceful_shutdown()
-    server.stop(state.grace).wait()
-    if servicer.backend is not None:
+    try:
+        _stop(server, health_servicer, servicer.backend, state, path)
+    finally:
+        _exit()
+
+
+def _exit() -> NoReturn:
+    """End what the backend started, then the process — never through interpreter shutdown,
+    which would join an RPC thread stuck in the backend."""
+    with contextlib.suppress(Exception):
+        proctree.kill_descendants(os.getpid(), timeout=1.0)
+    os._exit(0)
+
+
+def _stop(server: Any, health: Any, backend: Backend | None, state: _State, path: str) -> None:
+    """End serving within the grace period; close the backend unless an RPC is still inside it."""
+    # From here on the process ends within grace + _CLOSE_LIMIT seconds, whatever hangs.
+    threading.Thread(target=_exit_after, args=(state.grace + _CLOSE_LIMIT, state), daemon=True).start()
+    health.enter_graceful_shutdown()
+    # gRPC cancels what is still running once the grace period is over; a handler stuck in
+    # the backend keeps its thread, which is why the process must end by os._exit.
+    server.stop(state.grace).wait(state.grace + _STOP_MARGIN)
+    busy = state.in_flight()
+    if busy:
+        # close() could block on whatever the stuck handler holds; the process is ending.
+        log("debug", f"abandoning {busy} RPC(s) still running after the {state.grace:g} s grace period")
+    elif backend is not None:
         try:
-            servicer.backend.close()
+            backend.close()
         except Exception:
-            traceback.print_exc()
+            _print_exc()
     # The directory is this run's alone; the host removes it too, unless it was killed.
     with contextlib.suppress(OSError):
         os.unlink(path)
     with contextlib.suppress(OSError):
-        os.rmdir(socket_dir)
+        os.rmdir(os.path.dirname(path))
     log("debug", f"stopped: {state.reason}")
-    sys.stderr.flush()
-    os._exit(0)
 
 
 class _State:
@@ -240,6 +286,10 @@ class _State:
         with self._lock:
             self._in_flight -= 1
             self._last = time.monotonic()
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
 
     def watch(self) -> None:
         """Block until something asks the plugin to stop."""
@@ -455,7 +505,7 @@ def _make_servicer(
             except ValueError as exc:
                 code, message, reason = "INVALID_ARGUMENT", str(exc), ""
             except Exception as exc:
-                traceback.print_exc()
+                _print_exc()
                 code, message, reason = "INTERNAL", f"{type(exc).__name__}: {exc}", ""
             finally:
                 state.end()
@@ -504,6 +554,13 @@ def _identity_fields(request: Any) -> dict[str, str]:
     job = getattr(source, "job", "")
     fields = {"app": getattr(source, "app", ""), "job": job if isinstance(job, str) else job.name}
     return {k: v for k, v in fields.items() if isinstance(v, str) and v}
+
+
+def _exit_after(seconds: float, state: _State) -> None:
+    """The last resort of a stop: end the process even if cleanup itself hangs."""
+    time.sleep(seconds)
+    log("warning", f"stop ({state.reason}) did not finish within {seconds:g} s; exiting")
+    _exit()
 
 
 def _alive(pid: int) -> bool:

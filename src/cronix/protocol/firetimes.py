@@ -30,7 +30,7 @@ from cronix.protocol.schedule import CronFields, Schedule, parse_schedule
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["fire_times", "next_fire_times"]
+__all__ = ["day_matches", "fire_times", "next_fire_times", "wall_time_matches"]
 
 # A schedule with no match within this many years never fires (e.g. "0 0 30 2 *").
 _HORIZON_YEARS = 50
@@ -78,7 +78,7 @@ def _cron(c: CronFields, tz: tzinfo, after_utc: datetime) -> Iterator[datetime]:
         if day.month not in c.months:
             day = _first_of_next_month(day)
             continue
-        if _day_matches(c, day):
+        if day_matches(c, day):
             if fixup:
                 instants, cursor = _fixed_time_instants(day, times, tz, cursor)
             else:
@@ -89,7 +89,15 @@ def _cron(c: CronFields, tz: tzinfo, after_utc: datetime) -> Iterator[datetime]:
         day += _DAY
 
 
-def _day_matches(c: CronFields, d: date) -> bool:
+def wall_time_matches(c: CronFields, wall: datetime) -> bool:
+    """Whether the local wall-clock time ``wall`` (naive, whole minutes) matches the fields."""
+    return wall.minute in c.minutes and wall.hour in c.hours and day_matches(c, wall.date())
+
+
+def day_matches(c: CronFields, d: date) -> bool:
+    """Whether ``d`` is a day the fields run on (month, then cron's day-of-month/day-of-week rule)."""
+    if d.month not in c.months:
+        return False
     dom = d.day in c.days
     dow = (d.weekday() + 1) % 7 in c.weekdays  # cron: 0 = Sunday
     if c.dom_any or c.dow_any:

@@ -21,10 +21,13 @@ the five raw fields backends translate from, and the expanded value sets that
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from cronix.protocol._gostrings import AtoiError, atoi, fields, trim_space, wrap_int64
 from cronix.protocol.errors import ScheduleError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "FIELD_BOUNDS",
@@ -33,6 +36,7 @@ __all__ = [
     "CronFields",
     "Schedule",
     "ScheduleKind",
+    "canonical_cron",
     "parse_schedule",
     "schedule_error",
 ]
@@ -101,6 +105,46 @@ class Schedule(NamedTuple):
     def five_fields(self) -> str | None:
         """The expression as five space-joined cron fields, or ``None`` for ``@every``."""
         return " ".join(self.cron.raw) if self.cron is not None else None
+
+
+def canonical_cron(raw: Sequence[str]) -> str:
+    """Five already-valid cron fields rewritten in plain Vixie syntax.
+
+    ``?`` → ``*``; names → numbers; ``+5``/``05`` → ``5``; empty list elements dropped;
+    ``*-5`` → ``*``; ``N/S`` → ``N-max/S`` (robfig's meaning). A ``*``-prefixed field keeps
+    its ``*``, so cron's day-matching rule reads the same. The syntax every cron dialect
+    shares — what crontab and vercel.json entries are written in.
+    """
+    return " ".join(
+        _canonical_field(f, lo, hi, names) for f, (lo, hi, names) in zip(raw, FIELD_BOUNDS, strict=True)
+    )
+
+
+def _canonical_field(text: str, lo: int, hi: int, names: dict[str, int] | None) -> str:
+    parts = []
+    for element in text.split(","):
+        if not element:
+            continue
+        range_part, _, step = element.partition("/")
+        low, dash, high = range_part.partition("-")
+        suffix = f"/{int(step)}" if step else ""
+        if low in ("*", "?"):
+            parts.append("*" + suffix)
+            continue
+        a = _number(low, names)
+        if dash:
+            parts.append(f"{a}-{_number(high, names)}{suffix}")
+        elif step:
+            parts.append(f"{a}-{hi}{suffix}")
+        else:
+            parts.append(str(a))
+    return ",".join(parts)
+
+
+def _number(text: str, names: dict[str, int] | None) -> int:
+    if names is not None and text.lower() in names:
+        return names[text.lower()]
+    return int(text)
 
 
 def schedule_error(expr: str) -> str | None:

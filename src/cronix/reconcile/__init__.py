@@ -8,7 +8,7 @@ an in-tree backend from a plugin: it only speaks :class:`cronix.backends.base.Ba
 
 from __future__ import annotations
 
-from cronix.reconcile.applying import ApplyFailed, ApplyResult, FireSettings, apply_plan
+from cronix.reconcile.applying import ApplyFailed, ApplyResult, apply_plan
 from cronix.reconcile.applylock import ApplyLockTimeout, LockSettings, apply_lock, hold_apply_lock
 from cronix.reconcile.auditing import (
     EntryStatus,
@@ -20,6 +20,7 @@ from cronix.reconcile.auditing import (
     stray_triggers,
     verify_ownership,
 )
+from cronix.reconcile.firing import FireSettings
 from cronix.reconcile.planning import BackendInvalid, Op, Plan, SpecFiles, compute_plan, validate_jobs
 from cronix.reconcile.session import Outcome, Target, check_backend, reconcile, reconcile_all
 from cronix.reconcile.specfiles import SpecSync, SpecWrite, sync_spec_files

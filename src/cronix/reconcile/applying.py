@@ -17,17 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import LOCAL_SHIM, FireSpec, SupportsTransaction, SupportsVerifyMany
+from cronix.backends.base import CommitIncomplete, SupportsTransaction, SupportsVerifyMany
 from cronix.errors import ApplyError, BackendError, CronixError
+from cronix.reconcile.firing import FireSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from cronix.backends.base import Backend, ManagedEntry
-    from cronix.protocol.manifest import Job
     from cronix.reconcile.planning import Op, Plan
 
-__all__ = ["ApplyFailed", "ApplyResult", "FireSettings", "Progress", "apply_plan"]
+__all__ = ["ApplyFailed", "ApplyResult", "Progress", "apply_plan"]
 
 #: Called before each operation with (number done so far, total, the operation).
 Progress = Callable[[int, int, "Op"], None]
@@ -61,23 +59,6 @@ class ApplyResult:
             "skipped": self.skipped,
             "jobs": {"created": self.created, "updated": self.updated, "deleted": self.deleted},
         }
-
-
-@dataclass(frozen=True, slots=True)
-class FireSettings:
-    """How the jobs of one apply are fired: the operator's secret refs and fire strategy.
-
-    ``job_strategies`` overrides ``strategy`` per job name. :meth:`spec` builds the
-    :class:`~cronix.backends.base.FireSpec` each create/update/adopt receives.
-    """
-
-    secret_refs: tuple[str, ...] | None = None
-    strategy: str = LOCAL_SHIM
-    job_strategies: Mapping[str, str] = field(default_factory=dict)
-
-    def spec(self, app: str, job: Job) -> FireSpec:
-        strategy = self.job_strategies.get(job.name, self.strategy)
-        return FireSpec.build(app, job, self.secret_refs, strategy)
 
 
 class ApplyFailed(ApplyError):
@@ -164,6 +145,8 @@ def _failure_message(
 ) -> str:
     what = f"{current.action} {current.app}.{current.job}" if current is not None else "writing the changes"
     reason = getattr(exc, "message", None) or str(exc)
+    if transactional and isinstance(exc, CommitIncomplete):
+        return f"apply on {plan.backend} failed at {what}: {reason}"  # the backend says what was done
     if transactional:
         return f"apply on {plan.backend} failed at {what}: {reason}; nothing was changed"
     done = ", ".join(f"{op.action} {op.job}" for op in staged) or "nothing"

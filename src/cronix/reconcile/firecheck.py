@@ -43,8 +43,8 @@ def check_fire_settings(
 
     ``apps`` pairs each app with the secret refs its trigger spec files will record.
     """
-    if strategy != LOCAL_SHIM:
-        return []
+    if strategy != LOCAL_SHIM or LOCAL_SHIM not in backend.fire_strategies:
+        return []  # a JWT call, or a scheduler's own way of calling the app (vercel)
     own = bool(getattr(backend, "own_secret_refs", False))  # its entries name their secret themselves
     missing = [] if own else [app for app, refs in apps if not refs]
     if missing:
@@ -59,10 +59,13 @@ def check_fire_settings(
             "the manifest source in cronix.yaml"
         )
     refs = list(dict.fromkeys(r for _, app_refs in apps for r in app_refs or ()))
-    if writes_specs and any(r.startswith("raw:") for r in refs):
+    # A raw: ref is the secret itself: never into a spec file (any case: RAW: is raw: too).
+    # Backends that carry the spec in their entries refuse it themselves where they would
+    # store it (aws-scheduler, the plugin proxy); kubernetes stores no operator refs (D-133).
+    if writes_specs and any(r.lower().startswith("raw:") for r in refs):
         raise UsageError(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
-            "use file:/path for apply"
+            "use file:/path (or env:NAME where fires see it) for apply"
         )
     if not backend.fires_on_host:
         return []
@@ -72,5 +75,5 @@ def check_fire_settings(
         "(otherwise every fire fails with exit 3); use file:/etc/cronix/secret, a file only the job's "
         "user can read, instead"
         for ref in refs
-        if ref.startswith("env:")
+        if ref.lower().startswith("env:")
     ]

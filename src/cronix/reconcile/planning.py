@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsValidateMany
+from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsFireCheck, SupportsValidateMany
 from cronix.errors import CronixError
 from cronix.protocol.ownership import ownership_hashes
 from cronix.reconcile.specfiles import left_over_jobs, spec_state
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from cronix.backends.base import Backend, Diagnostic, ManagedEntry, UnownedTrigger
     from cronix.protocol.manifest import Job, Manifest
+    from cronix.reconcile.firing import FireSettings
 
 __all__ = ["Action", "BackendInvalid", "Op", "Plan", "SpecFiles", "compute_plan", "validate_jobs"]
 
@@ -160,10 +161,14 @@ def compute_plan(
     validate: bool = True,
     spec_files: SpecFiles | None = None,
     unowned: Sequence[UnownedTrigger] = (),
+    fire: FireSettings | None = None,
 ) -> Plan:
     """Validate every job on ``backend`` and plan the changes that make it match ``manifest``.
 
-    ``unowned`` is what the backend's ``unowned_triggers()`` found, for every app.
+    ``unowned`` is what the backend's ``unowned_triggers()`` found, for every app. With
+    ``fire`` (the settings apply will build each job's ``FireSpec`` from), a backend that
+    carries the spec in its entries (``SupportsFireCheck``) gets an update for a job whose
+    entries carry another one — a changed secret ref or fire strategy.
     """
     warnings = validate_jobs(backend, manifest) if validate else []
     installed: dict[str, list[ManagedEntry]] = {}
@@ -171,11 +176,18 @@ def compute_plan(
         if entry.app == manifest.app:
             installed.setdefault(entry.job, []).append(entry)
     content_check = backend if isinstance(backend, SupportsContentCheck) else None
+    fire_check = backend if fire is not None and isinstance(backend, SupportsFireCheck) else None
     ops: list[Op] = []
     for job in manifest.jobs:
         want = ownership_hashes(job)
         have = installed.pop(job.name, [])
         op = _job_op(manifest.app, job, want, have, content_check)
+        if op.action == "skip" and fire_check is not None and fire is not None:
+            spec = fire.spec(manifest.app, job)
+            if not all(fire_check.fire_matches(manifest.app, job, e, spec) for e in have):
+                op = replace(
+                    op, action="update", reason="trigger spec changed (secret refs or fire strategy)"
+                )
         if op.action == "skip" and spec_files is not None:
             problem = spec_state(spec_files.spec_dir, manifest.app, job, spec_files.secret_refs)
             if problem:

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from cronix.backends.base import LOCAL_SHIM, SupportsUnownedTriggers
 from cronix.errors import ApplyError, BackendError, UsageError
-from cronix.reconcile.applying import ApplyFailed, ApplyResult, FireSettings, Progress, apply_plan
+from cronix.reconcile.applying import ApplyFailed, ApplyResult, Progress, apply_plan
 from cronix.reconcile.applylock import LockSettings, hold_apply_lock
 from cronix.reconcile.firecheck import check_fire_settings
+from cronix.reconcile.firing import FireSettings
 from cronix.reconcile.planning import Plan, SpecFiles, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, SpecWrite, remove_spec_files, spec_dir_problem
 
@@ -129,8 +130,15 @@ def reconcile_all(
         for target, job_warnings in zip(targets, validated, strict=True):
             manifest = target.manifest
             specs = SpecFiles(spec_dir, target.secret_refs) if host_specs and spec_dir else None
+            fire = FireSettings(target.secret_refs, strategy)
             plan = compute_plan(
-                backend, manifest, entries=entries, validate=False, spec_files=specs, unowned=unowned
+                backend,
+                manifest,
+                entries=entries,
+                validate=False,
+                spec_files=specs,
+                unowned=unowned,
+                fire=fire,
             )
             plan = replace(plan, warnings=(*job_warnings, *plan.warnings))
             outcome = Outcome(plan, warnings=[*warnings, *plan.warnings])
@@ -138,7 +146,6 @@ def reconcile_all(
             outcomes.append(outcome)
             if dry_run:
                 continue
-            fire = FireSettings(target.secret_refs, strategy)
             if specs is None or not plan.changes():
                 outcome.result = apply_plan(plan, backend, fire=fire, progress=progress)
             else:

@@ -1,4 +1,12 @@
-"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal``, ``ssm:NAME``, ``secretsmanager:ID``.
+"""Secret references: ``env:NAME``, ``file:/path``, ``raw:literal`` (reference §7.3), and cronix's
+``credential:NAME``, ``ssm:NAME``, ``secretsmanager:ID`` (alias ``sm:``).
+
+``credential:NAME`` is cronix's addition for systemd services: the file ``NAME`` in
+``$CREDENTIALS_DIRECTORY``, where systemd places what ``LoadCredential=`` loads (the
+systemd-timer backend's ``credentials`` option), so the secret never appears in a unit
+file, the environment or a command line. Outside such a service (``cronix apply`` signing
+its manifest fetch) it is skipped with a warning, like an unset ``env:`` variable, so a
+second ref can sign there.
 
 A reference names where a secret lives; only this package ever sees the value. Values are
 never logged, printed, written to files cronix creates, or passed on a command line —
@@ -27,9 +35,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMES", "SecretError", "SecretRef", "parse_secret_ref", "redact", "resolve_secrets"]
 
-SCHEMES = ("env", "file", "raw", "ssm", "secretsmanager", "sm")
+SCHEMES = ("env", "file", "raw", "credential", "ssm", "secretsmanager", "sm")
 #: The schemes as help texts list them (``sm:`` is an alias of ``secretsmanager:``).
-_WANT = "env:, file:, raw:, ssm: or secretsmanager:"
+_WANT = "env:, file:, raw:, credential:, ssm: or secretsmanager:"
 # Secret files are small; refusing huge ones keeps a wrong path from being slurped.
 _MAX_SECRET_FILE_BYTES = 64 * 1024
 
@@ -74,6 +82,15 @@ def resolve_secrets(
         if value:
             values.append(value)
             continue
+        if ref.scheme == "credential" and not env.get("CREDENTIALS_DIRECTORY"):
+            unusable.append(f"{ref}: $CREDENTIALS_DIRECTORY is not set")
+            if warn is not None:
+                warn(
+                    f"secret ref {ref} skipped: $CREDENTIALS_DIRECTORY is not set (credential: refs resolve "
+                    "in a systemd service that loads the credential: LoadCredential=, the systemd-timer "
+                    "credentials option)"
+                )
+            continue
         # An unset variable is the common case under cron (its environment is not the
         # operator's shell): say so, rather than "empty".
         why = "is not set" if ref.scheme == "env" and ref.value not in env else "resolved to an empty value"
@@ -94,14 +111,29 @@ def _resolve_one(ref: SecretRef, env: Mapping[str, str]) -> str:
         from cronix.secrets.aws import resolve_aws
 
         return resolve_aws(ref.scheme, ref.value)
+    if ref.scheme == "file":
+        path = where = ref.value
+    else:
+        credential = _credential_path(ref.value, env)
+        if credential is None:
+            return ""  # not inside a service that loads credentials (e.g. apply's manifest fetch)
+        path, where = credential, f"{credential} ({ref})"
     try:
-        with open(ref.value, "rb") as fh:
+        with open(path, "rb") as fh:
             data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
-        raise SecretError(f"cannot read secret file {ref.value}: {exc.strerror or exc}") from None
+        raise SecretError(f"cannot read secret file {where}: {exc.strerror or exc}") from None
     if len(data) > _MAX_SECRET_FILE_BYTES:
-        raise SecretError(f"secret file {ref.value} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
+        raise SecretError(f"secret file {where} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
     try:
         return data.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise SecretError(f"secret file {ref.value} is not UTF-8 text") from None
+        raise SecretError(f"secret file {where} is not UTF-8 text") from None
+
+
+def _credential_path(name: str, env: Mapping[str, str]) -> str | None:
+    """``$CREDENTIALS_DIRECTORY/NAME``, or ``None`` outside a service that has credentials."""
+    if not name or "/" in name or name in (".", ".."):
+        raise SecretError(f'credential:{name}: a credential name is one file name (no "/")')
+    directory = env.get("CREDENTIALS_DIRECTORY", "")
+    return os.path.join(directory, name) if directory else None

@@ -8,7 +8,9 @@ flag needs them.
 Settings resolution: flag → environment → ``cronix.yaml`` → built-in default, e.g. the
 spec directory is ``--spec-dir`` → ``$CRONIX_JOB_SPEC_DIR`` → ``spec_dir`` →
 ``/etc/cronix/jobs``; the intended fire time is ``--fire-time`` → ``$CRONIX_FIRE_TIME`` →
-derived from the schedule (:mod:`cronix.trigger.firetime`).
+derived from the schedule (:mod:`cronix.trigger.firetime`), counting back from the moment a
+systemd timer elapsed (``$TRIGGER_TIMER_REALTIME_USEC``, set for timer-activated services)
+rather than from the shim's own start when that is known.
 
 A command line or config file that cannot be used is exit 3 (internal) with one line on
 stderr: exit 1 is reserved for the app rejecting the fire (the reference used 1, D-210).
@@ -105,6 +107,8 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
             intended = parse_fire_time(fire_time)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
+    elapsed = os.environ.get("TRIGGER_TIMER_REALTIME_USEC", "")
+    elapsed_at = int(elapsed) / 1e6 if elapsed.isascii() and elapsed.isdigit() else None
     from cronix.trigger.run import FireOptions
 
     conf = load_settings(args.config)
@@ -119,6 +123,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
         state_dir=conf["state_dir"] if args.state_dir is None else args.state_dir,
         contended_exit_code=conf["contended_exit_code"],
         fire_time=intended,
+        elapsed_at=elapsed_at,
         backend=args.backend,
         redis=conf["redis"],
         redis_for_host_jobs=conf["redis_for_host_jobs"],

@@ -1,10 +1,13 @@
 """The intended fire time (``X-Cron-Fire-Time``): when the scheduler meant to fire (D-204).
 
 In order: the scheduler says so (``--fire-time`` or ``$CRONIX_FIRE_TIME``, Unix seconds
-or RFC 3339 — e.g. systemd's or EventBridge's scheduled time); otherwise the most recent
-instant of the job's schedules at or before now, if it lies within the last
-:data:`WINDOW_SECONDS` (cron starts jobs a second or two late, so a shim started at
-12:00:01.6 reports 12:00:00); otherwise now (a manual run, or a host far behind).
+or RFC 3339 — e.g. EventBridge's scheduled time); otherwise the most recent instant of the
+job's schedules at or before now, if it lies within the last :data:`WINDOW_SECONDS` (cron
+starts jobs a second or two late, so a shim started at 12:00:01.6 reports 12:00:00);
+otherwise now (a manual run, or a host far behind). "Now" is the moment the scheduler
+started the fire when it tells (a systemd timer's ``$TRIGGER_TIMER_REALTIME_USEC``, which
+systemd 252 sets for timer-activated services), so a slow start cannot push the shim past
+the window.
 The reference always sends the shim's start time.
 """
 

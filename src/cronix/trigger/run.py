@@ -91,6 +91,9 @@ class FireOptions(NamedTuple):
     state_dir: str = ""
     contended_exit_code: int = EXIT_CONTENDED
     fire_time: int | None = None
+    #: When the scheduler started this fire, if it says (systemd's $TRIGGER_TIMER_REALTIME_USEC):
+    #: the intended fire time is derived from it instead of from the shim's own start.
+    elapsed_at: float | None = None
     backend: str = ""
     redis: RedisConfig | None = None
     redis_for_host_jobs: bool = False
@@ -255,7 +258,8 @@ class _Fire:
         else:
             from cronix.trigger.firetime import intended_fire_time
 
-            self.intended = intended_fire_time(job.schedules, job.timezone, actual)
+            reference = actual if self.o.elapsed_at is None else self.o.elapsed_at
+            self.intended = intended_fire_time(job.schedules, job.timezone, reference)
         policy = job.policy
         self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
         self.tracer.start_fire(self._fire_attrs(job, actual))

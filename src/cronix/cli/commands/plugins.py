@@ -50,13 +50,25 @@ def list_plugins(config_path: str | None, output: str, no_run: bool) -> None:
 @config_option
 @click.option("--write", is_flag=True, help="Record the pin under plugins.pins in cronix.yaml.")
 def pin(name: str, config_path: str | None, write: bool) -> None:
-    """Print the sha256: pin of plugin NAME (the file that would run); --write records it."""
+    """Print the pin of plugin NAME (the file that would run, and for an entry-point plugin its
+    distribution's RECORD); --write records it."""
     from cronix.operations import pin_plugin
 
     result = pin_plugin(config_path, name, write=write)
     click.echo(result.digest)
+    covers = (
+        f"{result.resolved} and the RECORD of {result.distribution}"
+        if result.distribution
+        else result.resolved
+    )
     if result.written_to is not None:
-        click.echo(f"recorded the pin of {name} ({result.resolved}) in {result.written_to}", err=True)
+        click.echo(f"recorded the pin of {name} ({covers}) in {result.written_to}", err=True)
+    if result.editable:
+        click.echo(
+            f"note: {result.distribution} is an editable install: its RECORD lists only the import hook, "
+            "so the pin does not cover its source tree",
+            err=True,
+        )
 
 
 @command.command("check")
