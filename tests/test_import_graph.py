@@ -16,9 +16,6 @@ from pathlib import Path
 import grimp
 import pytest
 
-# Removed by the fire-strategies branch: delete this allow-list (and its test) when it merges.
-ALLOWED_CYCLES = [frozenset({"cronix.sdk.app", "cronix.sdk.dispatch", "cronix.sdk.verifying"})]
-
 
 def import_cycles(package: str) -> list[frozenset[str]]:
     """Every import circle in ``package``, each as the set of modules on it (Tarjan's SCCs)."""
@@ -66,15 +63,8 @@ def import_cycles(package: str) -> list[frozenset[str]]:
 
 
 def test_src_has_no_import_circles() -> None:
-    found = import_cycles("cronix")
-    unexpected = [sorted(c) for c in found if c not in ALLOWED_CYCLES]
-    assert unexpected == [], "import circles in src/cronix (make the dependency one way)"
-
-
-def test_each_allowed_circle_still_exists() -> None:
-    # When this fails, the circle is gone: delete it from ALLOWED_CYCLES.
-    found = import_cycles("cronix")
-    assert [sorted(c) for c in ALLOWED_CYCLES if c not in found] == []
+    found = [sorted(c) for c in import_cycles("cronix")]
+    assert found == [], "import circles in src/cronix (make the dependency one way)"
 
 
 def test_the_check_finds_circles_direct_lazy_and_type_only(

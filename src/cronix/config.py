@@ -44,6 +44,7 @@ __all__ = [
     "ApplyConfig",
     "Config",
     "DefaultsConfig",
+    "FireConfig",
     "FlockConfig",
     "LocksConfig",
     "ManifestSource",
@@ -338,6 +339,35 @@ class PluginsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FireConfig:
+    """How jobs are invoked at fire time (docs/fire-strategies.md): local-shim or managed-jwt."""
+
+    strategy: str = field(
+        default="",
+        metadata=_doc(
+            "Fire strategy of every backend: local-shim (the entry runs cronix trigger, HMAC) or "
+            "managed-jwt (a managed scheduler calls the app with a JWT); empty: local-shim, or the "
+            "backend's only strategy."
+        ),
+    )
+    fallback: str = field(
+        default="",
+        metadata=_doc(
+            "local-shim: fire with local-shim when the chosen strategy cannot be used, printing a "
+            "DEGRADED warning on every plan and apply; empty: such a strategy is an error (exit 2).",
+            check=_one_of("", "local-shim"),
+        ),
+    )
+    backends: Mapping[str, str] = field(
+        default_factory=dict, metadata=_doc("Backend name → fire strategy (wins over strategy).")
+    )
+    jobs: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata=_doc("<app>.<job> → fire strategy (wins over the backend's)."),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole file. ``path`` is where it was read from (``None``: built-in defaults)."""
 
@@ -377,6 +407,7 @@ class Config:
     plugins: PluginsConfig = field(
         default_factory=PluginsConfig, metadata=_doc("Out-of-tree backend plugins.")
     )
+    fire: FireConfig = field(default_factory=FireConfig, metadata=_doc("Fire strategies."))
     path: str | None = field(default=None, metadata={"internal": True})
 
     def backend_options(self, name: str) -> tuple[str, Mapping[str, Any]]:

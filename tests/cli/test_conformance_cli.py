@@ -19,8 +19,9 @@ def test_every_vector_passes_through_the_real_adapter() -> None:
     proc = run_cronix("conformance", "run", "--vectors", str(VECTORS), timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
     lines = proc.stdout.splitlines()
-    total = len(json.loads((VECTORS / "manifest-vectors.json").read_bytes())["vectors"]) + len(
-        json.loads((VECTORS / "auth-vectors.json").read_bytes())["vectors"]
+    total = sum(
+        len(json.loads((VECTORS / name).read_bytes())["vectors"])
+        for name in ("manifest-vectors.json", "auth-vectors.json", "fire-jwt-vectors.json")
     )
     assert lines[-1] == f"{total} total / {total} passed / 0 failed"
     assert sum(line.startswith("PASS  ") for line in lines) == total

@@ -28,6 +28,8 @@ def _load(name: str) -> list[dict[str, Any]]:
 
 MANIFEST = _load("manifest-vectors.json")
 AUTH = _load("auth-vectors.json")
+FIRE_JWT_DOC = json.loads((VECTORS / "fire-jwt-vectors.json").read_bytes())
+FIRE_JWT = FIRE_JWT_DOC["vectors"]
 
 
 def test_vector_files_meet_the_minimum_coverage() -> None:
@@ -67,3 +69,64 @@ def test_auth_vector(vector: dict[str, Any]) -> None:
         assert got == {"ok": True, "secret_index": vector.get("expectedSecretIndex", 0)}
     else:
         assert got == {"ok": False, "error": vector["expect"]}
+
+
+def test_fire_jwt_vectors_cover_the_issue_list() -> None:
+    """Every case issue 13 item 5 names, plus both algorithms families and the JWKS rotation case."""
+    expects = {v["expect"] for v in FIRE_JWT}
+    assert {
+        "ok",
+        "Expired",
+        "NotYetValid",
+        "LifetimeTooLong",
+        "WrongIssuer",
+        "WrongAudience",
+        "WrongPurpose",
+        "TargetMismatch",
+        "BodyMismatch",
+        "UnsupportedAlgorithm",
+        "UnknownKey",
+        "MalformedToken",
+        "TokenReplayed",
+    } <= expects
+    names = {v["name"] for v in FIRE_JWT}
+    assert {
+        "valid-es256",
+        "valid-rs256",
+        "valid-second-jwks-key",
+        "alg-none",
+        "alg-hs256-confusion-with-public-key",
+        "missing-kid",
+        "duplicate-jti",
+        "wrong-method",
+        "wrong-url",
+        "wrong-subject",
+    } <= names
+    assert len(names) == len(FIRE_JWT), "vector names must be unique"
+
+
+@pytest.mark.parametrize("vector", FIRE_JWT, ids=[v["name"] for v in FIRE_JWT])
+def test_fire_jwt_vector(vector: dict[str, Any]) -> None:
+    doc = {**FIRE_JWT_DOC["settings"], **vector}
+    got = json.loads(run("fire-jwt-verify", json.dumps(doc).encode()))
+    if vector["expect"] == "ok":
+        assert got["ok"] is True, got
+        assert got["kid"] == vector["expectedKid"]
+        assert got["fire_id"] == "billing.ping#0@2026-01-01T00:00:00Z"
+    else:
+        assert got == {"ok": False, "error": vector["expect"]}
+
+
+def test_fire_jwt_generator_is_deterministic(tmp_path: Path) -> None:
+    """The generator writes the committed file byte for byte (deterministic ECDSA/EdDSA, fixed keys)."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "vectors"
+    shutil.copytree(VECTORS / "fire-jwt-keys", copy / "fire-jwt-keys")
+    shutil.copy(VECTORS / "generate_fire_jwt_vectors.py", copy)
+    subprocess.run(
+        [sys.executable, str(copy / "generate_fire_jwt_vectors.py")], check=True, capture_output=True
+    )
+    assert (copy / "fire-jwt-vectors.json").read_bytes() == (VECTORS / "fire-jwt-vectors.json").read_bytes()

@@ -19,6 +19,7 @@ from cronix.backends.registry import require_type
 from cronix.protocol.manifest import Manifest, load_manifest_object
 from cronix.protocol.specfile import parse_spec_file
 from cronix.reconcile import ApplyLockTimeout, LockSettings, known_jobs, reconcile
+from cronix.reconcile.strategies import FireSelection
 from tests.reconcile.conftest import job, manifest_doc
 from tests.support.cli import run_cronix
 
@@ -78,9 +79,10 @@ def test_the_apply_lock_is_taken_only_for_local_state(tmp_path: Path) -> None:
 
 
 def test_each_entry_carries_its_fire_spec_and_audits_read_it_back() -> None:
-    backend = _open()
+    backend = _open(fire_strategies=["local-shim", "managed-jwt"])
     manifest = _manifest(job("nightly", "0 2 * * *", "0 14 * * 6"))
-    reconcile(manifest, backend, secret_refs=["env:NOT_USED_BY_MEMORY"], strategy="managed-jwt")
+    selection = FireSelection("managed-jwt")
+    reconcile(manifest, backend, secret_refs=["env:NOT_USED_BY_MEMORY"], selection=selection)
     specs = [parse_spec_file(e.spec or "") for e in backend.store]
     assert [s.schedule_index for s in specs] == [0, 1]
     assert known_jobs(backend, "/nonexistent") == {("billing", "nightly"): manifest.jobs[0]}

@@ -19,7 +19,8 @@ import json
 import os
 from typing import Any
 
-from cronix.sdk import Cron, Hooks, JobContext, MemoryIdempotencyStore, Response
+from cronix.sdk import Cron, FireJWT, Hooks, JobContext, MemoryIdempotencyStore, Response
+from tests.sdk.tokens import ISSUER, jwks
 
 ENV_NEW = "SDK_TEST_SECRET_NEW"
 ENV_OLD = "SDK_TEST_SECRET_OLD"
@@ -43,6 +44,8 @@ def _ran(ctx: JobContext, kind: str, **extra: Any) -> None:
         kind=kind,
         run_id=ctx.run_id,
         attempt=ctx.attempt,
+        auth=ctx.auth,
+        fire_id=ctx.fire_id,
         secret_index=ctx.secret_index,
         unverified=ctx.unverified,
         method=ctx.method,
@@ -80,8 +83,14 @@ def build_crons() -> tuple[Cron, Cron]:
         on_trigger_success=_raising_hook("on_trigger_success"),
         on_trigger_error=_raising_hook("on_trigger_error"),
     )
+    # HMAC (cronix trigger) and fire tokens (a managed scheduler) on the same routes.
     main = Cron(
-        app="sdk-test", base_url=base, secret=secrets, hooks=hooks, idempotency=MemoryIdempotencyStore()
+        app="sdk-test",
+        base_url=base,
+        secret=secrets,
+        hooks=hooks,
+        idempotency=MemoryIdempotencyStore(),
+        fire_jwt=FireJWT(issuer=ISSUER, public_keys=jwks()),
     )
 
     @main.job("sync-job", schedule="*/5 * * * *")

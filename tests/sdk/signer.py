@@ -16,12 +16,36 @@ import hashlib
 import hmac
 import http.client
 import json
+import threading
 import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+_USED: dict[tuple[str, str, bytes], set[int]] = {}
+_USED_LOCK = threading.Lock()
+
+
+def fresh_timestamp(method: str = "", target: str = "", body: bytes = b"") -> int:
+    """A signing time inside the replay window that no earlier request of this process used
+    for the same method, target and body.
+
+    Like every ``cronix trigger`` attempt, each test request must carry a signature of its
+    own: the SDK refuses a second use of one (replay protection, D-501), and two requests
+    with the same method, target and body signed in the same second would sign the same
+    bytes. So this walks back from now to the first second not used yet for those bytes.
+    """
+    now = int(time.time())
+    with _USED_LOCK:
+        used = _USED.setdefault((method.upper(), target, body), set())
+        used.difference_update({t for t in used if t < now - 300})
+        ts = now
+        while ts in used:
+            ts -= 1
+        used.add(ts)
+    return ts
 
 
 def signature(secret: str, method: str, target: str, body: bytes, timestamp: int) -> str:
@@ -101,7 +125,7 @@ def cron_headers(
         "X-Cron-Attempt": str(attempt),
     }
     if secret is not None:
-        ts = now if timestamp is None else timestamp
+        ts = fresh_timestamp(method, target, body) if timestamp is None else timestamp
         headers["X-Cron-Signature"] = signature(secret, method, target, body, ts)
     return headers
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from cronix.sdk import (
 from cronix.sdk.asgi import CronASGI
 from cronix.sdk.dispatch import to_response
 from cronix.sdk.wsgi import CronWSGI
-from tests.sdk.signer import signature
+from tests.sdk.signer import fresh_timestamp, signature
 
 SECRET = "dispatch-secret"
 T = "/api/v1/scheduled/"
@@ -34,7 +33,9 @@ def make(**kwargs: Any) -> Cron:
 
 def fire_request(name: str, body: bytes = b"", run_id: str = "", method: str = "POST") -> CronRequest:
     target = T + name
-    headers = {"X-Cron-Signature": signature(SECRET, method, target, body, int(time.time()))}
+    headers = {
+        "X-Cron-Signature": signature(SECRET, method, target, body, fresh_timestamp(method, target, body))
+    }
     if run_id:
         headers["X-Cron-Run-Id"] = run_id
     return CronRequest.build(method, target, body, headers)
@@ -251,7 +252,11 @@ def test_asgi_reads_chunked_bodies_and_enforces_the_limit() -> None:
     cron.register("job", lambda ctx: bodies.append(ctx.body), schedule="@daily")
     app = CronASGI(cron=cron)
     body = b"abcdefgh"
-    headers = {"X-Cron-Signature": signature(SECRET, "POST", T + "job", body, int(time.time()))}
+    headers = {
+        "X-Cron-Signature": signature(
+            SECRET, "POST", T + "job", body, fresh_timestamp("POST", T + "job", body)
+        )
+    }
     assert asyncio.run(call_asgi(app, scope_for("POST", T + "job", headers), [b"abc", b"defgh"]))[0] == 200
     assert bodies == [body]
     status, out = asyncio.run(call_asgi(app, scope_for("POST", T + "job", headers), [b"abcde", b"fghij"]))
@@ -287,7 +292,7 @@ def test_wsgi_reads_terminated_input_and_enforces_the_limit() -> None:
     cron.register("job", lambda ctx: bodies.append(ctx.body), schedule="@daily")
     app = CronWSGI(cron=cron)
     body = b"12345678"
-    sig = signature(SECRET, "POST", T + "job", body, int(time.time()))
+    sig = signature(SECRET, "POST", T + "job", body, fresh_timestamp("POST", T + "job", body))
     environ = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": T + "job",

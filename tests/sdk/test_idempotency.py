@@ -21,7 +21,7 @@ from cronix.sdk import (
     MemoryIdempotencyStore,
     RedisIdempotencyStore,
 )
-from tests.sdk.signer import signature
+from tests.sdk.signer import fresh_timestamp, signature
 from tests.support.procs import free_port
 from tests.support.redis_server import RedisServer
 
@@ -134,7 +134,7 @@ def _replica(store: IdempotencyStore, calls: list[str], name: str) -> Cron:
 def _fire(run_id: str) -> CronRequest:
     target = "/api/v1/scheduled/reconcile"
     headers = {
-        "X-Cron-Signature": signature("s", "POST", target, b"", int(time.time())),
+        "X-Cron-Signature": signature("s", "POST", target, b"", fresh_timestamp("POST", target, b"")),
         "X-Cron-Run-Id": run_id,
     }
     return CronRequest.build("POST", target, b"", headers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -248,3 +249,48 @@ class TestRealServers:
                 0,
                 sha256(b"%d" % i),
             )
+
+
+@parametrize_servers(ALL_SERVERS)
+class TestTokenFires:
+    """Every adapter accepts fire tokens (managed-jwt) next to HMAC fires on the same routes."""
+
+    def test_a_token_fire_is_accepted_claimed_and_run_once(self, served: Served, run_id: str) -> None:
+        from cronix.protocol.fireid import format_fire_id
+        from tests.sdk.tokens import mint
+
+        body = b'{"amount": 3}'
+        # An occurrence no real trigger fire of this session can share (those are near now).
+        fire_id = format_fire_id("sdk-test", "sync-job", 0, 10**9 + int(uuid.uuid4().int % 10**8))
+        url = f"{served.base_url}{T}sync-job"
+
+        def deliver() -> int:
+            token = mint(app="sdk-test", job="sync-job", url=url, fire_id=fire_id, body=body, run_id=run_id)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            return served.send("POST", T + "sync-job", body, headers).status
+
+        assert deliver() == 202
+        for _ in range(200):
+            if served.runs(run_id):
+                break
+            time.sleep(0.02)
+        assert deliver() == 200  # the redelivery: AlreadyHandled
+        [run] = served.runs(run_id)
+        assert (run["auth"], run["fire_id"], run["body_sha256"]) == ("jwt", fire_id, sha256(body))
+
+    def test_a_forged_token_is_401(self, served: Served, run_id: str) -> None:
+        from cronix.protocol.fireid import format_fire_id
+        from tests.sdk.tokens import mint
+
+        url = f"{served.base_url}{T}sync-job"
+        token = mint(
+            app="sdk-test",
+            job="sync-job",
+            url=url,
+            fire_id=format_fire_id("sdk-test", "sync-job", 0, 0),
+            key="es256-rogue",
+            run_id=run_id,
+        )
+        reply = served.send("POST", T + "sync-job", b"", {"Authorization": f"Bearer {token}"})
+        assert (reply.status, reply.code) == (401, "UnknownKey")
+        assert served.runs(run_id) == []

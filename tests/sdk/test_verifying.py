@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cronix.sdk import Cron, CronRequest, Hooks, JobContext, Rejection, TriggerVerified, Verified
-from tests.sdk.signer import signature
+from tests.sdk.signer import fresh_timestamp, signature
 
 SECRET = "first-secret"
 T = "/api/v1/scheduled/"
@@ -36,7 +36,7 @@ def request(
 ) -> CronRequest:
     sent = dict(headers or {})
     if secret is not None:
-        ts = int(time.time()) if timestamp is None else timestamp
+        ts = fresh_timestamp(method, target, body) if timestamp is None else timestamp
         sent["X-Cron-Signature"] = signature(secret, method, target, body, ts)
     return CronRequest.build(method, target, body, sent)
 
@@ -201,7 +201,7 @@ def test_query_and_target_are_verified_exactly_as_received() -> None:
         "POST",
         T + "reconcile?a=%2F&b=2",
         b"",
-        {"X-Cron-Signature": signature(SECRET, "POST", target, b"", int(time.time()))},
+        {"X-Cron-Signature": signature(SECRET, "POST", target, b"", fresh_timestamp("POST", target, b""))},
     )
     assert isinstance(cron.verify_trigger(swapped), Rejection)
 
@@ -210,7 +210,7 @@ def test_route_relative_to_a_mount_point_signature_over_the_full_target() -> Non
     cron = make()
     full = "/cron" + T + "reconcile"
     mounted = CronRequest.build(
-        "POST", full, b"", {"X-Cron-Signature": signature(SECRET, "POST", full, b"", int(time.time()))},
+        "POST", full, b"", {"X-Cron-Signature": signature(SECRET, "POST", full, b"", fresh_timestamp("POST", full, b""))},
         route=T + "reconcile",
     )  # fmt: skip
     result = cron.verify_trigger(mounted)

@@ -29,6 +29,7 @@ __all__ = [
     "BackendCommand",
     "backend_flags",
     "config_flag",
+    "fire_flags",
     "lock_flags",
     "manifest_flags",
     "parse_backend_config",
@@ -156,6 +157,19 @@ manifest_flags = _stack(
     ),
 )
 
+fire_flags = _stack(
+    click.option(
+        "--fire-strategy",
+        metavar="NAME",
+        help="How jobs are invoked: local-shim or managed-jwt [fire.strategy; local-shim].",
+    ),
+    click.option(
+        "--fire-fallback",
+        type=click.Choice(["local-shim"]),
+        help="Fire with local-shim, loudly, when the chosen strategy cannot be used [fire.fallback].",
+    ),
+)
+
 lock_flags = _stack(
     click.option("--spec-dir", metavar="DIR", help="Where trigger spec files go [/etc/cronix/jobs]."),
     click.option("--lock-path", metavar="PATH", help="The apply lock [/var/lock/cronix/apply.lock]."),
@@ -274,6 +288,8 @@ def workspace(opts: dict[str, Any]) -> Workspace:
         lock_timeout=opts.get("lock_timeout"),
         manifest=opts.get("manifest"),
         secret_refs=split_secret_refs(opts.get("secret_refs") or ()),
+        fire_strategy=opts.get("fire_strategy"),
+        fire_fallback=opts.get("fire_fallback"),
     )
     ws = Workspace(overrides, notify=warn)
     if given:

@@ -1,4 +1,4 @@
-"""``cronix conformance-adapter manifest-canonicalize|auth-sign|auth-verify``.
+"""``cronix conformance-adapter manifest-canonicalize|auth-sign|auth-verify|fire-jwt-verify``.
 
 The language-neutral adapter contract (``spec/RFC.md`` §7): one JSON document on stdin,
 the answer on stdout, exit 0 whatever the verdict. Exit 2 (message on stderr) only when
@@ -11,8 +11,14 @@ the adapter itself is misused: unknown subcommand, stdin that is not the expecte
 * ``auth-verify`` — stdin: ``{"secrets","method","path","bodyB64","header","now","maxSkewSeconds"}``.
   stdout: ``{"ok":true,"secret_index":N}`` or ``{"ok":false,"error":"<code>"}``.
   ``maxSkewSeconds`` 0 or absent means 300; ``now`` 0 or absent means the wall clock.
+* ``fire-jwt-verify`` — stdin: ``{"jwks","issuer","audience","subject","leeway","maxLifetime",
+  "authorization","method","url","bodyB64","now","seenJtis"}`` (a vector of
+  ``fire-jwt-vectors.json`` merged over its ``settings``). stdout: ``{"ok":true,"kid":…,
+  "fire_id":…}`` or ``{"ok":false,"error":"<code>"}``; ``seenJtis`` are token ids the
+  replay cache already holds.
 
-Imports only the standard library and :mod:`cronix.protocol`: it runs once per vector.
+Imports only the standard library and :mod:`cronix.protocol` (``fire-jwt-verify`` also the
+SDK and PyJWT, when it runs): it runs once per vector.
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ from typing import Any
 
 __all__ = ["SUBCOMMANDS", "main", "run"]
 
-SUBCOMMANDS = ("manifest-canonicalize", "auth-sign", "auth-verify")
-_USAGE = "usage: cronix conformance-adapter {manifest-canonicalize|auth-sign|auth-verify} < input.json"
+SUBCOMMANDS = ("manifest-canonicalize", "auth-sign", "auth-verify", "fire-jwt-verify")
+_USAGE = "usage: cronix conformance-adapter {" + "|".join(SUBCOMMANDS) + "} < input.json"
 
 
 class AdapterUsageError(Exception):
@@ -42,6 +48,8 @@ def run(subcommand: str, stdin: bytes) -> str:
         return _sign(doc)
     if subcommand == "auth-verify":
         return _verify(doc)
+    if subcommand == "fire-jwt-verify":
+        return _verify_fire_jwt(doc)
     raise AdapterUsageError(f"unknown subcommand {subcommand!r}\n{_USAGE}")
 
 
@@ -94,6 +102,49 @@ def _verify(doc: dict[str, Any]) -> str:
     except SignatureError as exc:
         return json.dumps({"ok": False, "error": exc.code}, separators=(",", ":"))
     return json.dumps({"ok": True, "secret_index": index}, separators=(",", ":"))
+
+
+def _verify_fire_jwt(doc: dict[str, Any]) -> str:
+    import urllib.parse
+
+    from cronix.sdk.claims import MemoryClaimStore
+    from cronix.sdk.firejwt import verify_fire_jwt
+    from cronix.sdk.incoming import CronRequest
+    from cronix.sdk.jwks import PinnedKeys
+    from cronix.sdk.results import Rejection
+
+    url = _field(doc, "url", str)
+    parts = urllib.parse.urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    authorization = doc.get("authorization") or ""
+    if not isinstance(authorization, str):
+        raise AdapterUsageError("authorization must be a string")
+    headers = {"authorization": authorization} if authorization else {}
+    request = CronRequest(_field(doc, "method", str), target, _body(doc), headers)
+    jwks = _field(doc, "jwks", dict)
+    try:
+        keys = PinnedKeys(jwks)
+    except ValueError as exc:
+        raise AdapterUsageError(f"jwks: {exc}") from None
+    issuer = _field(doc, "issuer", str)
+    replay = MemoryClaimStore()
+    for jti in doc.get("seenJtis") or []:
+        replay.remember(f"jti:{issuer}:{jti}", keep_seconds=3600)
+    verdict = verify_fire_jwt(
+        request,
+        issuer=issuer,
+        audience=_field(doc, "audience", str),
+        keys=keys,
+        url=url,
+        subject=_field(doc, "subject", str),
+        leeway=_field(doc, "leeway", int),
+        max_lifetime=_field(doc, "maxLifetime", int),
+        now=_field(doc, "now", int),
+        replay=replay,
+    )
+    if isinstance(verdict, Rejection):
+        return json.dumps({"ok": False, "error": verdict.code}, separators=(",", ":"))
+    return json.dumps({"ok": True, "kid": verdict.kid, "fire_id": verdict.fire_id}, separators=(",", ":"))
 
 
 def _json_object(stdin: bytes) -> dict[str, Any]:

@@ -107,6 +107,11 @@ class _Run:
         self.seeder = seeder
         base = f"cxconf-{secrets.token_hex(4)}"
         self.apps = {"main": base, "other": f"{base}-b"}
+        from cronix.reconcile.strategies import FireSelection, choose_strategies
+
+        # The strategy an apply would choose with nothing asked (local-shim, or a managed
+        # backend's only one), so every backend is graded firing the way it fires.
+        self.strategy = choose_strategies(FireSelection().for_backend(backend), []).strategy
 
     def app(self, step: Mapping[str, Any]) -> str:
         return self.apps[step.get("app", "main")]
@@ -142,7 +147,7 @@ class _Run:
 
     def op_create(self, step: Mapping[str, Any]) -> None:
         app, job = self.app(step), self.job(step["job"])
-        self.backend.create(app, job, ownership_hashes(job), FireSpec.build(app, job))
+        self.backend.create(app, job, ownership_hashes(job), FireSpec.build(app, job, strategy=self.strategy))
 
     def op_delete(self, step: Mapping[str, Any]) -> None:
         self.backend.delete(self.app(step), self.job(step["job"]).name)
@@ -173,13 +178,17 @@ class _Run:
         if got != expected:
             raise _Failed(f"plan {got} differs from the expected {expected}")
         if not step.get("dry_run"):
-            apply_plan(plan, self.backend, fire=FireSettings())
+            apply_plan(plan, self.backend, fire=FireSettings(strategy=self.strategy))
 
     def op_adopt(self, step: Mapping[str, Any]) -> None:
         app, job = self.app(step), self.job(step["job"])
         try:
             result = self.backend.adopt(
-                app, job, ownership_hashes(job), FireSpec.build(app, job), dry_run=bool(step.get("dry_run"))
+                app,
+                job,
+                ownership_hashes(job),
+                FireSpec.build(app, job, strategy=self.strategy),
+                dry_run=bool(step.get("dry_run")),
             )
         except UnsupportedOperation:
             if step["expect"] == "unsupported":

@@ -9,7 +9,10 @@ stdin. Verdict rules (``spec/vectors/README.md``):
 * invalid manifest vectors: stdout must be ``{"error":{"paths":[...]}}`` with at least
   one path equal to one of ``errorPaths``;
 * sign vectors: trimmed stdout equals ``expectedHeader``;
-* verify vectors: ``ok``/``secret_index`` (absent ⇒ 0) or ``error`` equal the vector.
+* verify vectors: ``ok``/``secret_index`` (absent ⇒ 0) or ``error`` equal the vector;
+* fire-JWT vectors: the vector merged over the file's ``settings`` goes to
+  ``fire-jwt-verify``; ``expect: ok`` needs ``ok`` with ``kid`` (and ``fire_id``) equal to
+  ``expectedKid`` (``expectedFireId``) when given, otherwise ``error`` equals ``expect``.
 
 A vector whose adapter exits non-zero fails. ``inputB64`` (our extension) carries raw
 bytes that no JSON value can express (trailing data, invalid UTF-8, duplicate keys).
@@ -35,7 +38,11 @@ if TYPE_CHECKING:
 
 __all__ = ["VECTOR_FILES", "Outcome", "default_adapter", "run_vectors"]
 
-VECTOR_FILES = {"manifest": "manifest-vectors.json", "auth": "auth-vectors.json"}
+VECTOR_FILES = {
+    "manifest": "manifest-vectors.json",
+    "auth": "auth-vectors.json",
+    "fire-jwt": "fire-jwt-vectors.json",
+}
 _ADAPTER_TIMEOUT = 60
 
 
@@ -88,15 +95,18 @@ def _load_cases(
             vectors = doc["vectors"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"cannot read vector file {path}: {exc}") from None
+        settings = doc.get("settings") if isinstance(doc, dict) else None
         for vector in vectors:
             if suite == "manifest":
                 yield _Checker.manifest, vector
+            elif suite == "fire-jwt":
+                yield _Checker.fire_jwt, {**(settings or {}), **vector}
             elif vector.get("kind") == "sign":
                 yield _Checker.sign, vector
             else:
                 yield _Checker.verify, vector
     if not found:
-        raise UsageError(f"no vector files in {vectors_dir} (expected {' or '.join(VECTOR_FILES.values())})")
+        raise UsageError(f"no vector files in {vectors_dir} (expected {', '.join(VECTOR_FILES.values())})")
 
 
 class _Checker:
@@ -179,6 +189,40 @@ class _Checker:
             ok = got.get("ok") is False and got.get("error") == expect
             detail = "" if ok else f"expected {expect}, got {got}"
         return Outcome("auth", name, ok, detail)
+
+    def fire_jwt(self, v: dict[str, Any]) -> Outcome:
+        name = v.get("name", "?")
+        keys = (
+            "jwks",
+            "issuer",
+            "audience",
+            "subject",
+            "leeway",
+            "maxLifetime",
+            "authorization",
+            "method",
+            "url",
+        )
+        stdin = {k: v.get(k) for k in keys}
+        stdin.update(bodyB64=v.get("bodyB64", ""), now=v.get("now"), seenJtis=v.get("seenJtis", []))
+        out, failure = self._call("fire-jwt-verify", json.dumps(stdin).encode())
+        if failure:
+            return Outcome("fire-jwt", name, False, failure)
+        try:
+            got = json.loads(out)
+        except ValueError:
+            return Outcome("fire-jwt", name, False, f"adapter printed non-JSON {out[:200]!r}")
+        expect = v["expect"]
+        if expect == "ok":
+            ok = got.get("ok") is True
+            for field_name, key in (("expectedKid", "kid"), ("expectedFireId", "fire_id")):
+                if field_name in v and got.get(key) != v[field_name]:
+                    ok = False
+            detail = "" if ok else f"expected ok (kid {v.get('expectedKid')}), got {got}"
+        else:
+            ok = got.get("ok") is False and got.get("error") == expect
+            detail = "" if ok else f"expected {expect}, got {got}"
+        return Outcome("fire-jwt", name, ok, detail)
 
 
 def _json_equal(a: str, b: str) -> bool:

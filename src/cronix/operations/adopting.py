@@ -17,6 +17,7 @@ from cronix.operations.workspace import parse_target
 from cronix.protocol.ownership import ownership_hashes
 from cronix.reconcile import FireSettings, SpecWrite, hold_apply_lock
 from cronix.reconcile.firecheck import check_fire_settings
+from cronix.reconcile.strategies import choose_strategies
 
 if TYPE_CHECKING:
     from cronix.backends.base import AdoptResult
@@ -54,12 +55,15 @@ def adopt(ws: Workspace, target: str, *, dry_run: bool = False) -> Adoption:
     with ws.open_backend(read_only=dry_run) as backend:
         if "adopt" not in backend.capabilities:
             raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
-        for warning in check_fire_settings(
-            [(app, loaded.secret_refs)], backend, strategy=LOCAL_SHIM, writes_specs=not dry_run
-        ):
-            ws.notify(warning)
         with hold_apply_lock(None if dry_run else ws.lock(), local_state=backend.local_state):
-            fire = FireSettings(loaded.secret_refs).spec(app, job)
+            request = ws.fire_selection(app).for_backend(backend)
+            choice = choose_strategies(request, [name])  # adopted jobs fire as apply would fire them
+            strategy = choice.for_job(name)
+            for warning in check_fire_settings(
+                [(app, loaded.secret_refs, strategy == LOCAL_SHIM)], backend, writes_specs=not dry_run
+            ):
+                ws.notify(warning)
+            fire = FireSettings(loaded.secret_refs, strategy).spec(app, job)
             # The spec file goes first: the adopted entries read it from their first fire on.
             writer = SpecWrite(ws.spec_dir) if backend.fires_on_host and not dry_run else None
             if writer is not None:

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from cronix.errors import CronixError
 from cronix.reconcile import classify_entries, known_jobs, spec_problems, stray_triggers, verify_ownership
+from cronix.reconcile.strategies import FireSelection, choose_strategies
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cronix.backends.base import ManagedEntry
+    from cronix.backends.base import Backend, ManagedEntry
     from cronix.operations.workspace import Workspace
     from cronix.protocol.manifest import Job
     from cronix.reconcile import Finding
@@ -135,12 +136,19 @@ class BackendStatus:
     #: Drift that is not an owned entry: left-over spec files, lines that run
     #: ``cronix trigger`` for a managed job outside its entry.
     stray: int | None = None
+    #: The fire strategies its jobs use, and every degradation (D-508), as plan prints them.
+    fire: list[str] = field(default_factory=list)
+    degraded: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:
         if self.error:
             return f"ERROR: {self.error}"
-        return "DRIFTED" if self.drifted or self.stray else ("EMPTY" if not self.owned else "OK")
+        if self.drifted or self.stray:
+            return "DRIFTED"
+        if self.degraded:
+            return "DEGRADED"
+        return "EMPTY" if not self.owned else "OK"
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"name": self.name, "type": self.type, "error": self.error}
@@ -148,7 +156,25 @@ class BackendStatus:
         doc["stray"] = self.stray
         if self.error is None:
             doc["apps"] = self.apps
+            doc["fire"] = {"strategies": self.fire, "degraded": self.degraded}
         return doc
+
+
+def _fire_view(
+    ws: Workspace, name: str, backend: Backend, jobs: Sequence[tuple[str, str]]
+) -> tuple[list[str], list[str]]:
+    """The strategies the recorded jobs of each app fire with on ``backend``, and the degradations."""
+    by_app: dict[str, list[str]] = {}
+    for app, job in jobs:
+        by_app.setdefault(app, []).append(job)
+    used: set[str] = set()
+    degraded: list[str] = []
+    for app, names in sorted(by_app.items()) or [("", [])]:
+        selection = FireSelection.from_config(ws.config.fire, name, app)
+        choice = choose_strategies(selection.for_backend(backend), sorted(names))
+        used.update({choice.strategy, *choice.jobs.values()})
+        degraded += [f"{app}: {d}" if app else d for d in choice.degraded]
+    return sorted(used), degraded
 
 
 def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
@@ -164,11 +190,12 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
             with ws.open_backend(name, only_its_section=True, read_only=True) as backend:
                 entries = backend.list_entries()
                 specs = spec_problems(backend, entries, ws.spec_dir)
-                jobs = known_jobs(backend, ws.spec_dir)
-                states = classify_entries(backend, entries, jobs, specs)
+                recorded = known_jobs(backend, ws.spec_dir)
+                states = classify_entries(backend, entries, recorded, specs)
                 owned_jobs = {(e.app, e.job) for e in entries}
                 stray = sum(1 for key in specs if key not in owned_jobs)
-                stray += len(stray_triggers(backend, entries, jobs))
+                stray += len(stray_triggers(backend, entries, recorded))
+                fire, degraded = _fire_view(ws, name, backend, sorted(owned_jobs))
         except CronixError as exc:
             rows.append(BackendStatus(name, kind, error=str(exc)))
             continue
@@ -183,6 +210,8 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
                 unverified=count["unverified"],
                 apps=sorted({e.app for e in entries}),
                 stray=stray,
+                fire=fire,
+                degraded=degraded,
             )
         )
     return rows

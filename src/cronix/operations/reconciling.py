@@ -21,14 +21,14 @@ __all__ = ["apply_all", "drifted_jobs", "plan_all"]
 
 def plan_all(ws: Workspace) -> list[Outcome]:
     """What ``apply`` would change for every manifest, changing nothing."""
-    targets = [Target(m.manifest, m.secret_refs) for m in ws.manifests()]
+    targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
     with ws.open_backend(read_only=True) as backend:
         return reconcile_all(targets, backend, dry_run=True, spec_dir=ws.spec_dir)
 
 
 def apply_all(ws: Workspace, *, dry_run: bool = False, progress: Progress | None = None) -> list[Outcome]:
     """Validate every manifest, then plan and apply them under one backend and one apply lock."""
-    targets = [Target(m.manifest, m.secret_refs) for m in ws.manifests()]
+    targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
     with ws.open_backend(read_only=dry_run) as backend:
         return reconcile_all(
             targets, backend, dry_run=dry_run, spec_dir=ws.spec_dir, lock=ws.lock(), progress=progress

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cronix.config import Config
     from cronix.protocol.manifest import Job, Manifest
     from cronix.reconcile import LockSettings
+    from cronix.reconcile.strategies import FireSelection
 
 __all__ = ["LoadedManifest", "Overrides", "Workspace", "parse_target", "running_cronix"]
 
@@ -49,6 +50,8 @@ class Overrides:
     lock_timeout: float | None = None
     manifest: str | None = None
     secret_refs: tuple[str, ...] | None = None
+    fire_strategy: str | None = None
+    fire_fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +204,15 @@ class Workspace:
         self.__dict__["_sections_ok"] = True
 
     # ------------------------------------------------------------ files and locks
+
+    def fire_selection(self, app: str) -> FireSelection:
+        """The fire strategy asked for ``app``'s jobs on this backend: flags, then cronix.yaml."""
+        from cronix.reconcile.strategies import FireSelection
+
+        o = self.overrides
+        return FireSelection.from_config(
+            self.config.fire, self.backend_name, app, strategy=o.fire_strategy, fallback=o.fire_fallback
+        )
 
     @property
     def spec_dir(self) -> str:

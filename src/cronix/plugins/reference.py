@@ -1,8 +1,10 @@
 """The reference plugins shipped with cronix, and how the conformance suite seeds them.
 
 ``cronix-backend-echo`` (:mod:`cronix.plugins.echo`) is the template for plugin authors
-and what the host's own tests run against. A reference plugin keeps its foreign-entry
-seeder next to it; this table is how ``cronix conformance plugin`` finds it by name.
+and what the host's own tests run against; ``cronix-backend-managed``
+(:mod:`cronix.plugins.managed`) puts jobs on a managed scheduler (``managed-jwt``). A
+reference plugin keeps its foreign-entry seeder next to it; this table is how
+``cronix conformance plugin`` finds it by name.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = ["REFERENCE_SEEDERS", "reference_seeder"]
 #: Plugin name → ``"module:Class"`` whose ``from_settings(settings)`` builds its seeder.
 REFERENCE_SEEDERS: dict[str, str] = {
     "echo": "cronix.plugins.echo:EchoSeeder",
+    "managed": "cronix.plugins.managed:ManagedSeeder",
 }
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cronix.backends.base import LOCAL_SHIM
 from cronix.errors import UsageError
 
 if TYPE_CHECKING:
@@ -37,16 +36,15 @@ class MissingSecretRefs(UsageError):
 
 
 def check_fire_settings(
-    apps: Sequence[tuple[str, Sequence[str] | None]], backend: Backend, *, strategy: str, writes_specs: bool
+    apps: Sequence[tuple[str, Sequence[str] | None, bool]], backend: Backend, *, writes_specs: bool
 ) -> list[str]:
     """Raise for refs the fires cannot use; return the warnings (each said once).
 
-    ``apps`` pairs each app with the secret refs its trigger spec files will record.
+    ``apps`` has one ``(app, the secret refs its spec files record, whether any of its jobs
+    fires through cronix trigger — the local-shim strategy)`` per manifest.
     """
-    if strategy != LOCAL_SHIM or LOCAL_SHIM not in backend.fire_strategies:
-        return []  # a JWT call, or a scheduler's own way of calling the app (vercel)
     own = bool(getattr(backend, "own_secret_refs", False))  # its entries name their secret themselves
-    missing = [] if own else [app for app, refs in apps if not refs]
+    missing = [] if own else [app for app, refs, shim in apps if shim and not refs]
     if missing:
         example = (
             "file:/etc/cronix/secret (a file only the job's user can read)"
@@ -58,7 +56,7 @@ def check_fire_settings(
             f"every request with the app's secret; pass --secret-ref {example}, or set secret_refs of "
             "the manifest source in cronix.yaml"
         )
-    refs = list(dict.fromkeys(r for _, app_refs in apps for r in app_refs or ()))
+    refs = list(dict.fromkeys(r for _, app_refs, _ in apps for r in app_refs or ()))
     # A raw: ref is the secret itself: never into a spec file (any case: RAW: is raw: too).
     # Backends that carry the spec in their entries refuse it themselves where they would
     # store it (aws-scheduler, the plugin proxy); kubernetes stores no operator refs (D-133).
@@ -67,7 +65,7 @@ def check_fire_settings(
             "a raw: secret ref would be written into the trigger spec files (it is the secret itself); "
             "use file:/path (or env:NAME where fires see it) for apply"
         )
-    if not backend.fires_on_host:
+    if not backend.fires_on_host or not any(shim for _, _, shim in apps):
         return []
     return [
         f"secret ref {ref}: the {backend.name} backend runs cronix trigger in the scheduler's "

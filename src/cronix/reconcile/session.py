@@ -9,7 +9,10 @@ crontab, systemd-timer, vercel); remote schedulers have their own concurrency co
 Trigger spec files are compared and written for backends whose entries fire
 ``cronix trigger`` on this host (``fires_on_host``) — before the entries that read them,
 and removed only after the entries are gone (D-156); the others receive the spec inside
-each entry's :class:`~cronix.backends.base.FireSpec`.
+each entry's :class:`~cronix.backends.base.FireSpec`. The fire strategy of every job is
+chosen first (:mod:`cronix.reconcile.strategies`), so a strategy that cannot be used fails
+``plan`` as well as ``apply`` (exit 2) before anything is listed, and a degradation is a
+warning of every run.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from cronix.reconcile.firecheck import check_fire_settings
 from cronix.reconcile.firing import FireSettings
 from cronix.reconcile.planning import Plan, SpecFiles, compute_plan, validate_jobs
 from cronix.reconcile.specfiles import SpecSync, SpecWrite, remove_spec_files, spec_dir_problem
+from cronix.reconcile.strategies import FireSelection, StrategyChoice, choose_strategies
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -41,9 +45,12 @@ class Outcome:
     result: ApplyResult | None = None
     specs: SpecSync | None = None
     warnings: list[str] = field(default_factory=list)
+    fire: StrategyChoice | None = None
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"plan": self.plan.as_json(), "warnings": self.warnings}
+        if self.fire is not None:
+            doc["fire"] = self.fire.as_json()
         if self.result is not None:
             doc["result"] = self.result.as_json()
         if self.specs is not None:
@@ -66,10 +73,12 @@ def check_backend(backend: Backend) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One manifest to reconcile and the secret refs its trigger spec files record."""
+    """One manifest to reconcile, the secret refs its trigger spec files record, and the fire
+    strategy the operator asked for its jobs (none: the default, D-508)."""
 
     manifest: Manifest
     secret_refs: tuple[str, ...] | None = None
+    selection: FireSelection | None = None
 
 
 def reconcile(
@@ -81,18 +90,17 @@ def reconcile(
     secret_refs: Sequence[str] | None = None,
     lock: LockSettings | None = None,
     progress: Progress | None = None,
-    strategy: str = LOCAL_SHIM,
+    selection: FireSelection | None = None,
 ) -> Outcome:
     """Plan (and unless ``dry_run``, apply) ``manifest`` on ``backend``."""
     refs = None if secret_refs is None else tuple(secret_refs)
     (outcome,) = reconcile_all(
-        [Target(manifest, refs)],
+        [Target(manifest, refs, selection)],
         backend,
         dry_run=dry_run,
         spec_dir=spec_dir,
         lock=lock,
         progress=progress,
-        strategy=strategy,
     )
     return outcome
 
@@ -105,7 +113,6 @@ def reconcile_all(
     spec_dir: str | None = None,
     lock: LockSettings | None = None,
     progress: Progress | None = None,
-    strategy: str = LOCAL_SHIM,
 ) -> list[Outcome]:
     """Plan (and unless ``dry_run``, apply) several manifests on one backend.
 
@@ -119,18 +126,26 @@ def reconcile_all(
     twice = sorted({a for a in apps if apps.count(a) > 1})
     if twice:
         raise UsageError(f'app "{twice[0]}" is declared by more than one manifest source; keep one')
-    refs = [(t.manifest.app, t.secret_refs) for t in targets]
-    fire_warnings = check_fire_settings(refs, backend, strategy=strategy, writes_specs=writes_specs)
-    warnings = [*check_backend(backend), *fire_warnings]
+    choices = [
+        choose_strategies(
+            (t.selection or FireSelection()).for_backend(backend), [j.name for j in t.manifest.jobs]
+        )
+        for t in targets
+    ]
+    fires = [
+        (t.manifest.app, t.secret_refs, any(c.for_job(j.name) == LOCAL_SHIM for j in t.manifest.jobs))
+        for t, c in zip(targets, choices, strict=True)
+    ]
+    warnings = [*check_backend(backend), *check_fire_settings(fires, backend, writes_specs=writes_specs)]
     validated = [validate_jobs(backend, t.manifest) for t in targets]
     outcomes: list[Outcome] = []
     with hold_apply_lock(None if dry_run else lock, local_state=backend.local_state):
         entries = backend.list_entries()
         unowned = backend.unowned_triggers() if isinstance(backend, SupportsUnownedTriggers) else []
-        for target, job_warnings in zip(targets, validated, strict=True):
+        for target, job_warnings, choice in zip(targets, validated, choices, strict=True):
             manifest = target.manifest
             specs = SpecFiles(spec_dir, target.secret_refs) if host_specs and spec_dir else None
-            fire = FireSettings(target.secret_refs, strategy)
+            fire = FireSettings(target.secret_refs, choice.strategy, dict(choice.jobs))
             plan = compute_plan(
                 backend,
                 manifest,
@@ -140,8 +155,9 @@ def reconcile_all(
                 unowned=unowned,
                 fire=fire,
             )
-            plan = replace(plan, warnings=(*job_warnings, *plan.warnings))
-            outcome = Outcome(plan, warnings=[*warnings, *plan.warnings])
+            # A degradation is loud on every run, in the plan's JSON too.
+            plan = replace(plan, warnings=(*choice.degraded, *job_warnings, *plan.warnings))
+            outcome = Outcome(plan, warnings=[*warnings, *plan.warnings], fire=choice)
             warnings = []  # the backend's own warnings are said once
             outcomes.append(outcome)
             if dry_run:

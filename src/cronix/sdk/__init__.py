@@ -5,6 +5,8 @@
     from cronix.sdk import Cron, JobContext
 
     cron = Cron(app="billing", base_url="https://billing.internal", secret=os.environ["CRON_SECRET"])
+    # or, for fires from a managed scheduler (managed-jwt), instead of or next to secret=:
+    #   fire_jwt=FireJWT(issuer="https://scheduler.example", jwks_url="https://scheduler.example/.well-known/jwks.json")
 
     @cron.job("reconcile-payments", schedule="*/15 * * * *")
     async def reconcile(ctx: JobContext) -> None: ...
@@ -25,6 +27,7 @@ from cronix.protocol.headers import (
     SIGNATURE_VERSION,
     TRIGGER_PATH_PREFIX,
     X_CRON_ATTEMPT,
+    X_CRON_FIRE_ID,
     X_CRON_FIRE_TIME,
     X_CRON_FIRE_TIME_ACTUAL,
     X_CRON_PREVIOUS_SUCCESS_TIME,
@@ -35,16 +38,14 @@ from cronix.protocol.headers import (
 from cronix.protocol.signing import DEFAULT_REPLAY_WINDOW_SECONDS as REPLAY_WINDOW_DEFAULT_SECONDS
 from cronix.protocol.signing import MIN_REPLAY_WINDOW_SECONDS as REPLAY_WINDOW_MIN_SECONDS
 from cronix.sdk.app import Cron, Handler, JobOptions, PolicySpec, RegisteredJob, RetriesSpec, SecretSource
+from cronix.sdk.claims import Claim, ClaimStore, FileClaimStore, MemoryClaimStore, RedisClaimStore
 from cronix.sdk.context import JobContext
 from cronix.sdk.errors import CronConfigError, JobDefinitionError
+from cronix.sdk.firejwt import FireJWT, verify_fire_jwt
 from cronix.sdk.hooks import Hooks
-from cronix.sdk.idempotency import (
-    Claim,
-    IdempotencyStore,
-    MemoryIdempotencyStore,
-    RedisIdempotencyStore,
-)
+from cronix.sdk.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from cronix.sdk.incoming import CronRequest
+from cronix.sdk.jwks import JWKSKeys, PinnedKeys
 from cronix.sdk.results import (
     STATUS_BY_CODE,
     FailureCode,
@@ -53,6 +54,8 @@ from cronix.sdk.results import (
     TriggerVerified,
     Verified,
 )
+from cronix.sdk.scheduler import ManagedScheduler, SchedulerError
+from cronix.sdk.tokens import FireToken
 from cronix.sdk.utilities import (
     SignedRequest,
     canonical_signed_bytes,
@@ -69,6 +72,7 @@ __all__ = [
     "STATUS_BY_CODE",
     "TRIGGER_PATH_PREFIX",
     "X_CRON_ATTEMPT",
+    "X_CRON_FIRE_ID",
     "X_CRON_FIRE_TIME",
     "X_CRON_FIRE_TIME_ACTUAL",
     "X_CRON_PREVIOUS_SUCCESS_TIME",
@@ -76,23 +80,33 @@ __all__ = [
     "X_CRON_SCHEDULE_NAME",
     "X_CRON_SIGNATURE",
     "Claim",
+    "ClaimStore",
     "Cron",
     "CronConfigError",
     "CronRequest",
     "FailureCode",
+    "FileClaimStore",
+    "FireJWT",
+    "FireToken",
     "Handler",
     "Hooks",
     "IdempotencyStore",
+    "JWKSKeys",
     "JobContext",
     "JobDefinitionError",
     "JobOptions",
+    "ManagedScheduler",
+    "MemoryClaimStore",
     "MemoryIdempotencyStore",
+    "PinnedKeys",
     "PolicySpec",
+    "RedisClaimStore",
     "RedisIdempotencyStore",
     "RegisteredJob",
     "Rejection",
     "Response",
     "RetriesSpec",
+    "SchedulerError",
     "SecretSource",
     "SignedRequest",
     "TriggerVerified",
@@ -100,5 +114,6 @@ __all__ = [
     "canonical_signed_bytes",
     "parse_signature_header",
     "sign_request",
+    "verify_fire_jwt",
     "verify_signature",
 ]

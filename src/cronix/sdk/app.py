@@ -10,16 +10,21 @@
 Every job is validated by the protocol's manifest validator when it is registered, so a
 bad schedule or policy fails at import time with every problem listed, not at the first
 fire. :meth:`Cron.manifest` is the normalized manifest the app serves; verification and
-dispatch live in :mod:`cronix.sdk.verifying` and :mod:`cronix.sdk.dispatch`, and the
-adapters (:mod:`cronix.sdk.asgi`, :mod:`cronix.sdk.wsgi`, :mod:`cronix.sdk.django`) feed
-requests in.
+dispatch live in :mod:`cronix.sdk.verifying` and :mod:`cronix.sdk.dispatch` (written
+against :class:`~cronix.sdk.contract.CronLike`, so they never import this module back),
+and the adapters (:mod:`cronix.sdk.asgi`, :mod:`cronix.sdk.wsgi`, :mod:`cronix.sdk.django`)
+feed requests in.
+
+Both fire strategies arrive at the same routes: HMAC-signed fires from ``cronix trigger``
+(``secret=``) and fire tokens from a managed scheduler (``fire_jwt=``); an app may accept
+both, e.g. while it migrates.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
 from cronix.protocol.errors import ManifestError
@@ -28,8 +33,10 @@ from cronix.protocol.manifest import Job, Manifest, canonical_json, load_manifes
 from cronix.protocol.signing import DEFAULT_REPLAY_WINDOW_SECONDS
 from cronix.protocol.validation import LIMITS, is_valid_id
 from cronix.sdk import dispatch, verifying
+from cronix.sdk.claims import MemoryClaimStore
 from cronix.sdk.errors import CronConfigError, JobDefinitionError
 from cronix.sdk.hooks import Hooks
+from cronix.sdk.jobs import RegisteredJob
 from cronix.sdk.logs import SDKLogger, default_logger
 from cronix.sdk.results import Rejection, Response, json_response
 from cronix.sdk.utilities import check_replay_window
@@ -37,10 +44,13 @@ from cronix.sdk.utilities import check_replay_window
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from cronix.sdk.claims import ClaimStore
     from cronix.sdk.context import JobContext
-    from cronix.sdk.idempotency import IdempotencyStore
+    from cronix.sdk.contract import FireMode
+    from cronix.sdk.firejwt import FireJWT
     from cronix.sdk.incoming import CronRequest
     from cronix.sdk.results import TriggerVerified, Verified
+    from cronix.sdk.scheduler import ManagedScheduler
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -89,21 +99,6 @@ class JobOptions(TypedDict, total=False):
     skip_verify: bool  # wins over the instance setting, both ways
 
 
-@dataclass(slots=True)
-class RegisteredJob:
-    """A validated, normalized job, its handler (if bound yet) and its ``skip_verify`` override."""
-
-    job: Job
-    handler: Handler | None = None
-    skip_verify: bool | None = None
-    #: The job's URL follows ``Cron.base_url`` unless it was given explicitly.
-    url_override: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.job.name
-
-
 class Cron:
     """An app's job registry, verifier and dispatcher.
 
@@ -112,6 +107,19 @@ class Cron:
     ``replay_window_seconds`` must be at least 30. ``skip_verify=True`` turns signature
     checks off for the manifest and for every job that does not override it; it logs a
     warning, and is meant for local development only.
+
+    ``fire_jwt`` (a :class:`~cronix.sdk.FireJWT`) accepts fire tokens from a managed
+    scheduler; an app needs a ``secret``, a ``fire_jwt`` or both. ``fire_mode`` says how
+    token fires are answered: ``"async"`` (202 once claimed, the handler runs in the
+    background) or ``"sync"`` (the handler's response).
+
+    ``claims`` (alias ``idempotency``) is where fires are claimed so each occurrence runs
+    once: :class:`~cronix.sdk.MemoryClaimStore` (the default when ``fire_jwt`` is set),
+    :class:`~cronix.sdk.FileClaimStore` (one host) or :class:`~cronix.sdk.RedisClaimStore`
+    (many replicas). ``replay`` remembers accepted signatures and tokens until they expire;
+    it defaults to ``claims`` when that is given, else to a store in memory. ``scheduler``
+    (a :class:`~cronix.sdk.ManagedScheduler`) is told the next occurrence after each
+    claimed token fire (one-shot arms).
     """
 
     def __init__(
@@ -125,8 +133,13 @@ class Cron:
         hooks: Hooks | None = None,
         logger: SDKLogger | None = None,
         error_response: Callable[[Rejection], Response] | None = None,
-        idempotency: IdempotencyStore | None = None,
+        idempotency: ClaimStore | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        fire_jwt: FireJWT | None = None,
+        fire_mode: FireMode = "async",
+        claims: ClaimStore | None = None,
+        replay: ClaimStore | None = None,
+        scheduler: ManagedScheduler | None = None,
     ) -> None:
         if not isinstance(app, str) or not is_valid_id(app):
             raise CronConfigError(f"cronix: app id {app!r} must match ^[a-z][a-z0-9-]{{0,62}}$")
@@ -134,7 +147,7 @@ class Cron:
         self._jobs: dict[str, RegisteredJob] = {}
         self._manifest_bytes: bytes | None = None
         self.base_url = base_url
-        _check_secret(secret, skip_verify)
+        _check_secret(secret, skip_verify or fire_jwt is not None)
         self._secret = secret
         self.replay_window_seconds = check_replay_window(replay_window_seconds)
         self.skip_verify = bool(skip_verify)
@@ -143,7 +156,22 @@ class Cron:
             raise CronConfigError("cronix: hooks must be a cronix.sdk.Hooks")
         self.logger: SDKLogger = logger if logger is not None else default_logger()
         self.error_response = error_response
-        self.idempotency = idempotency
+        if claims is not None and idempotency is not None and claims is not idempotency:
+            raise CronConfigError("cronix: pass claims= or its old name idempotency=, not both")
+        store = claims if claims is not None else idempotency
+        if store is None and fire_jwt is not None:
+            store = MemoryClaimStore()  # token fires are always claimed: redeliveries are normal
+        self.claims: ClaimStore | None = store
+        self.replay: ClaimStore = (
+            replay or store or MemoryClaimStore(ttl_seconds=2 * replay_window_seconds + 60)
+        )
+        if fire_mode not in ("async", "sync"):
+            raise CronConfigError(f"cronix: fire_mode must be 'async' or 'sync', got {fire_mode!r}")
+        self.fire_jwt = fire_jwt
+        self.fire_mode: FireMode = fire_mode
+        self.scheduler = scheduler
+        if scheduler is not None and fire_jwt is None:
+            raise CronConfigError("cronix: scheduler= re-arms after token fires; it needs fire_jwt= too")
         if max_body_bytes < 1:
             raise CronConfigError("cronix: max_body_bytes must be positive")
         self.max_body_bytes = max_body_bytes
@@ -299,6 +327,14 @@ class Cron:
 
     # ------------------------------------------------------------------ requests
 
+    @property
+    def idempotency(self) -> ClaimStore | None:
+        """The claim store under its original name."""
+        return self.claims
+
+    def has_secret(self) -> bool:
+        return self._secret is not None
+
     def secrets(self) -> list[str]:
         """The secrets to verify with now (a callable source is called each time)."""
         source = self._secret
@@ -335,13 +371,23 @@ class Cron:
         return await dispatch.run_async(self, verified)
 
     def error(self, failure: Rejection) -> Response:
-        """The response for a failure: ``error_response(failure)`` if set, else JSON code/message."""
+        """The response for a failure: ``error_response(failure)`` if set, else JSON code/message.
+
+        A failure that says when to retry gets a ``Retry-After`` header either way.
+        """
+        response: Response | None = None
         if self.error_response is not None:
             try:
-                return self.error_response(failure)
+                response = self.error_response(failure)
             except Exception:
                 self.logger.exception("cronix: error_response raised; sending the default error body")
-        return json_response(failure.status, failure.body())
+        if response is None:
+            response = json_response(failure.status, failure.body())
+        if failure.retry_after is not None and response.header("retry-after") is None:
+            response = dataclasses.replace(
+                response, headers=(*response.headers, ("retry-after", str(failure.retry_after)))
+            )
+        return response
 
 
 def _plain(value: Any) -> Any:
@@ -356,7 +402,10 @@ def _plain(value: Any) -> Any:
 def _check_secret(secret: SecretSource | None, skip_verify: bool) -> None:
     if secret is None:
         if not skip_verify:
-            raise CronConfigError("cronix: secret is required (pass skip_verify=True for local development)")
+            raise CronConfigError(
+                "cronix: secret is required (or fire_jwt= for managed-jwt fires; "
+                "skip_verify=True for local development)"
+            )
         return
     if callable(secret):
         return

@@ -4,6 +4,10 @@ The ``X-Cron-*`` headers are parsed here once, forgivingly, because a handler sh
 fail on metadata: a missing, empty or non-numeric time is ``None`` (the reference turns an
 empty string into the epoch), and an attempt that is not a positive decimal is ``1``.
 Times are timezone-aware UTC datetimes.
+
+A fire authenticated by a fire token (``auth == "jwt"``, ``"google-oidc"``) takes its
+metadata from the token's signed claims, not from headers anyone could have added: the
+run id, the attempt, the occurrence (``fire_id``) and the scheduled time it names.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from cronix.protocol.fireid import parse_fire_id
 from cronix.protocol.headers import (
     X_CRON_ATTEMPT,
     X_CRON_FIRE_TIME,
@@ -26,8 +31,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from cronix.sdk.incoming import CronRequest
+    from cronix.sdk.tokens import FireToken
 
-__all__ = ["JobContext", "parse_attempt", "parse_unix_time"]
+__all__ = ["AuthKind", "JobContext", "parse_attempt", "parse_unix_time"]
+
+#: How a fire was authenticated: HMAC (``cronix trigger``), a cronix fire token, a Google
+#: OIDC token, or not at all (``skip_verify``).
+AuthKind = Literal["hmac", "jwt", "google-oidc", "none"]
 
 _RUN_ID = X_CRON_RUN_ID.lower()
 _ATTEMPT = X_CRON_ATTEMPT.lower()
@@ -66,9 +76,11 @@ class JobContext:
 
     The ``X-Cron-*`` metadata (``run_id``, ``attempt``, the fire times) is read from
     ``headers`` when asked for, so a handler pays only for what it uses.
-    ``unverified`` is true when signature checks were skipped (``skip_verify``), in which
-    case ``secret_index`` is -1; otherwise ``secret_index`` says which configured secret
-    matched (useful while rotating).
+    ``unverified`` is true when checks were skipped (``skip_verify``), in which case
+    ``secret_index`` is -1; for an HMAC fire ``secret_index`` says which configured secret
+    matched (useful while rotating), for a token fire it is 0 and ``token`` holds the
+    verified claims. ``fire_id`` is the occurrence (``<app>.<job>#<index>@<UTC time>``),
+    ``""`` when the sender gave none (the reference trigger).
     """
 
     app: str
@@ -78,30 +90,58 @@ class JobContext:
     method: str
     path: str
     secret_index: int
+    auth: AuthKind = "hmac"
+    fire_id: str = ""
+    token: FireToken | None = field(default=None, repr=False)
 
     @classmethod
-    def from_request(cls, app: str, name: str, request: CronRequest, *, secret_index: int) -> JobContext:
+    def from_request(
+        cls,
+        app: str,
+        name: str,
+        request: CronRequest,
+        *,
+        secret_index: int,
+        auth: AuthKind = "hmac",
+        fire_id: str = "",
+        token: FireToken | None = None,
+    ) -> JobContext:
         return cls(
-            app, name, request.body, request.headers, request.method.upper(), request.target, secret_index
+            app,
+            name,
+            request.body,
+            request.headers,
+            request.method.upper(),
+            request.target,
+            secret_index,
+            auth,
+            fire_id,
+            token,
         )
 
     @property
     def unverified(self) -> bool:
-        return self.secret_index < 0
+        return self.auth == "none"
 
     @property
     def run_id(self) -> str:
-        """``X-Cron-Run-Id`` (one per fire, the same on every attempt), or ``""``."""
+        """One per fire, the same on every attempt (the token's, else ``X-Cron-Run-Id``), or ``""``."""
+        if self.token is not None:
+            return self.token.run_id
         return (self.headers.get(_RUN_ID) or "").strip()
 
     @property
     def attempt(self) -> int:
-        """``X-Cron-Attempt``, 1-based."""
+        """1-based (the token's ``attempt``, else ``X-Cron-Attempt``)."""
+        if self.token is not None:
+            return max(self.token.attempt, 1)
         return parse_attempt(self.headers.get(_ATTEMPT))
 
     @property
     def fire_time(self) -> datetime | None:
-        """When the scheduler meant to fire (``X-Cron-Fire-Time``)."""
+        """When the scheduler meant to fire: the token's occurrence, else ``X-Cron-Fire-Time``."""
+        if self.token is not None and self.fire_id:
+            return datetime.fromtimestamp(parse_fire_id(self.fire_id).scheduled, tz=UTC)
         return parse_unix_time(self.headers.get(_FIRE_TIME))
 
     @property

@@ -1,49 +1,53 @@
 """Routing and handler invocation: turn a verified request into a response.
 
 :func:`handle` (sync, for WSGI and Django) and :func:`handle_async` (for ASGI) route the
-manifest and trigger paths, verify, and run the job's handler. Handlers may be sync or
-``async def`` on either path: a sync handler called from async code runs in a worker
-thread so it cannot stall the event loop; an async handler called from sync code runs in
-an event loop of its own.
+manifest and trigger paths, verify, claim (:mod:`cronix.sdk.claiming`) and run the job's
+handler. Handlers may be sync or ``async def`` on either path: a sync handler called
+from async code runs in a worker thread so it cannot stall the event loop; an async
+handler called from sync code runs in an event loop of its own.
 
-What a fire gets back (``spec/DECISIONS.md`` D-303, D-304, D-307, D-311):
+What a fire gets back (``spec/DECISIONS.md`` D-303, D-304, D-307, D-311, D-503, D-507):
 
 * the handler's return value: ``None`` → 200 empty; an ``int`` → that status; ``str`` →
   200 text; ``bytes`` → 200 octets; a ``dict``/``list`` → 200 JSON; a
   :class:`~cronix.sdk.results.Response` → as given;
+* a token fire in ``async`` mode (the default for token fires): ``202
+  {"status":"accepted","fire_id":…,"run_id":…}`` as soon as it is claimed, the handler
+  running in the background (a tracked asyncio task under ASGI, a thread otherwise);
 * no handler bound → ``503 NoHandler``; the handler raised (or returned something else)
   → ``500 HandlerError`` naming only the exception type (the message may hold data that
   must not travel to the trigger's logs); the traceback goes to the app's logger. Both are
   5xx, so the trigger retries;
-* with an idempotency store, a duplicate of a finished run → ``200 AlreadyHandled`` and
-  of a running one → ``503 RunInProgress`` (see :mod:`cronix.sdk.idempotency`).
+* a duplicate, a replay or a busy job → what :mod:`cronix.sdk.claiming` says.
 """
 
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX
+from cronix.sdk import claiming
 from cronix.sdk.hooks import call_hook
-from cronix.sdk.idempotency import Claim
+from cronix.sdk.rearm import rearm, wants_rearm
 from cronix.sdk.results import Rejection, Response, json_response, rejection
 from cronix.sdk.verifying import verify_manifest, verify_trigger
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from cronix.sdk.app import Cron, RegisteredJob
     from cronix.sdk.context import JobContext
-    from cronix.sdk.idempotency import RunState
+    from cronix.sdk.contract import CronLike
     from cronix.sdk.incoming import CronRequest
+    from cronix.sdk.jobs import RegisteredJob
     from cronix.sdk.results import TriggerVerified
 
 __all__ = ["handle", "handle_async", "run", "run_async", "to_response"]
 
-# Margin on top of the job's timeout before an unfinished claim may be taken again.
-_LEASE_MARGIN_SECONDS = 60
+# Background fires still running; kept so asyncio does not collect their tasks.
+_BACKGROUND: set[Any] = set()
 
 
 def to_response(value: object) -> Response:
@@ -70,7 +74,7 @@ def to_response(value: object) -> Response:
 # ---------------------------------------------------------------------- routing
 
 
-def _route(cron: Cron, request: CronRequest) -> Response | TriggerVerified:
+def _route(cron: CronLike, request: CronRequest) -> Response | TriggerVerified:
     """A finished response (manifest, rejection, unknown path) or a trigger ready to run."""
     if len(request.body) > cron.max_body_bytes:
         return cron.error(rejection("BodyTooLarge", f"request body exceeds {cron.max_body_bytes} bytes"))
@@ -86,20 +90,24 @@ def _route(cron: Cron, request: CronRequest) -> Response | TriggerVerified:
     return cron.error(rejection("UnknownPath", f"path {route} is not served by cronix"))
 
 
-def handle(cron: Cron, request: CronRequest) -> Response:
+def handle(cron: CronLike, request: CronRequest) -> Response:
     routed = _route(cron, request)
     return routed if isinstance(routed, Response) else run(cron, routed)
 
 
-async def handle_async(cron: Cron, request: CronRequest) -> Response:
-    routed = _route(cron, request)
+async def handle_async(cron: CronLike, request: CronRequest) -> Response:
+    # A token whose key must be fetched first would block the loop for the fetch.
+    if cron.fire_jwt is not None and cron.fire_jwt.needs_fetch(request):
+        routed = await _to_thread(_route, cron, request)
+    else:
+        routed = _route(cron, request)
     return routed if isinstance(routed, Response) else await run_async(cron, routed)
 
 
 # ---------------------------------------------------------------------- running
 
 
-def _ready(cron: Cron, verified: TriggerVerified) -> Response | RegisteredJob:
+def _ready(cron: CronLike, verified: TriggerVerified) -> Response | RegisteredJob:
     """The job to run, or the response when there is nothing to run."""
     name = verified.context.name
     entry = cron.get(name)
@@ -110,25 +118,16 @@ def _ready(cron: Cron, verified: TriggerVerified) -> Response | RegisteredJob:
     return entry
 
 
-def _claim_key(cron: Cron, ctx: JobContext) -> str | None:
-    return f"{cron.app}:{ctx.name}:{ctx.run_id}" if cron.idempotency is not None and ctx.run_id else None
+def _in_background(cron: CronLike, ctx: JobContext) -> bool:
+    return claiming.is_token_fire(ctx) and cron.fire_mode == "async"
 
 
-def _claimed(cron: Cron, ctx: JobContext, state: Claim | RunState | BaseException) -> Claim | Response:
-    if isinstance(state, Claim):
-        return state
-    if isinstance(state, BaseException):
-        cron.logger.error("cronix: idempotency store failed for %s.%s: %r", cron.app, ctx.name, state)
-        return cron.error(rejection("RunInProgress", "the run could not be claimed; retry later"))
-    cron.logger.info("cronix: duplicate fire of %s.%s run %s (%s)", cron.app, ctx.name, ctx.run_id, state)
-    which = f"run {ctx.run_id} of job {ctx.name}"
-    if state == "done":
-        return cron.error(rejection("AlreadyHandled", f"{which} was already handled"))
-    return cron.error(rejection("RunInProgress", f"{which} is still running"))
+def _accepted(ctx: JobContext) -> Response:
+    return json_response(202, {"status": "accepted", "fire_id": ctx.fire_id, "run_id": ctx.run_id})
 
 
 def _outcome(
-    cron: Cron, ctx: JobContext, value: object, error: Exception | None, started: float
+    cron: CronLike, ctx: JobContext, value: object, error: Exception | None, started: float
 ) -> tuple[Response, bool]:
     """The response for a finished handler and whether it succeeded; fires the end hooks."""
     elapsed_ms = (time.perf_counter() - started) * 1000.0
@@ -155,72 +154,77 @@ def _outcome(
     return cron.error(rejection("HandlerError", message)), False
 
 
-def _settle(cron: Cron, claim: Claim | None, ok: bool) -> None:
-    if claim is None or cron.idempotency is None:
-        return
-    try:
-        (cron.idempotency.finish if ok else cron.idempotency.release)(claim)
-    except Exception as exc:
-        cron.logger.error("cronix: idempotency store failed to settle %s: %r", claim.key, exc)
-
-
-def _lease(entry: RegisteredJob) -> float:
-    return float(entry.job.policy.timeout_seconds + _LEASE_MARGIN_SECONDS)
-
-
-def _begin(cron: Cron, key: str, lease: float) -> Claim | RunState | BaseException:
-    assert cron.idempotency is not None
-    try:
-        return cron.idempotency.begin(key, lease_seconds=lease)
-    except Exception as exc:
-        return exc
-
-
-def run(cron: Cron, verified: TriggerVerified) -> Response:
-    ready = _ready(cron, verified)
-    if isinstance(ready, Response):
-        return ready
-    ctx = verified.context
-    claim: Claim | None = None
-    key = _claim_key(cron, ctx)
-    if key is not None:
-        got = _claimed(cron, ctx, _begin(cron, key, _lease(ready)))
-        if isinstance(got, Response):
-            return got
-        claim = got
+def _invoke(cron: CronLike, entry: RegisteredJob, ctx: JobContext) -> tuple[Response, bool]:
     call_hook(cron.logger, cron.hooks, "on_trigger_start", ctx)
     started = time.perf_counter()
     value: object = None
     error: Exception | None = None
     try:
-        assert ready.handler is not None
-        value = ready.handler(ctx)
+        assert entry.handler is not None
+        value = entry.handler(ctx)
         if inspect.isawaitable(value):
             value = _run_coroutine(value)
     except Exception as exc:
         error = exc
-    response, ok = _outcome(cron, ctx, value, error, started)
-    _settle(cron, claim, ok)
+    return _outcome(cron, ctx, value, error, started)
+
+
+def _run_claimed(
+    cron: CronLike, entry: RegisteredJob, ctx: JobContext, claimed: claiming.Claimed
+) -> Response:
+    if wants_rearm(cron, ctx):
+        rearm(cron, entry, ctx)
+    response, ok = _invoke(cron, entry, ctx)
+    claimed.settle(cron, ok)
     return response
 
 
-async def run_async(cron: Cron, verified: TriggerVerified) -> Response:
+def run(cron: CronLike, verified: TriggerVerified) -> Response:
     ready = _ready(cron, verified)
     if isinstance(ready, Response):
         return ready
     ctx = verified.context
-    store = cron.idempotency
-    claim: Claim | None = None
-    key = _claim_key(cron, ctx)
-    if key is not None:
-        state = await _off_loop(store is not None and store.blocking, _begin, cron, key, _lease(ready))
-        got = _claimed(cron, ctx, state)
-        if isinstance(got, Response):
-            return got
-        claim = got
+    background = _in_background(cron, ctx)
+    claimed = claiming.acquire(cron, verified, ready, accepted=background)
+    if isinstance(claimed, Response):
+        return claimed
+    if background:
+        thread = threading.Thread(
+            target=_run_claimed, args=(cron, ready, ctx, claimed), name=f"cronix-fire-{ctx.name}", daemon=True
+        )
+        thread.start()
+        return _accepted(ctx)
+    return _run_claimed(cron, ready, ctx, claimed)
+
+
+async def run_async(cron: CronLike, verified: TriggerVerified) -> Response:
+    ready = _ready(cron, verified)
+    if isinstance(ready, Response):
+        return ready
+    ctx = verified.context
+    blocking = claiming.blocking(cron, verified, ready)
+    background = _in_background(cron, ctx)
+    claimed = await _off_loop(blocking, claiming.acquire, cron, verified, ready, accepted=background)
+    if isinstance(claimed, Response):
+        return claimed
+    if background:
+        import asyncio
+
+        task = asyncio.get_running_loop().create_task(_run_claimed_async(cron, ready, ctx, claimed, blocking))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+        return _accepted(ctx)
+    return await _run_claimed_async(cron, ready, ctx, claimed, blocking)
+
+
+async def _run_claimed_async(
+    cron: CronLike, entry: RegisteredJob, ctx: JobContext, claimed: claiming.Claimed, blocking: bool
+) -> Response:
+    if wants_rearm(cron, ctx):
+        await _to_thread(rearm, cron, entry, ctx)
     call_hook(cron.logger, cron.hooks, "on_trigger_start", ctx)
     started = time.perf_counter()
-    handler = ready.handler
+    handler = entry.handler
     assert handler is not None
     value: object = None
     error: Exception | None = None
@@ -234,19 +238,18 @@ async def run_async(cron: Cron, verified: TriggerVerified) -> Response:
     except Exception as exc:
         error = exc
     response, ok = _outcome(cron, ctx, value, error, started)
-    if claim is not None:
-        await _off_loop(store is not None and store.blocking, _settle, cron, claim, ok)
+    await _off_loop(blocking, claimed.settle, cron, ok)
     return response
 
 
-async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
+async def _to_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     import asyncio  # already loaded by whoever runs the event loop
 
-    return await asyncio.to_thread(fn, *args)
+    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-async def _off_loop(blocking: bool, fn: Callable[..., Any], *args: Any) -> Any:
-    return await _to_thread(fn, *args) if blocking else fn(*args)
+async def _off_loop(blocking: bool, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await _to_thread(fn, *args, **kwargs) if blocking else fn(*args, **kwargs)
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:

@@ -9,6 +9,15 @@ here once (``fire-time.md`` §4.8, plus our additions recorded in ``spec/DECISIO
     BadMethod 400 · BadPath 404 · UnknownJob 404 · UnknownPath 404
     NoHandler 503 · HandlerError 500 · RunInProgress 503 · SecretUnavailable 503
     BodyTooLarge 413 · AlreadyHandled 200
+    SignatureReplayed 200 · BadFireId 400 · ClaimUnavailable 503 · LockContended 409
+    fire tokens (D-504): MissingToken · MalformedToken · UnsupportedAlgorithm · UnknownKey ·
+    BadSignature · MissingClaim · Expired · NotYetValid · LifetimeTooLong · WrongIssuer ·
+    WrongAudience · WrongPurpose · TargetMismatch · BodyMismatch · WrongServiceAccount 401 ·
+    KeysUnavailable 503 · TokenReplayed 200
+
+A replayed signature or token is answered 200 (not run): the sender's goal, one run of
+the occurrence, is met, and a legitimate resend after a lost response must not look like
+a failure (D-501). A 503 may carry ``Retry-After`` (:attr:`Rejection.retry_after`).
 """
 
 from __future__ import annotations
@@ -46,6 +55,27 @@ FailureCode = Literal[
     "SecretUnavailable",
     "BodyTooLarge",
     "AlreadyHandled",
+    "SignatureReplayed",
+    "BadFireId",
+    "ClaimUnavailable",
+    "LockContended",
+    "MissingToken",
+    "MalformedToken",
+    "UnsupportedAlgorithm",
+    "UnknownKey",
+    "BadSignature",
+    "MissingClaim",
+    "Expired",
+    "NotYetValid",
+    "LifetimeTooLong",
+    "WrongIssuer",
+    "WrongAudience",
+    "WrongPurpose",
+    "TargetMismatch",
+    "BodyMismatch",
+    "WrongServiceAccount",
+    "KeysUnavailable",
+    "TokenReplayed",
 ]
 
 STATUS_BY_CODE: Final[dict[FailureCode, int]] = {
@@ -65,6 +95,28 @@ STATUS_BY_CODE: Final[dict[FailureCode, int]] = {
     "BodyTooLarge": 413,
     # A duplicate of a run that already succeeded: 2xx so the shim stops retrying.
     "AlreadyHandled": 200,
+    "SignatureReplayed": 200,
+    "BadFireId": 400,
+    "ClaimUnavailable": 503,
+    # concurrency: Forbid and the job is running (the occurrence is skipped, like exit 4).
+    "LockContended": 409,
+    "MissingToken": 401,
+    "MalformedToken": 401,
+    "UnsupportedAlgorithm": 401,
+    "UnknownKey": 401,
+    "BadSignature": 401,
+    "MissingClaim": 401,
+    "Expired": 401,
+    "NotYetValid": 401,
+    "LifetimeTooLong": 401,
+    "WrongIssuer": 401,
+    "WrongAudience": 401,
+    "WrongPurpose": 401,
+    "TargetMismatch": 401,
+    "BodyMismatch": 401,
+    "WrongServiceAccount": 401,
+    "KeysUnavailable": 503,
+    "TokenReplayed": 200,
 }
 
 
@@ -76,14 +128,16 @@ class Rejection:
     code: FailureCode
     message: str
     ok: Literal[False] = False
+    #: Seconds for a ``Retry-After`` header (503s the sender should retry later).
+    retry_after: int | None = None
 
     def body(self) -> dict[str, str]:
         """The default JSON body: exactly ``code`` and ``message``, as the reference sends."""
         return {"code": self.code, "message": self.message}
 
 
-def rejection(code: FailureCode, message: str) -> Rejection:
-    return Rejection(STATUS_BY_CODE[code], code, message)
+def rejection(code: FailureCode, message: str, *, retry_after: int | None = None) -> Rejection:
+    return Rejection(STATUS_BY_CODE[code], code, message, retry_after=retry_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +159,10 @@ class TriggerVerified:
     secret_index: int
     context: JobContext
     ok: Literal[True] = True
+    #: For an HMAC fire, the claim key of its signature (replay protection, D-501) and how
+    #: long to remember it once the fire succeeded: until it leaves the replay window.
+    replay_key: str = ""
+    replay_keep_seconds: float = 0.0
 
     @property
     def unverified(self) -> bool:

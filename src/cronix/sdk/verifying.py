@@ -1,15 +1,24 @@
 """Verification of manifest and trigger requests: structured results, never exceptions.
 
-The order is the point (DESIGN §3 item 12, ``spec/DECISIONS.md`` D-301): the signature is
-checked **first**, before the method, the path and the job name, so a caller without the
-secret learns nothing — an unsigned request to a job that does not exist gets the same
-401 as one to a job that does. The reference checks method/path/job first and so lets
-anyone enumerate job names.
+The order is the point (DESIGN §3 item 12, ``spec/DECISIONS.md`` D-301): the request is
+authenticated **first**, before the method, the path and the job name are looked at, so a
+caller without a credential learns nothing — an unsigned request to a job that does not
+exist gets the same 401 as one to a job that does. The reference checks method/path/job
+first and so lets anyone enumerate job names.
 
-The one exception is ``skip_verify``: a trigger for a *registered* job whose effective
-``skip_verify`` is true (the job's own setting, else the instance's) is not checked.
-Anything else under the trigger prefix — an unknown name, a malformed path — still needs
-a valid signature, so skipping verification for one job never reveals the others.
+A trigger is authenticated one of two ways (both accepted by every adapter):
+
+* ``X-Cron-Signature`` — HMAC, as ``cronix trigger`` signs (``local-shim``);
+* ``Authorization: Bearer <fire token>`` — a managed scheduler's JWT (``managed-jwt``), when
+  the ``Cron`` has ``fire_jwt=`` (:mod:`cronix.sdk.firejwt`).
+
+A request carrying a signature is checked as HMAC even if it also has a token; one with
+neither is answered ``MissingSignature``, or ``MissingToken`` for an app that verifies
+only tokens. The one exception is ``skip_verify``: a trigger for a *registered* job whose
+effective ``skip_verify`` is true (the job's own setting, else the instance's) is not
+checked. Anything else under the trigger prefix — an unknown name, a malformed path —
+still needs a valid credential, so skipping verification for one job never reveals the
+others.
 
 The signature covers the request target exactly as received (``CronRequest.target``);
 routing uses ``CronRequest.route``. Triggers accept any method: the method is signed.
@@ -17,22 +26,28 @@ routing uses ``CronRequest.route``. Triggers accept any method: the method is si
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from cronix.protocol import signing
 from cronix.protocol.errors import SignatureError
-from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX, X_CRON_SIGNATURE
+from cronix.protocol.fireid import parse_fire_id
+from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX, X_CRON_FIRE_ID, X_CRON_SIGNATURE
 from cronix.sdk.context import JobContext
+from cronix.sdk.firejwt import bearer_token
 from cronix.sdk.hooks import call_hook
 from cronix.sdk.results import Rejection, TriggerVerified, Verified, rejection
 
 if TYPE_CHECKING:
-    from cronix.sdk.app import Cron
+    from cronix.sdk.context import AuthKind
+    from cronix.sdk.contract import CronLike
     from cronix.sdk.incoming import CronRequest
+    from cronix.sdk.jobs import RegisteredJob
 
 __all__ = ["check_signature", "job_name", "verify_manifest", "verify_trigger"]
 
 _SIGNATURE_HEADER = X_CRON_SIGNATURE.lower()
+_FIRE_ID_HEADER = X_CRON_FIRE_ID.lower()
 
 
 def job_name(route: str) -> str | None:
@@ -43,7 +58,7 @@ def job_name(route: str) -> str | None:
     return name if name and "/" not in name else None
 
 
-def check_signature(cron: Cron, request: CronRequest) -> int | Rejection:
+def check_signature(cron: CronLike, request: CronRequest) -> int | Rejection:
     """The index of the secret that signed ``request``, or the 401/503 rejection."""
     header = request.headers.get(_SIGNATURE_HEADER)
     if header is None:
@@ -67,12 +82,12 @@ def check_signature(cron: Cron, request: CronRequest) -> int | Rejection:
         return rejection(exc.code, exc.message)
 
 
-def _fail(cron: Cron, failure: Rejection, request: CronRequest) -> Rejection:
+def _fail(cron: CronLike, failure: Rejection, request: CronRequest) -> Rejection:
     call_hook(cron.logger, cron.hooks, "on_verify_failure", failure, request)
     return failure
 
 
-def verify_manifest(cron: Cron, request: CronRequest) -> Verified | Rejection:
+def verify_manifest(cron: CronLike, request: CronRequest) -> Verified | Rejection:
     """Signature (unless the instance skips it), then ``GET``, then the manifest path."""
     index = -1
     if not cron.skip_verify:
@@ -89,16 +104,44 @@ def verify_manifest(cron: Cron, request: CronRequest) -> Verified | Rejection:
     return Verified(index)
 
 
-def verify_trigger(cron: Cron, request: CronRequest) -> TriggerVerified | Rejection:
-    """Signature (unless this registered job skips it), then the path, then the job name."""
+def verify_trigger(cron: CronLike, request: CronRequest) -> TriggerVerified | Rejection:
+    """Authenticate (unless this registered job skips it), then the path, then the job name."""
     name = job_name(request.route)
     entry = cron.get(name) if name is not None else None
-    index = -1
-    if entry is None or not cron.skips_verification(entry):
-        checked = check_signature(cron, request)
-        if isinstance(checked, Rejection):
-            return _fail(cron, checked, request)
-        index = checked
+    if entry is not None and cron.skips_verification(entry):
+        context = JobContext.from_request(cron.app, entry.name, request, secret_index=-1, auth="none")
+        return TriggerVerified(-1, context)
+    uses_token = (
+        cron.fire_jwt is not None
+        and _SIGNATURE_HEADER not in request.headers
+        and (bearer_token(request) is not None or not cron.has_secret())
+    )
+    if uses_token:
+        return _verify_token(cron, request, name, entry)
+    checked = check_signature(cron, request)
+    if isinstance(checked, Rejection):
+        return _fail(cron, checked, request)
+    found = _routed(cron, request, name, entry)
+    if isinstance(found, Rejection):
+        return found
+    fire_id = request.headers.get(_FIRE_ID_HEADER, "").strip()
+    if fire_id:
+        try:
+            target = parse_fire_id(fire_id).target
+        except ValueError as exc:
+            return _fail(cron, rejection("BadFireId", str(exc)), request)
+        if target != f"{cron.app}.{found.name}":
+            return _fail(
+                cron, rejection("BadFireId", f"X-Cron-Fire-Id names {target}, not this job"), request
+            )
+    context = JobContext.from_request(cron.app, found.name, request, secret_index=checked, fire_id=fire_id)
+    key, keep = _replay_key(cron, request)
+    return TriggerVerified(checked, context, replay_key=key, replay_keep_seconds=keep)
+
+
+def _routed(
+    cron: CronLike, request: CronRequest, name: str | None, entry: RegisteredJob | None
+) -> RegisteredJob | Rejection:
     if name is None:
         failure = rejection(
             "BadPath", f"trigger path must be {TRIGGER_PATH_PREFIX}<job name>, got {request.route}"
@@ -106,5 +149,30 @@ def verify_trigger(cron: Cron, request: CronRequest) -> TriggerVerified | Reject
         return _fail(cron, failure, request)
     if entry is None:
         return _fail(cron, rejection("UnknownJob", f"no registered job named {name}"), request)
-    context = JobContext.from_request(cron.app, name, request, secret_index=index)
-    return TriggerVerified(index, context)
+    return entry
+
+
+def _verify_token(
+    cron: CronLike, request: CronRequest, name: str | None, entry: RegisteredJob | None
+) -> TriggerVerified | Rejection:
+    assert cron.fire_jwt is not None
+    job = name or ""
+    url = entry.job.request.url if entry is not None else cron.trigger_url(job)
+    token = cron.fire_jwt.verify(request, app=cron.app, job=job, url=url, replay=cron.replay)
+    if isinstance(token, Rejection):
+        return _fail(cron, token, request)
+    found = _routed(cron, request, name, entry)
+    if isinstance(found, Rejection):
+        return found
+    auth: AuthKind = "google-oidc" if token.profile == "google-oidc" else "jwt"
+    context = JobContext.from_request(
+        cron.app, found.name, request, secret_index=0, auth=auth, fire_id=token.fire_id, token=token
+    )
+    return TriggerVerified(0, context)
+
+
+def _replay_key(cron: CronLike, request: CronRequest) -> tuple[str, float]:
+    """``sig:<app>:<v1 hex>`` and how long it stays replayable (until it leaves the window)."""
+    parsed = signing.parse_signature_header(request.headers[_SIGNATURE_HEADER])
+    keep = parsed.timestamp + cron.replay_window_seconds + 1 - time.time()
+    return f"sig:{cron.app}:{parsed.signature.hex()}", max(keep, 1.0)

@@ -9,17 +9,22 @@ started the fire when it tells (a systemd timer's ``$TRIGGER_TIMER_REALTIME_USEC
 systemd 252 sets for timer-activated services), so a slow start cannot push the shim past
 the window.
 The reference always sends the shim's start time.
+
+The occurrence's schedule index (for ``X-Cron-Fire-Id``, D-500) is the spec file's
+``schedule_index`` when that schedule fires at the intended time (Kubernetes and
+EventBridge write one spec per schedule), else the first schedule that does (crontab
+and systemd write one spec per job, always index 0), else the spec's.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["WINDOW_SECONDS", "intended_fire_time", "parse_fire_time"]
+__all__ = ["WINDOW_SECONDS", "intended_fire_time", "occurrence_index", "parse_fire_time"]
 
 WINDOW_SECONDS = 60
 
@@ -38,20 +43,24 @@ def parse_fire_time(text: str) -> int:
     return int(when.timestamp())
 
 
+def _zone(timezone: str) -> tzinfo | None:
+    if not timezone or timezone == "UTC":  # zoneinfo costs a few ms of start-up; UTC is the default
+        return UTC
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(timezone)
+    except (ValueError, OSError):
+        return None
+
+
 def intended_fire_time(schedules: Sequence[str], timezone: str, now: float) -> int:
     """The latest scheduled instant in ``(now − WINDOW_SECONDS, now]``, else ``int(now)``."""
-    from datetime import tzinfo
-
     from cronix.protocol.firetimes import fire_times
 
-    tz: tzinfo = UTC
-    if timezone and timezone != "UTC":  # zoneinfo costs a few ms of start-up; UTC is the default
-        from zoneinfo import ZoneInfo
-
-        try:
-            tz = ZoneInfo(timezone)
-        except (ValueError, OSError):
-            return int(now)
+    tz = _zone(timezone)
+    if tz is None:
+        return int(now)
     current = datetime.fromtimestamp(now, UTC)
     after = current - timedelta(seconds=WINDOW_SECONDS)
     best: datetime | None = None
@@ -65,3 +74,27 @@ def intended_fire_time(schedules: Sequence[str], timezone: str, now: float) -> i
         except ValueError:  # an unparseable schedule: no hint from it
             continue
     return int(best.timestamp()) if best is not None else int(now)
+
+
+def occurrence_index(schedules: Sequence[str], timezone: str, when: int, preferred: int) -> int:
+    """Which schedule the occurrence at ``when`` belongs to (see the module docstring)."""
+    from cronix.protocol.firetimes import fire_times
+
+    tz = _zone(timezone)
+    try:
+        before = datetime.fromtimestamp(when - 1, UTC)
+    except (ValueError, OverflowError, OSError):  # beyond what datetime can say
+        return preferred
+    if tz is None:
+        return preferred
+
+    def fires_then(index: int) -> bool:
+        try:
+            first = next(iter(fire_times(schedules[index], tz, before)), None)
+        except (ValueError, OverflowError):
+            return False
+        return first is not None and int(first.timestamp()) == when
+
+    if 0 <= preferred < len(schedules) and fires_then(preferred):
+        return preferred
+    return next((i for i in range(len(schedules)) if fires_then(i)), preferred)

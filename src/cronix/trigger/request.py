@@ -3,7 +3,9 @@
 Per attempt (DESIGN §3 item 11):
 
 * the signature gets a **fresh timestamp** (D-202): a retry that starts more than 300 s
-  after the fire still verifies;
+  after the fire still verifies; the caller makes every attempt's timestamp differ from
+  the last one (D-502), so no two attempts carry the same signature — the SDK refuses a
+  second use of one (replay protection, D-501);
 * it covers the path-and-query exactly as sent (:class:`~cronix.trigger.http.Target`);
 * static headers from the manifest can never replace an ``X-Cron-*`` header or the
   framing headers the client computes (D-208): such a header is dropped and reported
@@ -50,8 +52,9 @@ class FireRequest(NamedTuple):
         actual_fire: int,
         attempt: int,
         previous_success: int | None,
+        fire_id: str = "",
     ) -> list[tuple[str, str]]:
-        """The headers of one attempt, in the reference's order (signature first)."""
+        """The headers of one attempt, in the reference's order (signature first), then ours."""
         out = [
             (h.X_CRON_SIGNATURE, sign(secret, self.method, self.target.path, self.body, timestamp)),
             (h.X_CRON_RUN_ID, run_id),
@@ -62,6 +65,8 @@ class FireRequest(NamedTuple):
         ]
         if previous_success:
             out.append((h.X_CRON_PREVIOUS_SUCCESS_TIME, str(previous_success)))
+        if fire_id:
+            out.append((h.X_CRON_FIRE_ID, fire_id))
         out.extend(self.static_headers)
         if not any(name.lower() == "user-agent" for name, _ in self.static_headers):
             out.append(("User-Agent", _USER_AGENT))

@@ -167,6 +167,7 @@ class _Fire:
         self.run_id = ""
         self.started = clock.now()
         self.intended = 0
+        self.fire_id = ""
         self.attempts = 0
         self.last_status = 0
         self.lock: LockHandle | None = None
@@ -180,7 +181,7 @@ class _Fire:
                 spec, request = self._load_spec(given)
                 secrets = self._resolve_secrets(spec)
                 self.run_id = _new_run_id()
-                result = self._fire(spec.job, request, secrets)
+                result = self._fire(spec, request, secrets)
             except _End as end:
                 result = self._result(end.code, end.outcome, end.detail)
         except Terminated:
@@ -205,6 +206,18 @@ class _Fire:
             detail=detail,
             terminated=terminated,
         )
+
+    def _occurrence(self, spec: SpecFile) -> str:
+        """The fire id of this occurrence (``X-Cron-Fire-Id``, D-500); ``""`` if it cannot be written."""
+        from cronix.protocol.fireid import format_fire_id
+        from cronix.trigger.firetime import occurrence_index
+
+        job = spec.job
+        index = occurrence_index(job.schedules, job.timezone, self.intended, spec.schedule_index)
+        try:
+            return format_fire_id(self.o.app, self.o.job, index, self.intended)
+        except ValueError:
+            return ""  # a time beyond year 9999 or a bad index: fire without one
 
     def _load_spec(self, given: SpecFile | None) -> tuple[SpecFile, FireRequest]:
         from cronix.protocol.specfile import SpecFileError, parse_spec_file, spec_file_name
@@ -251,7 +264,8 @@ class _Fire:
             hint = "" if spec.secret_refs else " (the spec file has no secret_refs: apply with --secret-ref)"
             self._fail(MSG.RESOLVE_SECRETS, f"{exc}{hint}")
 
-    def _fire(self, job: Job, request: FireRequest, secrets: list[str]) -> FireResult:
+    def _fire(self, spec: SpecFile, request: FireRequest, secrets: list[str]) -> FireResult:
+        job = spec.job
         actual = self.clock.now()
         if self.o.fire_time is not None:
             self.intended = self.o.fire_time
@@ -260,6 +274,7 @@ class _Fire:
 
             reference = actual if self.o.elapsed_at is None else self.o.elapsed_at
             self.intended = intended_fire_time(job.schedules, job.timezone, reference)
+        self.fire_id = self._occurrence(spec)
         policy = job.policy
         self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
         self.tracer.start_fire(self._fire_attrs(job, actual))
@@ -284,18 +299,23 @@ class _Fire:
         timeout = float(job.policy.timeout_seconds)
         max_attempts = max(retries.max_attempts, 1)
         backoff = 0.0
+        signed_at = 0
         for attempt in range(1, max_attempts + 1):
             self._check_lock()
             self.attempts = attempt
+            # A fresh signature per attempt, never the previous one (D-502): two attempts
+            # within one second would otherwise sign identical bytes (D-501 refuses a replay).
+            signed_at = max(int(self.clock.now()), signed_at + 1)
             headers = request.headers(
                 secret=secret,
-                timestamp=int(self.clock.now()),
+                timestamp=signed_at,
                 run_id=self.run_id,
                 job_name=job.name,
                 intended_fire=self.intended,
                 actual_fire=actual,
                 attempt=attempt,
                 previous_success=previous,
+                fire_id=self.fire_id,
             )
             span = self.tracer.attempt(
                 {

@@ -6,13 +6,20 @@ from typing import Any
 
 import click
 
-from cronix.cli.reconcile_flags import backend_flags, lock_flags, manifest_flags, reconciler_command
+from cronix.cli.reconcile_flags import (
+    backend_flags,
+    fire_flags,
+    lock_flags,
+    manifest_flags,
+    reconciler_command,
+)
 from cronix.cli.render import emit_json, output_option
 
 
 @reconciler_command("apply")
 @manifest_flags
 @backend_flags
+@fire_flags
 @lock_flags
 @click.option("--dry-run", is_flag=True, help="Only show the plan (same as cronix plan).")
 @output_option()

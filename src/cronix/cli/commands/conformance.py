@@ -23,7 +23,7 @@ def command() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("spec/vectors"),
     show_default=True,
-    help="Directory holding manifest-vectors.json and auth-vectors.json.",
+    help="Directory holding manifest-vectors.json, auth-vectors.json and fire-jwt-vectors.json.",
 )
 @click.option(
     "--adapter",

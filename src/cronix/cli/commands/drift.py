@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
+from cronix.cli.reconcile_flags import backend_flags, fire_flags, manifest_flags, reconciler_command
 from cronix.cli.render import output_option
 
 
@@ -16,6 +16,7 @@ from cronix.cli.render import output_option
 @click.option(
     "--spec-dir", metavar="DIR", help="Trigger spec files apply wrote, compared too [/etc/cronix/jobs]."
 )
+@fire_flags
 @click.option("--exit-on-drift", is_flag=True, help="Exit with status 5 when anything differs.")
 @output_option()
 def command(output: str, exit_on_drift: bool, **opts: Any) -> None:

@@ -20,7 +20,8 @@ def command(
 ) -> None:
     """For every backend under backends: in cronix.yaml (or the default backend when there are
     none): how many entries cronix owns, how many match what apply last wrote (the recorded
-    jobs), how many were edited or changed since, and how many cannot be checked."""
+    jobs), how many were edited or changed since, how many cannot be checked, and the fire
+    strategies its jobs use (DEGRADED when a fallback is in force)."""
     from cronix.cli.reconcile_flags import warn
     from cronix.errors import BackendError
     from cronix.operations import Overrides, Workspace, status
@@ -30,14 +31,17 @@ def command(
         emit_json({"backends": [r.as_json() for r in rows]})
     else:
         emit_table(
-            ["BACKEND", "TYPE", "OWNED", "IN-SYNC", "DRIFTED", "UNVERIFIED", "STATUS"],
+            ["BACKEND", "TYPE", "FIRE", "OWNED", "IN-SYNC", "DRIFTED", "UNVERIFIED", "STATUS"],
             [
-                [r.name, r.type, "-", "-", "-", "-", r.state]
+                [r.name, r.type, "-", "-", "-", "-", "-", r.state]
                 if r.error
-                else [r.name, r.type, r.owned, r.in_sync, r.drifted, r.unverified, r.state]
+                else [r.name, r.type, ",".join(r.fire), r.owned, r.in_sync, r.drifted, r.unverified, r.state]
                 for r in rows
             ],
         )
+        for r in rows:
+            for line in r.degraded:
+                warn(f"{r.name}: {line}")
     failed = [r.name for r in rows if r.error]
     if strict and failed:
         raise BackendError(f"global-status: {len(failed)} backend(s) could not be read: {', '.join(failed)}")

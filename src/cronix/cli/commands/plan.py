@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cronix.cli.reconcile_flags import backend_flags, manifest_flags, reconciler_command
+from cronix.cli.reconcile_flags import backend_flags, fire_flags, manifest_flags, reconciler_command
 from cronix.cli.render import output_option
 
 
@@ -16,6 +16,7 @@ from cronix.cli.render import output_option
 @click.option(
     "--spec-dir", metavar="DIR", help="Trigger spec files apply wrote, compared too [/etc/cronix/jobs]."
 )
+@fire_flags
 @output_option()
 def command(output: str, **opts: Any) -> None:
     """Validate every job on the backend and show the plan: + create, ~ update, - delete, · skip.
