@@ -51,7 +51,7 @@ def jobs(n: int, minute: int) -> list[Job]:
 def apply(backend: Backend, desired: list[Job], *, dry_run: bool = False) -> dict[str, int]:
     """One ``cronix apply`` (or plan) of ``desired`` through the real reconciler."""
     manifest = Manifest(app=APP, jobs=tuple(desired))
-    plan = reconcile(manifest, backend, dry_run=dry_run).plan
+    plan = reconcile(manifest, backend, dry_run=dry_run, secret_refs=["file:/etc/cronix/secret"]).plan
     return {a: plan.count(a) for a in ("create", "update", "delete", "skip")}
 
 
@@ -149,10 +149,14 @@ def compare(directory: str, n: int, rounds: int) -> tuple[float, float]:
 
 def crontab_workload(directory: str, n: int) -> float:
     """The same work on the in-tree crontab backend (a user-format file), for scale."""
+    import sys
+    from pathlib import Path
+
     from cronix.backends.base import HostContext
     from cronix.backends.registry import require_type
 
-    host = HostContext(trigger_bin="/usr/local/bin/cronix")
+    # a real executable: a host-firing backend refuses a trigger_bin that is not one
+    host = HostContext(trigger_bin=str(Path(sys.executable).with_name("cronix")))
     backend = require_type("crontab").open({"path": f"{directory}/crontab"}, host)
     return workload(backend, n)
 

@@ -44,6 +44,11 @@ def manifest_bytes(jobs: int) -> bytes:
     return json.dumps(doc).encode()
 
 
+#: A real executable: backends that fire on this host refuse a trigger_bin that is not one.
+TRIGGER_BIN = str(Path(sys.executable).with_name("cronix"))
+REFS = ["file:/etc/cronix/secret"]
+
+
 def _best(fn: object, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -58,22 +63,30 @@ def measure(jobs: int, repeat: int, tmp: Path) -> tuple[float, float]:
     path = tmp / f"crontab-{jobs}"
     path.write_text("MAILTO=ops\n# foreign\n@reboot /usr/bin/true\n")
     opts = CrontabOptions(path=str(path))
-    first = CrontabBackend(opts, HostContext(trigger_bin="/usr/local/bin/cronix"))
+    first = CrontabBackend(opts, HostContext(trigger_bin=TRIGGER_BIN))
     manifest = parse_manifest(data)
     apply_plan(compute_plan(first, manifest), first)
     mtime = path.stat().st_mtime_ns
 
     def plan() -> None:
-        backend = CrontabBackend(opts, HostContext(trigger_bin="/usr/local/bin/cronix"))
+        backend = CrontabBackend(opts, HostContext(trigger_bin=TRIGGER_BIN))
         assert compute_plan(backend, parse_manifest(data)).noop
 
     def noop_apply() -> None:
-        backend = CrontabBackend(opts, HostContext(trigger_bin="/usr/local/bin/cronix"))
-        outcome = reconcile(parse_manifest(data), backend, spec_dir=str(tmp / f"jobs-{jobs}"))
+        backend = CrontabBackend(opts, HostContext(trigger_bin=TRIGGER_BIN))
+        outcome = reconcile(
+            parse_manifest(data), backend, spec_dir=str(tmp / f"jobs-{jobs}"), secret_refs=REFS
+        )
         assert outcome.result is not None
         assert outcome.result.noop
 
-    noop_apply()  # writes the spec files once
+    # writes the spec files once (writing them is a change: apply is not a no-op then)
+    reconcile(
+        manifest,
+        CrontabBackend(opts, HostContext(trigger_bin=TRIGGER_BIN)),
+        spec_dir=str(tmp / f"jobs-{jobs}"),
+        secret_refs=REFS,
+    )
     result = _best(plan, repeat), _best(noop_apply, repeat)
     assert path.stat().st_mtime_ns == mtime, "a no-op apply wrote the crontab"
     return result
@@ -84,7 +97,7 @@ def cli_noop_apply(tmp: Path, repeat: int) -> float:
     manifest.write_bytes(manifest_bytes(256))
     argv = [
         sys.executable, "-m", "cronix", "apply", "--manifest", str(manifest),
-        "--crontab-path", str(tmp / "crontab-256"), "--trigger-bin", "/usr/local/bin/cronix",
+        "--crontab-path", str(tmp / "crontab-256"), "--trigger-bin", TRIGGER_BIN, "--secret-ref", REFS[0],
         "--spec-dir", str(tmp / "jobs-256"), "--lock-path", str(tmp / "apply.lock"),
     ]  # fmt: skip
 

@@ -35,6 +35,12 @@ _T = typing.TypeVar("_T")
 
 __all__ = [
     "DEFAULT_PATHS",
+    "DEFAULT_TRIGGER_BIN",
+    "FILE_PATH",
+    "IANA_ZONE",
+    "PROGRAM",
+    "SCHEDULER_PATH",
+    "USER_NAME",
     "ApplyConfig",
     "Config",
     "DefaultsConfig",
@@ -45,6 +51,7 @@ __all__ = [
     "PluginsConfig",
     "RedisConfig",
     "RetriesDefaults",
+    "Rule",
     "TriggerConfig",
     "config_path",
     "decode_section",
@@ -57,8 +64,76 @@ __all__ = [
 
 def documented(text: str, **extra: Any) -> dict[str, Any]:
     """Field metadata: ``doc`` (rendered into docs/config.md and ``cronix init``) plus
-    ``required`` / ``check`` for the strict decoder. Backends' option classes use it too."""
+    ``required`` / ``check`` for the strict decoder. Backends' option classes use it too.
+
+    A ``check`` that is a :class:`Rule` adds what it accepts to the documentation, so
+    docs/config.md, ``cronix init`` and ``--help`` state every rule the decoder enforces.
+    """
+    check = extra.get("check")
+    if isinstance(check, Rule):
+        text = f"{text} Must be {check.description}."
     return {"doc": text, **extra}
+
+
+class Rule:
+    """A ``check=`` that can say what it accepts: ``Rule("a user name", predicate)``.
+
+    Values rendered into a scheduler's files (a crontab line, a ``CRON_TZ=`` line, a unit
+    file) must never carry a newline or another control character there: one in
+    ``host_timezone`` would otherwise become a job line of its own. The message names the
+    rule and shows the value with control characters escaped, on one line.
+    """
+
+    __slots__ = ("allow_empty", "description", "test")
+
+    def __init__(self, description: str, test: Callable[[str], bool], *, allow_empty: bool = False) -> None:
+        self.description = description
+        self.test = test
+        self.allow_empty = allow_empty
+
+    def __call__(self, value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None  # the type check already reported it
+        if (value == "" and self.allow_empty) or (value and not _has_control(value) and self.test(value)):
+            return None
+        return f"must be {self.description}, got {value!r}"
+
+    def empty_allowed(self) -> Rule:
+        """The same rule, where ``""`` means "the default"."""
+        return Rule(self.description, self.test, allow_empty=True)
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?")
+
+
+def _zone(name: str) -> bool:
+    from cronix.protocol.validation import is_valid_timezone
+
+    return is_valid_timezone(name)
+
+
+#: A path written into a scheduler entry (``trigger_bin``): cron splits on blanks and reads
+#: ``%`` as a newline, so neither may appear.
+SCHEDULER_PATH = Rule(
+    "an absolute path without blanks, % or control characters",
+    lambda v: v.startswith("/") and not any(c.isspace() or c == "%" for c in v),
+)
+#: A file or directory cronix reads or writes.
+FILE_PATH = Rule("a path without control characters", lambda v: True)
+#: A login name, as a crontab's user field or ``crontab -u`` takes it.
+USER_NAME = Rule(
+    "a user name (letters, digits, _ . -; up to 32 characters)", lambda v: bool(_USER.fullmatch(v))
+)
+#: A program to run, found on PATH or given as a path.
+PROGRAM = Rule(
+    "a program name or path without blanks or control characters", lambda v: not any(c.isspace() for c in v)
+)
+#: An IANA zone name this host's tz database knows.
+IANA_ZONE = Rule('an IANA time zone name such as "UTC" or "Europe/Berlin"', _zone)
 
 
 _doc = documented
@@ -83,6 +158,9 @@ def _int_range(lo: int, hi: int | None = None) -> Callable[[Any], str | None]:
 
     return check
 
+
+#: Where the documented install puts cronix; see ``Config.trigger_bin``.
+DEFAULT_TRIGGER_BIN = "/usr/local/bin/cronix"
 
 #: The same as cronix.plugins.trust.PIN_PATTERN (a test keeps them equal; this layer cannot import it).
 _PIN = re.compile(r"sha256:[0-9a-f]{64}(?:;record=sha256:[0-9a-f]{64})?")
@@ -198,7 +276,8 @@ class ApplyConfig:
         default="/var/lock/cronix/apply.lock",
         metadata=_doc(
             "flock held for the whole apply of backends whose state is a local file "
-            "(crontab, systemd-timer, vercel)."
+            "(crontab, systemd-timer, vercel).",
+            check=FILE_PATH,
         ),
     )
     lock_timeout_seconds: int = field(
@@ -309,9 +388,18 @@ class Config:
             "defines a second instance). global-status reports every backend listed here."
         ),
     )
-    spec_dir: str = field(default="/etc/cronix/jobs", metadata=_doc("Trigger spec files (<app>.<job>.json)."))
+    spec_dir: str = field(
+        default="/etc/cronix/jobs",
+        metadata=_doc("Trigger spec files (<app>.<job>.json).", check=FILE_PATH),
+    )
     trigger_bin: str = field(
-        default="/usr/local/bin/cronix", metadata=_doc("The cronix executable scheduler entries run.")
+        default=DEFAULT_TRIGGER_BIN,
+        metadata=_doc(
+            "The cronix executable scheduler entries run. When it is the default and does not exist, "
+            "the absolute path of the cronix running the command is used; any other path must be an "
+            "executable file for backends that fire on this host.",
+            check=SCHEDULER_PATH,
+        ),
     )
     apply: ApplyConfig = field(default_factory=ApplyConfig, metadata=_doc("cronix apply."))
     trigger: TriggerConfig = field(default_factory=TriggerConfig, metadata=_doc("cronix trigger."))

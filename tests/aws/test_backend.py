@@ -155,7 +155,7 @@ def test_a_hand_edited_expression_is_drift_and_apply_restores_it(aws: Moto) -> N
     backend = open_aws(aws)
     (entry,) = backend.list_entries()
     assert entry.hash == DRIFT_SENTINEL
-    plan = reconcile(m, backend, dry_run=True).plan
+    plan = reconcile(m, backend, dry_run=True, secret_refs=REFS).plan
     assert [(op.action, op.reason) for op in plan.ops] == [("update", "edited by hand")]
     reconcile(m, open_aws(aws), secret_refs=REFS)
     assert schedules(aws)["cronix-billing-a-0"]["ScheduleExpression"] == "cron(0 1 * * ? *)"
@@ -189,7 +189,7 @@ def test_other_hand_edits_fail_the_content_check(aws: Moto, edit: Any) -> None:
         FlexibleTimeWindow=live["FlexibleTimeWindow"],
         Target=edit(live["Target"]),
     )
-    plan = reconcile(m, open_aws(aws), dry_run=True).plan
+    plan = reconcile(m, open_aws(aws), dry_run=True, secret_refs=REFS).plan
     assert [(op.action, op.reason) for op in plan.ops] == [("update", "edited by hand")]
 
 
@@ -239,7 +239,7 @@ def test_validation_names_what_eventbridge_cannot_do(aws: Moto) -> None:
     from cronix.reconcile import BackendInvalid
 
     with pytest.raises(BackendInvalid) as caught:
-        reconcile(m, backend, dry_run=True)
+        reconcile(m, backend, dry_run=True, secret_refs=REFS)
     text = str(caught.value)
     assert "billing.either schedules/0: both day fields are restricted" in text
     assert 'Split it into two schedules: "0 0 1 * *" and "0 0 * * 1"' in text
@@ -251,7 +251,7 @@ def test_rate_and_dst_differences_are_plan_warnings(aws: Moto) -> None:
     m = manifest(
         slow={"schedule": "@every 90m"}, berlin={"schedule": "30 2 * * *", "timezone": "Europe/Berlin"}
     )
-    outcome = reconcile(m, open_aws(aws), dry_run=True)
+    outcome = reconcile(m, open_aws(aws), dry_run=True, secret_refs=REFS)
     assert any(
         'billing.slow schedules/0: "@every 90m" becomes rate(90 minutes)' in w for w in outcome.warnings
     )
@@ -312,6 +312,16 @@ def test_without_boto3_the_extra_is_named(aws: Moto, monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 now raises ImportError
     with pytest.raises(MissingDependencyError, match=r"pip install 'cronix-py\[aws\]'"):
         open_aws(aws)
+
+
+def test_read_only_commands_need_no_arns(aws: Moto) -> None:
+    """Issue 16 item 22: listing needs no Lambda or role; only writes do."""
+    kind = backend_type("aws-scheduler")
+    assert kind is not None
+    backend = kind.open({"endpoint_url": aws.url}, HostContext(read_only=True))
+    assert [
+        d for d in backend.check() if d.severity == "error" and d.path in ("target_arn", "role_arn")
+    ] == []
 
 
 def test_a_changed_secret_ref_reaches_existing_schedules(aws: Moto) -> None:

@@ -34,6 +34,8 @@ def write_manifest(path: Path, **jobs: dict[str, Any]) -> str:
 
 
 def cronix(env: dict[str, str], config: Path, *args: str) -> Any:
+    if args[0] in ("plan", "apply", "drift", "adopt") and "--secret-ref" not in args:
+        args = (*args, "--secret-ref", "ssm:/cronix/billing")  # local-shim jobs need one (D-153)
     return run_cronix(*args, "--config", str(config), env=env)
 
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from tests.cli.test_plan_output import _apply_flags
-from tests.reconcile.conftest import cronix_argv, job, manifest_doc
+from tests.reconcile.conftest import BIN, cronix_argv, job, manifest_doc
 from tests.support.cli import assert_one_line_error, run_cronix
 from tests.support.terminal import run_on_pty
 
@@ -28,10 +28,11 @@ def test_the_prune_prompt_lists_every_job_and_entry_it_deletes(tmp_path: Path) -
     )
     flags = _apply_flags(tmp_path)
     assert subprocess.run(cronix_argv("apply", "--manifest", str(m), *flags), check=False).returncode == 0
-    rc, shown = run_on_pty(cronix_argv("prune", *flags), answer=b"n\n")
+    at = flags.index("--secret-ref")
+    rc, shown = run_on_pty(cronix_argv("prune", *flags[:at], *flags[at + 2 :]), answer=b"n\n")
     assert rc == 2
     assert "  - billing.ping" in shown
     assert "  - billing.report" in shown
-    assert "entry 0  0 9 * * 1 /usr/local/bin/cronix trigger billing.report" in shown
-    assert "entry 1  0 6 * * 6 /usr/local/bin/cronix trigger billing.report" in shown
+    assert f"entry 0  0 9 * * 1 {BIN} trigger billing.report" in shown
+    assert f"entry 1  0 6 * * 6 {BIN} trigger billing.report" in shown
     assert shown.index("billing.report") < shown.index("This will delete 3 cronix-owned entries")

@@ -16,7 +16,7 @@ import pytest
 
 from cronix.protocol.advice import job_warnings
 from cronix.protocol.manifest import canonical_json, parse_manifest
-from tests.reconcile.conftest import Host, job
+from tests.reconcile.conftest import REF, Host, job
 from tests.support.cli import CRONIX
 
 
@@ -88,9 +88,11 @@ def test_plan_and_apply_carry_the_warnings(host: Host) -> None:
     plan = host.plan(m)
     assert plan.code == 0, plan.err
     assert plan.err.count("cronix: warning: billing.") == 4
-    doc = host.run("plan", "--manifest", str(m), *host.backend_flags(), "-o", "json").json()
+    doc = host.run(
+        "plan", "--manifest", str(m), *host.backend_flags(), "--secret-ref", REF, "-o", "json"
+    ).json()
     assert any("never fires" in w for w in doc["warnings"])
-    applied = host.apply(m, "--secret-ref", "env:CRON_SECRET")
+    applied = host.apply(m, "--secret-ref", REF)
     assert applied.code == 0 and applied.err.count("SignatureMismatch") == 1
 
 

@@ -13,7 +13,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.reconcile.conftest import Host, cronix_argv, job, manifest_doc
+from tests.reconcile.conftest import BIN, REF, Host, cronix_argv, job, manifest_doc
 from tests.support.terminal import run_on_pty
 
 FIRST = (
@@ -33,12 +33,12 @@ SECOND = (
 
 
 def _flags(host: Host) -> list[str]:
-    return [*host.backend_flags(), "--spec-dir", str(host.spec_dir)]
+    return [*host.backend_flags(), "--spec-dir", str(host.spec_dir), "--secret-ref", REF]
 
 
 def _applied(host: Host) -> Path:
     first = host.manifest("billing", *FIRST, name="first.json")
-    assert host.apply(first, "--secret-ref", "env:CRON_SECRET").code == 0
+    assert host.apply(first, "--secret-ref", REF).code == 0
     return host.manifest("billing", *SECOND, name="second.json")
 
 
@@ -58,7 +58,7 @@ def test_plan_shows_each_change_and_a_summary(host: Host) -> None:
             '"https://billing.example.com/r"'] in body  # fmt: skip
     assert ["request/headers/X-Team", "(none)", "→", '"data"'] in body
     assert "  - billing.old  (not in the manifest)" in lines
-    assert "      entry 0  0 9 * * 1 /usr/local/bin/cronix trigger billing.old" in lines
+    assert f"      entry 0  0 9 * * 1 {BIN} trigger billing.old" in lines
     assert lines[-1] == "Plan: 1 to create, 1 to update, 1 to delete; 1 in sync."
     assert "ping" not in out  # in sync: counted, not listed
     assert "b4d36b09" not in out  # no hashes in the table
@@ -82,7 +82,7 @@ def test_drift_has_its_own_header_and_shows_a_hand_edit(host: Host) -> None:
     out = host.run("drift", "--manifest", str(first), *_flags(host)).out.splitlines()
     assert out[0] == "Drift for billing on crontab:"
     assert "  ~ billing.report  (edited by hand)" in out
-    assert "      entry 0  0 10 * * * /usr/local/bin/cronix trigger billing.report" in out
+    assert f"      entry 0  0 10 * * * {BIN} trigger billing.report" in out
     assert "      apply rewrites the entries from the manifest" in out
     assert out[-1] == "Drift: 0 missing, 1 changed, 0 not in the manifest; 2 in sync."
 
@@ -106,7 +106,7 @@ def test_json_ops_carry_changes_and_entries_additively(host: Host) -> None:
     assert ops["ping"]["changes"] == []
     assert ops["new"]["entries"] == []
     assert {"field": "request/method", "old": None, "new": "PUT"} in ops["new"]["changes"]
-    assert ops["old"]["entries"][0]["raw"] == "0 9 * * 1 /usr/local/bin/cronix trigger billing.old"
+    assert ops["old"]["entries"][0]["raw"] == f"0 9 * * 1 {BIN} trigger billing.old"
     assert doc["summary"] == {"create": 1, "update": 1, "delete": 1, "skip": 1}
 
 
@@ -115,7 +115,7 @@ def test_without_a_record_an_update_shows_the_installed_entries(host: Host) -> N
     for spec in host.spec_dir.iterdir():
         spec.unlink()
     out = host.run("plan", "--manifest", str(second), *_flags(host)).out.splitlines()
-    assert "      entry 0  0 9 * * * /usr/local/bin/cronix trigger billing.report" in out
+    assert f"      entry 0  0 9 * * * {BIN} trigger billing.report" in out
     assert "      no record of what was applied; apply rewrites the entries from the manifest" in out
 
 
@@ -125,7 +125,7 @@ def _write(path: Path, *jobs: dict[str, object]) -> Path:
 
 
 def _apply_flags(tmp: Path) -> list[str]:
-    return ["--crontab-path", str(tmp / "crontab"), "--trigger-bin", "/usr/local/bin/cronix",
+    return ["--crontab-path", str(tmp / "crontab"), "--trigger-bin", BIN, "--secret-ref", REF,
             "--spec-dir", str(tmp / "jobs"), "--lock-path", str(tmp / "lock")]  # fmt: skip
 
 
@@ -137,7 +137,7 @@ def _apply_first(tmp: Path) -> None:
 
 def test_plan_is_coloured_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
     m = _write(tmp_path / "m.json", *FIRST)
-    argv = cronix_argv("plan", "--manifest", str(m), *_apply_flags(tmp_path)[:4])
+    argv = cronix_argv("plan", "--manifest", str(m), *_apply_flags(tmp_path)[:6])
     rc, shown = run_on_pty(argv)
     assert rc == 0
     assert "\x1b[32m  + billing.old  (new job)" in shown
@@ -154,7 +154,7 @@ def test_apply_lists_what_it_deletes_and_asks_on_a_terminal(tmp_path: Path) -> N
     assert rc == 2, shown
     assert "This apply deletes 1 job:" in shown
     assert "  - billing.old  (not in the manifest) on crontab" in shown
-    assert "entry 0  0 9 * * 1 /usr/local/bin/cronix trigger billing.old" in shown
+    assert f"entry 0  0 9 * * 1 {BIN} trigger billing.old" in shown
     assert "apply: aborted, nothing was changed" in shown
     assert (tmp_path / "crontab").read_text() == before
     rc, shown = run_on_pty([*argv, "--yes"])

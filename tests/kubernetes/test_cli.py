@@ -353,3 +353,20 @@ def test_the_backend_passes_the_conformance_suite(
     assert any("adopt: dry run" in line for line in passed)
     assert any("per-job timezones" in line for line in passed)
     assert [line for line in lines if line.startswith("SKIP")] == ["SKIP  backend   @every schedules"]
+
+
+def test_read_only_commands_need_only_read_permissions(
+    kmock: KmockServer, namespace: str, tmp_path: Path
+) -> None:
+    """Issue 16 item 22 on Kubernetes: plan and drift only list and get."""
+    cfg = config(tmp_path, kmock, namespace)
+    m = manifest_file(tmp_path / "m.json", "billing", job_doc("ping"))
+    kmock.deny(("create", "batch", "cronjobs"), ("patch", "", "configmaps"), ("delete", "batch", "cronjobs"))
+    try:
+        for command in ("plan", "drift"):
+            proc = cli(cfg, command, "--manifest", str(m))
+            assert proc.returncode == 0, proc.stderr
+        assert cli(cfg, "list").returncode == 0
+        assert_one_line_error(cli(cfg, "apply", "--manifest", str(m)), 3, "may not create cronjobs")
+    finally:
+        kmock.deny()

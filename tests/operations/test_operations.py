@@ -16,23 +16,24 @@ from cronix.operations import Overrides, Workspace, adopt, apply_all, list_owned
 from cronix.reconcile import BackendInvalid
 from tests.operations.conftest import write_config, write_manifest
 from tests.plugins.helpers import rpc_log, wait_for_rpc
-from tests.reconcile.conftest import job
+from tests.reconcile.conftest import BIN, REF, job
 
 
 def _crontab_ws(tmp_path: Path, **config: Any) -> Workspace:
-    path = write_config(tmp_path, trigger_bin="/usr/local/bin/cronix", **config)
+    path = write_config(tmp_path, trigger_bin=BIN, **config)
     return Workspace(
         Overrides(
             config_path=str(path),
             options={"crontab": {"path": str(tmp_path / "crontab")}},
             spec_dir=str(tmp_path / "jobs"),
             lock_path=str(tmp_path / "apply.lock"),
+            secret_refs=(REF,),
         )
     )
 
 
 def _sources(tmp_path: Path, *manifests: Path) -> list[dict[str, str]]:
-    return [{"app": json.loads(m.read_text())["app"], "url": str(m)} for m in manifests]
+    return [{"app": json.loads(m.read_text())["app"], "url": str(m), "secret_refs": [REF]} for m in manifests]
 
 
 def test_every_manifest_is_validated_before_any_is_applied(tmp_path: Path) -> None:
@@ -81,7 +82,9 @@ def test_prune_deletes_nothing_when_an_entry_is_no_longer_confirmed(
 ) -> None:
     manifest = write_manifest(tmp_path, "billing", job("nightly"), job("hourly"))
     config = write_config(tmp_path, **echo_config)
-    ws = Workspace(Overrides(config_path=str(config), backend="echo", manifest=str(manifest)))
+    ws = Workspace(
+        Overrides(config_path=str(config), backend="echo", manifest=str(manifest), secret_refs=(REF,))
+    )
     apply_all(ws)
     state = Path(echo_config["plugins"]["config"]["echo"]["state_path"])
     before = state.read_bytes()
@@ -113,7 +116,7 @@ def test_prune_asks_with_what_it_will_delete_and_a_refusal_deletes_nothing(tmp_p
 def test_adopt_finds_the_manifest_in_the_configured_sources(tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path, "billing", job("nightly", "30 2 * * *"))
     ws = _crontab_ws(tmp_path, manifest_sources=_sources(tmp_path, manifest))
-    (tmp_path / "crontab").write_text("30 2 * * * /usr/local/bin/cronix trigger billing.nightly\n")
+    (tmp_path / "crontab").write_text(f"30 2 * * * {BIN} trigger billing.nightly\n")
     adoption = adopt(ws, "billing.nightly")
     assert adoption.result.adopted and adoption.failure() is None
     assert "# cronix:owned app=billing job=nightly" in (tmp_path / "crontab").read_text()

@@ -29,7 +29,7 @@ from cronix.operations import (
     status,
 )
 from tests.operations.conftest import write_config, write_manifest
-from tests.reconcile.conftest import REPO, job
+from tests.reconcile.conftest import REF, REPO, job
 
 CLI = "import sys; import tests.operations.scratch_backend as s; s.register_scratch(); from cronix.cli.app import main; sys.exit(main(sys.argv[1:]))"
 
@@ -66,7 +66,10 @@ def test_a_flag_of_another_backend_is_a_usage_error_naming_it() -> None:
 
 def test_its_flags_reach_the_backend(tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path, "billing", job("nightly", "0 1 * * *", "0 2 * * *"))
-    result = _cli("plan", "--backend", "scratch", "--manifest", str(manifest), "--scratch-max-schedules", "1")
+    result = _cli(
+        "plan", "--backend", "scratch", "--manifest", str(manifest), "--secret-ref", REF,
+        "--scratch-max-schedules", "1",
+    )  # fmt: skip
     assert result.returncode == 1
     assert "backend scratch cannot run this manifest (1 issue): billing.nightly schedules: more than 1" in (
         result.stderr
@@ -121,6 +124,7 @@ def test_an_in_tree_backend_and_a_plugin_are_indistinguishable(
             config_path=str(config),
             backend=backend,
             manifest=str(manifest),
+            secret_refs=(REF,),
             spec_dir=str(tmp_path / f"jobs-{backend}"),
             lock_path=str(tmp_path / "apply.lock"),
         )

@@ -52,6 +52,8 @@ def _setup(tmp_path: Path) -> tuple[Path, list[str]]:
         "echo",
         "--manifest",
         str(manifest),
+        "--secret-ref",
+        "file:/etc/cronix/secret",
     ]
 
 

@@ -14,8 +14,24 @@ from typing import Any
 import pytest
 
 from cronix.cli.app import main as cli_main
+from tests.support.cli import CRONIX
 
 REPO = Path(__file__).resolve().parents[2]
+
+#: What entries run in these tests: a real executable (the venv's cronix), because a
+#: host-firing backend refuses a trigger_bin that is not one.
+BIN = CRONIX
+#: The secret ref applies record: jobs that fire through cronix trigger need one. Never
+#: read at apply time (only the trigger reads it).
+REF = "file:/etc/cronix/secret"
+
+
+def another_cronix(path: Path) -> str:
+    """An executable at ``path`` that runs the real cronix: a second valid trigger_bin."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexec {BIN} "$@"\n')
+    path.chmod(0o755)
+    return str(path)
 
 
 def job(name: str, *schedules: str, tz: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -61,12 +77,25 @@ class Host:
 
     @property
     def trigger_bin(self) -> str:
-        return "/usr/local/bin/cronix"
+        return BIN
 
     def manifest(self, app: str, *jobs: dict[str, Any], name: str | None = None) -> Path:
         path = self.root / (name or f"{app}.json")
         path.write_text(json.dumps(manifest_doc(app, *jobs)))
         return path
+
+    def record_specs(self, manifest: Path, refs: tuple[str, ...] | None = (REF,)) -> None:
+        """The trigger spec files an earlier apply (ours or the reference's) left for ``manifest``."""
+        from cronix.protocol.manifest import parse_manifest
+        from cronix.protocol.specfile import render_spec_file, spec_file_name
+        from cronix.reconcile.specfiles import SPEC_FILE_MODE
+
+        parsed = parse_manifest(manifest.read_bytes())
+        self.spec_dir.mkdir(exist_ok=True)
+        for j in parsed.jobs:
+            path = self.spec_dir / spec_file_name(parsed.app, j.name)
+            path.write_text(render_spec_file(parsed.app, j, refs))
+            path.chmod(SPEC_FILE_MODE)
 
     def backend_flags(self) -> list[str]:
         return ["--crontab-path", str(self.crontab), "--trigger-bin", self.trigger_bin]
@@ -88,10 +117,22 @@ class Host:
         return Result(code, captured.out, captured.err)
 
     def apply(self, manifest: Path, *extra: str) -> Result:
-        return self.run("apply", "--manifest", str(manifest), *self.apply_flags(), *extra)
+        return self.run("apply", "--manifest", str(manifest), *_refs(extra), *self.apply_flags(), *extra)
 
     def plan(self, manifest: Path, *extra: str) -> Result:
-        return self.run("plan", "--manifest", str(manifest), *self.backend_flags(), *extra)
+        return self.run("plan", "--manifest", str(manifest), *_refs(extra), *self.plan_flags(), *extra)
+
+    def drift(self, manifest: Path, *extra: str) -> Result:
+        return self.run("drift", "--manifest", str(manifest), *_refs(extra), *self.plan_flags(), *extra)
+
+    def plan_flags(self) -> list[str]:
+        """The backend flags and the spec dir: what plan and drift compare against."""
+        return [*self.backend_flags(), "--spec-dir", str(self.spec_dir)]
+
+
+def _refs(extra: Sequence[str]) -> list[str]:
+    """``--secret-ref REF`` unless the test passes its own."""
+    return [] if any(a.startswith("--secret-ref") for a in extra) else ["--secret-ref", REF]
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from tests.reconcile.conftest import Host, job
-
-BIN = "/usr/local/bin/cronix"
+from tests.reconcile.conftest import BIN, REF, Host, job
 
 
 def _adopt(host: Host, manifest_path: object, *extra: str) -> object:
-    return host.run("adopt", "billing.report", "--manifest", str(manifest_path), *host.apply_flags(), *extra)
+    return host.run(
+        "adopt", "billing.report", "--manifest", str(manifest_path), "--secret-ref", REF, *host.apply_flags(),
+        *extra,
+    )  # fmt: skip
 
 
 def test_adopt_takes_over_matching_lines(host: Host) -> None:

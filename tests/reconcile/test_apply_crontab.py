@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from tests.reconcile.conftest import Host, job
+from tests.reconcile.conftest import BIN, REF, Host, another_cronix, job
 
 PING = job("ping", "@hourly")
 PONG = job("pong", "@daily")
@@ -21,7 +21,7 @@ def test_apply_creates_the_block_then_a_second_apply_writes_nothing(host: Host) 
     assert first.code == 0, first.err
     assert "created=2" in first.out
     text = host.crontab.read_text()
-    assert "0 * * * * /usr/local/bin/cronix trigger billing.ping\n" in text
+    assert f"0 * * * * {BIN} trigger billing.ping\n" in text
     assert "# cronix:owned app=billing job=ping hash=b4d36b09619ce838 idx=0\n" in text
     assert "# cronix:owned app=billing job=pong hash=e090e685f0de1edc idx=0\n" in text
     assert stat.S_IMODE(host.crontab.stat().st_mode) == 0o644
@@ -54,9 +54,41 @@ def test_spec_files_shape_mode_and_removal(host: Host) -> None:
     assert "billing.pong" not in host.crontab.read_text()
 
 
-def test_spec_file_secret_refs_null_without_refs(host: Host) -> None:
+def test_no_secret_ref_is_refused_before_anything_is_written(host: Host) -> None:
+    """Issue 16 item 21: ``"secret_refs": null`` in a spec file makes every fire exit 3."""
+    m = host.manifest("billing", PING)
+    for command in (["apply", *host.apply_flags()], ["plan", *host.plan_flags()]):
+        result = host.run(command[0], "--manifest", str(m), *command[1:])
+        assert result.code == 2, result.err
+        assert "no secret ref for billing" in result.err
+        assert "--secret-ref file:" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+    assert not host.crontab.exists()
+    assert not host.spec_dir.exists()
+
+
+def test_the_spec_file_records_the_refs(host: Host) -> None:
     assert host.apply(host.manifest("billing", PING)).code == 0
-    assert json.loads((host.spec_dir / "billing.ping.json").read_text())["secret_refs"] is None
+    assert json.loads((host.spec_dir / "billing.ping.json").read_text())["secret_refs"] == [REF]
+
+
+def test_an_env_ref_on_a_host_backend_is_a_plan_warning(host: Host) -> None:
+    """Issue 14 item 1: cron's environment has no CRON_SECRET; say so, and what to use."""
+    m = host.manifest("billing", PING)
+    result = host.run("plan", "--manifest", str(m), *host.plan_flags(), "--secret-ref", "env:CRON_SECRET")
+    assert result.code == 0
+    warnings = [line for line in result.err.splitlines() if "env:CRON_SECRET" in line]
+    assert len(warnings) == 1, result.err
+    assert "scheduler's environment" in warnings[0]
+    assert "use file:" in warnings[0]
+    applied = host.run(
+        "apply", "--manifest", str(m), *host.apply_flags(), "--secret-ref", "env:CRON_SECRET,env:OLD_SECRET"
+    )
+    assert applied.code == 0
+    assert sum("env:CRON_SECRET" in line for line in applied.err.splitlines()) == 1
+    assert sum("env:OLD_SECRET" in line for line in applied.err.splitlines()) == 1
+    quiet = host.run("plan", "--manifest", str(m), *host.plan_flags(), "--secret-ref", REF)
+    assert "scheduler's environment" not in quiet.err
 
 
 def test_raw_secret_refs_are_refused_for_apply(host: Host) -> None:
@@ -114,8 +146,8 @@ def test_hand_edited_schedule_line_is_drift_and_apply_repairs_it(host: Host) -> 
     m = host.manifest("billing", PING)
     assert host.apply(m).code == 0
     original = host.crontab.read_text()
-    host.crontab.write_text(original.replace("0 * * * * /usr", "7 * * * * /usr"))
-    drift = host.run("drift", "--manifest", str(m), *host.backend_flags(), "--exit-on-drift")
+    host.crontab.write_text(original.replace("0 * * * * /", "7 * * * * /"))
+    drift = host.drift(m, "--exit-on-drift")
     assert drift.code == 5
     assert "edited by hand" in drift.out
     assert "drift detected" in drift.err
@@ -126,18 +158,17 @@ def test_hand_edited_schedule_line_is_drift_and_apply_repairs_it(host: Host) -> 
 def test_changing_trigger_bin_rewrites_the_lines(host: Host) -> None:
     m = host.manifest("billing", PING)
     assert host.apply(m).code == 0
-    result = host.run(
-        "apply", "--manifest", str(m), *host.apply_flags(), "--trigger-bin", "/opt/cronix/bin/cronix"
-    )
+    other = another_cronix(host.root / "opt" / "cronix" / "bin" / "cronix")
+    result = host.apply(m, "--trigger-bin", other)
     assert result.code == 0
     assert "updated=1" in result.out
-    assert "0 * * * * /opt/cronix/bin/cronix trigger billing.ping" in host.crontab.read_text()
+    assert f"0 * * * * {other} trigger billing.ping" in host.crontab.read_text()
 
 
 def test_system_format_has_a_user_field(host: Host) -> None:
     m = host.manifest("billing", PING)
     assert host.apply(m, "--crontab-format", "system", "--crontab-run-as", "daemon").code == 0
-    assert "0 * * * * daemon /usr/local/bin/cronix trigger billing.ping\n" in host.crontab.read_text()
+    assert f"0 * * * * daemon {BIN} trigger billing.ping\n" in host.crontab.read_text()
     assert host.plan(m, "--crontab-format", "system", "--crontab-run-as", "daemon", "-o", "json").json()[
         "noop"
     ]
@@ -195,7 +226,7 @@ def test_cron_tz_support_writes_the_zone(host: Host) -> None:
     m = host.manifest("billing", job("b", "@hourly", tz="Europe/Berlin"))
     assert host.apply(m, "--cron-tz").code == 0
     text = host.crontab.read_text()
-    assert "CRON_TZ=Europe/Berlin\n0 * * * * /usr/local/bin/cronix trigger billing.b\n" in text
+    assert f"CRON_TZ=Europe/Berlin\n0 * * * * {BIN} trigger billing.b\n" in text
     assert host.plan(m, "--cron-tz", "-o", "json").json()["noop"]
 
 
@@ -218,3 +249,13 @@ def test_dry_run_changes_nothing(host: Host) -> None:
     assert result.out.startswith("Plan for billing on crontab:")
     assert not host.crontab.exists()
     assert not host.spec_dir.exists()
+
+
+def test_a_warning_shared_by_many_jobs_is_said_once(host: Host) -> None:
+    """Issue 14 (smaller items): the timezone warning repeated for every job of every command."""
+    m = host.manifest("billing", *[job(f"j{i}", "@hourly", tz="Europe/Berlin") for i in range(5)])
+    for result in (host.plan(m, "--accept-timezone-shift"), host.apply(m, "--accept-timezone-shift")):
+        assert result.code == 0
+        warnings = [line for line in result.err.splitlines() if "Europe/Berlin differs" in line]
+        assert len(warnings) == 1, result.err
+        assert "billing.j0, billing.j1, billing.j2, billing.j3, billing.j4 timezone:" in warnings[0]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reconcile.conftest import job, manifest_doc, run_cronix
+from tests.reconcile.conftest import BIN, job, manifest_doc, run_cronix
 from tests.support.httpserver import serving
 from tests.support.procs import free_port
 
@@ -58,7 +58,7 @@ def test_trigger_fires_from_the_spec_file_apply_wrote(
             "--crontab-path",
             str(tmp_path / "crontab"),
             "--trigger-bin",
-            "/usr/local/bin/cronix",
+            BIN,
             "--spec-dir",
             str(tmp_path / "jobs"),
             "--lock-path",
@@ -86,3 +86,27 @@ def test_trigger_fires_from_the_spec_file_apply_wrote(
     )
     assert fired.returncode == 0, fired.stderr
     assert app_server.fired == [("/api/v1/scheduled/ping?src=cron", True)]  # type: ignore[attr-defined]
+
+
+def test_a_fire_without_the_variable_says_it_is_not_set(tmp_path: Path) -> None:
+    """Issue 14 item 1: under cron ``env:CRON_SECRET`` is unset, not "empty"; the message says so."""
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps(manifest_doc("billing", job("ping", "@hourly"))))
+    applied = run_cronix(
+        [
+            "apply", "--manifest", str(manifest), "--secret-ref", "env:CRON_SECRET_UNSET_HERE",
+            "--crontab-path", str(tmp_path / "crontab"), "--trigger-bin", BIN,
+            "--spec-dir", str(tmp_path / "jobs"), "--lock-path", str(tmp_path / "apply.lock"),
+        ]
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    assert "env:CRON_SECRET_UNSET_HERE" in applied.stderr  # the plan-time warning
+    fired = run_cronix(
+        [
+            "trigger", "billing.ping", "--spec-dir", str(tmp_path / "jobs"),
+            "--lock-dir", str(tmp_path / "locks"), "--run-log", "", "--state-dir", "",
+        ]
+    )  # fmt: skip
+    assert fired.returncode == 3
+    assert "env:CRON_SECRET_UNSET_HERE is not set" in fired.stdout + fired.stderr
+    assert "empty value" not in fired.stdout + fired.stderr

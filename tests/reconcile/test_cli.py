@@ -6,7 +6,7 @@ import json
 
 from cronix.cli.configdoc import config_markdown, starter_config
 from cronix.config import parse_config
-from tests.reconcile.conftest import REPO, Host, job
+from tests.reconcile.conftest import BIN, REPO, Host, job
 
 PING = job("ping", "@hourly")
 
@@ -57,7 +57,7 @@ def test_list_and_show_json_use_lowercase_keys(host: Host) -> None:
         "job": "ping",
         "index": 1,
         "hash": listed["entries"][1]["hash"],
-        "raw": "0 9 * * 1 /usr/local/bin/cronix trigger billing.ping",
+        "raw": f"0 9 * * 1 {BIN} trigger billing.ping",
         "schedule": None,  # no --spec-dir: the job is not recorded where list looked
         "timezone": None,
         "next_fire_time": None,
@@ -72,7 +72,7 @@ def test_list_and_show_json_use_lowercase_keys(host: Host) -> None:
     assert [f["schedule"] for f in doc["next_fire_times"]] == ["@hourly", "0 9 * * 1"]
     assert all(len(f["times"]) == 3 for f in doc["next_fire_times"])
     assert doc["next_fire_times"][0]["times"][0].endswith(":00:00+00:00")
-    table = host.run("show", "billing.ping", *host.backend_flags(), "--manifest", str(m))
+    table = host.run("show", "billing.ping", *host.plan_flags(), "--manifest", str(m))
     assert "DRIFT in-sync" in " ".join(table.out.split())
     assert "NEXT @hourly" in table.out
     missing = host.run("show", "billing.nope", *host.backend_flags())
@@ -107,7 +107,7 @@ def test_verify_ownership_finds_duplicates_orphans_and_bad_hashes(host: Host) ->
     assert clean.json()["ok"] is True
     text = host.crontab.read_text()
     dup = (
-        "0 * * * * /usr/local/bin/cronix trigger billing.ping\n"
+        f"0 * * * * {BIN} trigger billing.ping\n"
         "# cronix:owned app=billing job=ping hash=0000000000000000 idx=0\n"
     )
     host.crontab.write_text(text + dup + "# cronix:owned app=billing job=gone hash=ab idx=0\n")
@@ -169,7 +169,7 @@ def test_config_file_drives_apply(host: Host) -> None:
     )
     result = host.run("apply", "--config", str(cfg))
     assert result.code == 0, result.err
-    assert "0 * * * * daemon /usr/local/bin/cronix trigger billing.ping" in host.crontab.read_text()
+    assert f"0 * * * * daemon {BIN} trigger billing.ping" in host.crontab.read_text()
     assert json.loads((host.spec_dir / "billing.ping.json").read_text())["secret_refs"] == ["env:CRON_SECRET"]
     # a flag overrides the file
     flagged = host.run("plan", "--config", str(cfg), "--crontab-run-as", "root", "-o", "json")

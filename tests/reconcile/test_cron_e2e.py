@@ -1,84 +1,142 @@
-"""End to end: a real cron daemon (Debian's) fires an entry that ``cronix apply`` wrote.
+"""End to end: Debian's real cron daemon fires the entry ``cronix apply`` wrote to /etc/cron.d.
 
-Uses a running cron daemon if there is one (only one can run), otherwise starts
-``/usr/sbin/cron -f`` for the test and stops it afterwards. The entry goes to a dotless
-file in ``/etc/cron.d`` (cron ignores dotted names) in the system format, and its
-"trigger" is a small script that records that it ran.
+The whole flow of a new operator, with nothing faked: ``cronix apply`` with the default
+target ``/etc/cron.d/cronix`` (system format, a dotless name, mode 0644), the real
+``cronix trigger`` run by cron from that line, HMAC-signed with the secret a ``file:`` ref
+names, and a real HTTP app that verifies the signature.
+
+No test may write to the host's ``/etc/cron.d``, and only one cron daemon can own the
+system's crontabs. So the daemon runs in a private mount namespace (``unshare --mount``)
+where ``/etc/cron.d``, ``/etc/crontab``, ``/var/spool/cron/crontabs`` and ``/run`` (its pid
+file) are directories of this test: it sees only the file apply writes, runs beside a host
+daemon without conflict, and everything vanishes with it. ``apply`` runs in the same
+namespace (``nsenter --mount``). The trigger's run log, state, locks and spec files live
+under the test's directory too (a ``CRONIX_CONFIG=`` line of the crontab, as an operator
+would set it, names the config).
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+import hmac
 import json
 import os
-import secrets
+import subprocess
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.reconcile.conftest import job, manifest_doc, run_cronix
-from tests.support.procs import require_binary, running, wait_until
+from tests.reconcile.conftest import job, manifest_doc
+from tests.support.cli import CRONIX
+from tests.support.httpserver import serving
+from tests.support.mounts import UNAVAILABLE, mount_namespaces_usable, private_paths_argv
+from tests.support.procs import free_port, require_binary, running, wait_until
 
-PIDFILE = Path("/var/run/crond.pid")
+pytestmark = pytest.mark.skipif(not mount_namespaces_usable(), reason=UNAVAILABLE)
+
+SECRET = "cron-e2e-secret-of-enough-length"
 
 
-def _daemon_alive() -> bool:
-    try:
-        pid = int(PIDFILE.read_text().split()[0])
-        os.kill(pid, 0)
-    except (OSError, ValueError, IndexError):
-        return False
-    return True
+class _App(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        parts = dict(p.split("=", 1) for p in self.headers.get("X-Cron-Signature", "").split(",") if "=" in p)
+        want = hmac.new(
+            SECRET.encode(), f"{parts.get('t')}.POST.{self.path}.".encode() + body, hashlib.sha256
+        )
+        ok = hmac.compare_digest(want.hexdigest(), parts.get("v1", ""))
+        self.server.fired.append((time.time(), self.headers.get("X-Cron-Run-Id"), ok))  # type: ignore[attr-defined]
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 @pytest.fixture
-def cron_daemon(tmp_path: Path) -> Iterator[None]:
+def app() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _App)
+    server.fired = []  # type: ignore[attr-defined]
+    with serving(server):
+        yield server
+
+
+@pytest.fixture
+def private_cron(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A cron daemon whose system paths are the test's; yields its pid and its /etc/cron.d."""
     cron = require_binary("cron", "cron")
-    if _daemon_alive():
-        yield
-        return
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(
-                running([cron, "-f", "-L", "15"], ready=_daemon_alive, log=tmp_path / "cron.log")
-            )
-        except RuntimeError:
-            if not _daemon_alive():  # not merely lost a race with another test's daemon
-                raise
-        yield
+    root = tmp_path / "sys"
+    paths = {"/etc/cron.d": root / "cron.d", "/run": root / "run", "/var/spool/cron/crontabs": root / "spool"}
+    for d in paths.values():
+        d.mkdir(parents=True, mode=0o755)
+    (root / "crontab").write_text("")
+    binds: dict[str, str | os.PathLike[str]] = {k: v for k, v in paths.items() if os.path.isdir(k)}
+    binds["/etc/crontab"] = root / "crontab"
+    pidfile = root / "run" / "crond.pid"
+    argv = private_paths_argv(binds, [cron, "-f", "-L", "15"])
+    with running(argv, ready=pidfile.exists, log=tmp_path / "cron.log") as proc:
+        yield proc.pid, paths["/etc/cron.d"]
+
+
+def _host_target() -> tuple[int, int] | None:
+    """The host's own /etc/cron.d/cronix (the default target), as identity and mtime."""
+    try:
+        st = os.stat("/etc/cron.d/cronix")
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_cron_fires_an_entry_written_by_apply(tmp_path: Path, cron_daemon: None) -> None:
-    fired = tmp_path / "fired.log"
-    trigger = tmp_path / "fake-cronix"
-    trigger.write_text(f'#!/bin/sh\necho "$@" >> {fired}\n')
-    trigger.chmod(0o755)
+def test_cron_fires_the_entry_apply_wrote(
+    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path]
+) -> None:
+    pid, cron_d = private_cron
+    host_target = _host_target()
+    nsenter = require_binary("nsenter", "util-linux")
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET + "\n")
+    secret.chmod(0o600)
+    config = tmp_path / "cronix.yaml"
+    config.write_text(
+        f"spec_dir: {tmp_path / 'jobs'}\n"
+        f"trigger_bin: {CRONIX}\n"
+        f"apply: {{lock_path: {tmp_path / 'apply.lock'}}}\n"
+        f"trigger: {{run_log: {tmp_path / 'runs.jsonl'}, state_dir: {tmp_path / 'state'}}}\n"
+        f"locks: {{flock: {{dir: {tmp_path / 'locks'}}}}}\n"
+    )
+    (cron_d / "cronix").write_text(f"CRONIX_CONFIG={config}\n")  # the operator's line, kept by apply
+    (cron_d / "cronix").chmod(0o644)
+    # Debian's cron notices a change by the directory's mtime in whole seconds: a write in
+    # the same second as the one it last saw is never picked up. Apply a second later.
+    time.sleep(1.1)
+    url = f"http://127.0.0.1:{app.server_address[1]}/api/v1/scheduled/tick"
     manifest = tmp_path / "m.json"
-    manifest.write_text(json.dumps(manifest_doc("e2e", job("tick", "* * * * *"))))
-    target = Path(f"/etc/cron.d/cronix-e2e-{secrets.token_hex(4)}")
-    flags = ["--crontab-path", str(target), "--trigger-bin", str(trigger)]
-    try:
-        result = run_cronix(
-            [
-                "apply",
-                "--manifest",
-                str(manifest),
-                *flags,
-                "--spec-dir",
-                str(tmp_path / "jobs"),
-                "--lock-path",
-                str(tmp_path / "lock"),
-            ]
-        )
-        assert result.returncode == 0, result.stderr
-        assert f"* * * * * root {trigger} trigger e2e.tick\n" in target.read_text()
-        assert target.stat().st_mode & 0o777 == 0o644
-        wait_until(
-            lambda: fired.exists() and "trigger e2e.tick" in fired.read_text(), timeout=130, interval=1
-        )
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            target.unlink()
+    manifest.write_text(json.dumps(manifest_doc("e2e", job("tick", "* * * * *", request={"url": url}))))
+    applied = subprocess.run(
+        [nsenter, "--target", str(pid), "--mount", "--", CRONIX, "apply", "--config", str(config),
+         "--manifest", str(manifest), "--secret-ref", f"file:{secret}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stderr == ""  # a file: ref, an existing trigger_bin: nothing to warn about
+    text = (cron_d / "cronix").read_text()
+    assert f"* * * * * root {CRONIX} trigger e2e.tick\n" in text
+    assert text.startswith(f"CRONIX_CONFIG={config}\n# BEGIN cronix-managed\n")
+    assert (cron_d / "cronix").stat().st_mode & 0o777 == 0o644
+    wait_until(lambda: bool(app.fired), timeout=130, interval=0.5)  # type: ignore[attr-defined]
+    first_at, run_id, verified = app.fired[0]  # type: ignore[attr-defined]
+    assert verified, "the app refused the trigger's signature"
+    assert run_id
+    wait_until(lambda: (tmp_path / "runs.jsonl").exists(), timeout=30, interval=0.2)
+    record = json.loads((tmp_path / "runs.jsonl").read_text().splitlines()[0])
+    assert record["app"] == "e2e" and record["job"] == "tick"
+    # one fire per minute: nothing else runs this job
+    time.sleep(max(0.0, 5 - (time.time() - first_at)))
+    assert len([f for f in app.fired if f[0] - first_at < 50]) == 1  # type: ignore[attr-defined]
+    assert _host_target() == host_target  # the host's /etc/cron.d/cronix was never touched

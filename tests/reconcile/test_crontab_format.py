@@ -158,12 +158,12 @@ def test_cron_tz_lines_are_written_and_reset() -> None:
     entry = InstalledEntry(
         "billing", "ping", 0, "ab", "0 * * * * /b trigger billing.ping", "CRON_TZ=Europe/Berlin"
     )
-    text = CrontabDocument.parse("").render([entry], reset_tz="Etc/UTC")
+    text = CrontabDocument.parse("").render([entry])
     assert text.splitlines()[2:6] == [
         "CRON_TZ=Europe/Berlin",
         "0 * * * * /b trigger billing.ping",
         "# cronix:owned app=billing job=ping hash=ab idx=0",
-        "CRON_TZ=Etc/UTC",
+        'CRON_TZ=""',  # no CRON_TZ was in effect before the block: back to the daemon's zone
     ]
     reparsed = CrontabDocument.parse(text)
     assert reparsed.entries[0].tz_line == "CRON_TZ=Europe/Berlin"

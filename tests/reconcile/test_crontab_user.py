@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.reconcile.conftest import Host, job
+from tests.reconcile.conftest import BIN, REF, Host, job
 from tests.support.procs import require_binary
 
 USER = "nobody"
@@ -35,15 +35,18 @@ def _listed(crontab: str) -> str:
 def test_apply_into_a_users_crontab(host: Host, user_crontab: str) -> None:
     m = host.manifest("billing", job("ping", "@hourly"))
     flags = ["--crontab-user", USER, "--spec-dir", str(host.spec_dir), "--lock-path", str(host.root / "lock")]
-    result = host.run("apply", "--manifest", str(m), *flags)
+    result = host.run("apply", "--manifest", str(m), "--secret-ref", REF, *flags)
     assert result.code == 0, result.err
     text = _listed(user_crontab)
     assert text.startswith('# kept by the test\nMAILTO=""\n# BEGIN cronix-managed\n')
     # user format: no user field
-    assert "\n0 * * * * /usr/local/bin/cronix trigger billing.ping\n" in text
-    again = host.run("apply", "--manifest", str(m), *flags)
+    assert f"\n0 * * * * {BIN} trigger billing.ping\n" in text
+    again = host.run("apply", "--manifest", str(m), "--secret-ref", REF, *flags)
     assert again.out.startswith("Apply: noop")
-    assert host.run("plan", "--manifest", str(m), "--crontab-user", USER, "-o", "json").json()["noop"] is True
+    plan = host.run(
+        "plan", "--manifest", str(m), "--secret-ref", REF, "--crontab-user", USER, *flags[2:4], "-o", "json"
+    )
+    assert plan.json()["noop"] is True
     assert host.run("prune", "--yes", *flags).code == 0
     assert _listed(user_crontab) == '# kept by the test\nMAILTO=""\n'
 
@@ -55,6 +58,8 @@ def test_crontab_refusing_the_content_is_a_backend_error(host: Host, user_cronta
         "apply",
         "--manifest",
         str(m),
+        "--secret-ref",
+        REF,
         "--crontab-user",
         "no-such-user-xyz",
         "--lock-path",

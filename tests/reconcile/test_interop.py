@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.reconcile.conftest import Host, job
+from tests.reconcile.conftest import BIN, Host, job
 from tests.reconcile.refhash import normalized_job, reference_hash
 
 # The reference's minimal-job-single-schedule vector and its golden hash (reference §2.3).
@@ -14,7 +14,7 @@ MINIMAL = {
 REFERENCE_CRONTAB = (
     "SHELL=/bin/sh\n"
     "17 * * * * root cd / && run-parts --report /etc/cron.hourly\n"
-    "*/15 * * * * /usr/local/bin/cronix trigger billing-service.reconcile-payments\n"
+    f"*/15 * * * * {BIN} trigger billing-service.reconcile-payments\n"
     "# cronix:owned app=billing-service job=reconcile-payments hash=21c1b02a51242d12 idx=0\n"
 )
 
@@ -22,6 +22,7 @@ REFERENCE_CRONTAB = (
 def test_reference_crontab_plans_as_a_noop_and_is_not_rewritten(host: Host) -> None:
     host.crontab.write_text(REFERENCE_CRONTAB)
     m = host.manifest("billing-service", MINIMAL)
+    host.record_specs(m)  # the reference's apply wrote them, byte for byte what we write
     plan = host.plan(m, "-o", "json")
     assert plan.code == 0, plan.err
     doc = plan.json()
@@ -36,10 +37,11 @@ def test_reference_crontab_plans_as_a_noop_and_is_not_rewritten(host: Host) -> N
 def test_reference_plan_example_hashes(host: Host) -> None:
     # reference §5.2.1: ping (@hourly) to create, pong (@daily) already installed by the Go CLI
     host.crontab.write_text(
-        "0 0 * * * /usr/local/bin/cronix trigger billing.pong\n"
+        f"0 0 * * * {BIN} trigger billing.pong\n"
         "# cronix:owned app=billing job=pong hash=e090e685f0de1edc idx=0\n"
     )
     m = host.manifest("billing", job("ping", "@hourly"), job("pong", "@daily"))
+    host.record_specs(host.manifest("billing", job("pong", "@daily"), name="installed.json"))
     doc = host.plan(m, "-o", "json").json()
     assert [(o["action"], o["job"], o["old_hashes"], o["new_hashes"]) for o in doc["ops"]] == [
         ("create", "ping", [], ["b4d36b09619ce838"]),
@@ -60,9 +62,9 @@ def test_reference_entries_move_into_the_block_on_the_next_write(host: Host) -> 
         "17 * * * * root cd / && run-parts --report /etc/cron.hourly\n"
         "# BEGIN cronix-managed\n"
         "# Managed by cronix apply: hand edits here are reported as drift and overwritten.\n"
-        "*/15 * * * * /usr/local/bin/cronix trigger billing-service.reconcile-payments\n"
+        f"*/15 * * * * {BIN} trigger billing-service.reconcile-payments\n"
         "# cronix:owned app=billing-service job=reconcile-payments hash=21c1b02a51242d12 idx=0\n"
-        "0 0 * * * /usr/local/bin/cronix trigger billing-service.other\n"
+        f"0 0 * * * {BIN} trigger billing-service.other\n"
         f"# cronix:owned app=billing-service job=other hash={OTHER_HASH} idx=0\n"
         "# END cronix-managed\n"
     )
@@ -76,8 +78,9 @@ def test_reference_spelling_of_names_is_not_drift(host: Host) -> None:
         normalized_job("watch", [sched], "https://billing.example.com/api/v1/scheduled/watch"), 0
     )
     host.crontab.write_text(
-        f"{sched} /usr/local/bin/cronix trigger ops.watch\n# cronix:owned app=ops job=watch hash={h} idx=0\n"
+        f"{sched} {BIN} trigger ops.watch\n# cronix:owned app=ops job=watch hash={h} idx=0\n"
     )
+    host.record_specs(m)
     assert host.plan(m, "-o", "json").json()["noop"] is True
 
 

@@ -23,6 +23,8 @@ from cronix.reconcile.strategies import FireSelection
 from tests.reconcile.conftest import job, manifest_doc
 from tests.support.cli import run_cronix
 
+REFS = ["file:/etc/cronix/secret"]
+
 
 def _manifest(*jobs: dict[str, object]) -> Manifest:
     return load_manifest_object(manifest_doc("billing", *jobs))
@@ -68,10 +70,10 @@ def test_the_apply_lock_is_taken_only_for_local_state(tmp_path: Path) -> None:
     try:
         lock = LockSettings(str(lock_path), 0)
         manifest = _manifest(job("nightly"))
-        outcome = reconcile(manifest, _open(), lock=lock)
+        outcome = reconcile(manifest, _open(), lock=lock, secret_refs=REFS)
         assert outcome.result is not None and outcome.result.created == ["nightly"]
         with pytest.raises(ApplyLockTimeout, match="holds"):
-            reconcile(manifest, _open(local_state=True), lock=lock)
+            reconcile(manifest, _open(local_state=True), lock=lock, secret_refs=REFS)
     finally:
         os.close(fd)
 
@@ -89,14 +91,14 @@ def test_each_entry_carries_its_fire_spec_and_audits_read_it_back() -> None:
 def test_a_hand_edit_is_drift_and_apply_repairs_it() -> None:
     backend = _open()
     manifest = _manifest(job("nightly", "0 2 * * *"))
-    reconcile(manifest, backend)
+    reconcile(manifest, backend, secret_refs=REFS)
     backend.edit("billing", "nightly", 0, schedule="0 3 * * *")
-    plan = reconcile(manifest, backend, dry_run=True).plan
+    plan = reconcile(manifest, backend, dry_run=True, secret_refs=REFS).plan
     assert [(op.action, op.reason) for op in plan.ops] == [("update", "edited by hand")]
     backend.edit("billing", "nightly", 0, schedule="0 2 * * *", command="/tmp/evil trigger billing.nightly")
-    assert reconcile(manifest, backend, dry_run=True).plan.ops[0].reason == "edited by hand"
-    reconcile(manifest, backend)
-    assert reconcile(manifest, backend, dry_run=True).plan.noop
+    assert reconcile(manifest, backend, dry_run=True, secret_refs=REFS).plan.ops[0].reason == "edited by hand"
+    reconcile(manifest, backend, secret_refs=REFS)
+    assert reconcile(manifest, backend, dry_run=True, secret_refs=REFS).plan.noop
 
 
 def test_options_are_strict() -> None:

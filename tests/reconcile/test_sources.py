@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reconcile.conftest import Host, job, manifest_doc
+from tests.reconcile.conftest import REF, Host, job, manifest_doc
 from tests.support.httpserver import serving
 from tests.support.procs import free_port
 
@@ -248,7 +248,9 @@ def test_relative_and_file_url_sources(host: Host, monkeypatch: pytest.MonkeyPat
     host.manifest("billing", job("ping"), name="m.json")
     monkeypatch.chdir(host.root)
     for source in ("m.json", "./m.json", f"file://{host.root / 'm.json'}", "file:m.json"):
-        result = host.run("plan", "--manifest", source, *host.backend_flags(), "-o", "json")
+        result = host.run(
+            "plan", "--manifest", source, "--secret-ref", REF, *host.backend_flags(), "-o", "json"
+        )
         assert result.code == 0, (source, result.err)
 
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.reconcile.conftest import cronix_argv, job, manifest_doc
+from tests.reconcile.conftest import BIN, REF, another_cronix, cronix_argv, job, manifest_doc
 from tests.support.terminal import run_with_terminal
 
 
@@ -17,7 +17,7 @@ def _run_on_pty(argv: list[str], answer: bytes = b"") -> tuple[int, str, str]:
 
 def _flags(tmp: Path) -> list[str]:
     return [
-        "--crontab-path", str(tmp / "crontab"), "--trigger-bin", "/usr/local/bin/cronix",
+        "--crontab-path", str(tmp / "crontab"), "--trigger-bin", BIN,
         "--spec-dir", str(tmp / "jobs"), "--lock-path", str(tmp / "lock"),
     ]  # fmt: skip
 
@@ -25,7 +25,9 @@ def _flags(tmp: Path) -> list[str]:
 def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     m = tmp_path / "m.json"
     m.write_text(json.dumps(manifest_doc("billing", *[job(f"j{i}") for i in range(12)])))
-    rc, out, terminal = _run_on_pty(cronix_argv("apply", "--manifest", str(m), *_flags(tmp_path)))
+    rc, out, terminal = _run_on_pty(
+        cronix_argv("apply", "--manifest", str(m), "--secret-ref", REF, *_flags(tmp_path))
+    )
     assert rc == 0
     assert "[ 0/12] create billing.j0" in terminal
     assert "[12/12] done" in terminal
@@ -34,7 +36,16 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     assert "[" not in out.splitlines()[0]
     # without a terminal there is no progress at all
     proc = subprocess.run(
-        cronix_argv("apply", "--manifest", str(m), *_flags(tmp_path), "--trigger-bin", "/opt/cronix"),
+        cronix_argv(
+            "apply",
+            "--manifest",
+            str(m),
+            "--secret-ref",
+            REF,
+            *_flags(tmp_path),
+            "--trigger-bin",
+            another_cronix(tmp_path / "opt" / "cronix"),
+        ),
         capture_output=True,
         text=True,
         check=False,
@@ -47,7 +58,9 @@ def test_prune_asks_on_a_terminal(tmp_path: Path) -> None:
     m = tmp_path / "m.json"
     m.write_text(json.dumps(manifest_doc("billing", job("ping"))))
     assert (
-        subprocess.run(cronix_argv("apply", "--manifest", str(m), *_flags(tmp_path)), check=False).returncode
+        subprocess.run(
+            cronix_argv("apply", "--manifest", str(m), "--secret-ref", REF, *_flags(tmp_path)), check=False
+        ).returncode
         == 0
     )
     rc, _, terminal = _run_on_pty(cronix_argv("prune", *_flags(tmp_path)), answer=b"n\n")

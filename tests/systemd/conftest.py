@@ -62,6 +62,10 @@ class UnitHost:
 
     def run(self, *args: str) -> Result:
         self.capsys.readouterr()
+        if args[0] in ("plan", "apply", "drift", "adopt") and not any(
+            a.startswith("--secret-ref") for a in args
+        ):
+            args = (*args, "--secret-ref", "file:/etc/cronix/secret")  # local-shim jobs need one (D-153)
         code = cli_main([*args[:1], "--config", str(self.config), *args[1:]])
         captured = self.capsys.readouterr()
         return Result(code, captured.out, captured.err)

@@ -285,6 +285,7 @@ def test_a_host_not_booted_with_systemd_is_exit_3(tmp_path: Path) -> None:
     for extra in ([], ["--backend-config", "systemctl_command=systemctl --no-ask-password"]):
         proc = run_cronix(
             "apply", "--manifest", str(m), "--backend", "systemd-timer", "--trigger-bin", CRONIX,
+            "--secret-ref", "file:/etc/cronix/secret",
             "--backend-config", f"unit_dir={tmp_path}/units", "--spec-dir", str(tmp_path / "jobs"),
             "--lock-path", str(tmp_path / "lock"), *extra,
             env={"HOME": str(tmp_path)},

@@ -116,7 +116,7 @@ class AwsSchedulerBackend:
                 ("target_arn", "the ARN of the cronix Lambda the schedules invoke"),
                 ("role_arn", "the IAM role EventBridge Scheduler assumes to invoke it"),
             )
-            if not getattr(self.options, key)
+            if not getattr(self.options, key) and not self.host.read_only  # only writes need them
         ]
         group = self.options.schedule_group
         try:

@@ -17,8 +17,16 @@ Recipe for an implementer (in-tree or plugin author):
    and two traits, asked of the instance: ``fires_on_host`` (its entries run
    ``cronix trigger`` on this host, so the host writes trigger spec files there) and
    ``local_state`` (its state is a file on this host, so applies take the apply lock).
+   Optionally ``own_secret_refs = True`` when the specs its entries record name their
+   secret themselves (Kubernetes: the pod's Secret) instead of ``FireSpec.secret_refs``;
+   otherwise a local-shim plan without the operator's secret refs is refused.
 2. ``check()`` — prerequisites only (directory writable, daemon binary present, API
-   reachable); return diagnostics, never raise for an expected problem.
+   reachable) of the command the backend was opened for: when ``HostContext.read_only``
+   is set (``plan``, ``drift``, ``list``, ``show``, audits) it needs only what reading
+   takes, so a read-only crontab directory is no error there. A backend whose entries run
+   ``cronix trigger`` here (``fires_on_host``) also checks that ``trigger_bin`` is an
+   executable file: an entry that cannot run is an error before anything is written.
+   Return diagnostics; never raise for an expected problem.
 3. ``validate(app, job)`` — can *this* scheduler express the job? Untranslatable
    schedules, unsupported timezones, names over a length limit → ``error`` diagnostics
    with a path (``schedules/1``, ``timezone``) and a stable code. Runs for every job
@@ -62,6 +70,11 @@ implement either):
 * :class:`SupportsRecordedJobs` — ``recorded_jobs()`` returns the jobs as the entries
   themselves record them (the spec carried in a ConfigMap or a schedule's ``Input``), so
   audits without a manifest can check hashes on backends that write no spec files.
+* :class:`SupportsUnownedTriggers` — ``unowned_triggers()`` lists native entries that run
+  ``cronix trigger <app>.<job>`` without being cronix's entry (a crontab line whose marker
+  was deleted by hand): for a managed job each one is a second firing, so ``plan`` warns,
+  ``drift``, ``verify-ownership`` and ``global-status`` report them and ``adopt`` takes
+  them over. The host decides which jobs are managed; the backend only finds the lines.
 
 Failures raise :class:`~cronix.errors.BackendError` (exit 3) with a one-line message
 naming the backend and the object.
@@ -105,8 +118,10 @@ __all__ = [
     "SupportsMarkerAudit",
     "SupportsRecordedJobs",
     "SupportsTransaction",
+    "SupportsUnownedTriggers",
     "SupportsValidateMany",
     "SupportsVerifyMany",
+    "UnownedTrigger",
     "UnsupportedOperation",
 ]
 
@@ -173,6 +188,28 @@ class Diagnostic:
 
 
 @dataclass(frozen=True, slots=True)
+class UnownedTrigger:
+    """A native entry that runs ``cronix trigger <app>.<job>`` but is not cronix's entry.
+
+    ``where`` names it for a human (``/etc/cron.d/cronix:12``); ``raw`` is the entry itself.
+    """
+
+    app: str
+    job: str
+    where: str
+    raw: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"app": self.app, "job": self.job, "where": self.where, "raw": self.raw}
+
+    def render(self) -> str:
+        return (
+            f"{self.where} runs cronix trigger {self.app}.{self.job} but is not its owned entry, so the "
+            f"job fires twice; take it over with cronix adopt {self.app}.{self.job}, or delete that line"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AdoptResult:
     """The outcome of adopting pre-existing, unmarked entries of one job."""
 
@@ -201,12 +238,16 @@ class HostContext:
     ``trigger_bin`` is the cronix executable scheduler entries run (``<trigger_bin> trigger
     <app>.<job>``); ``spec_dir`` is where the host writes trigger spec files for backends
     that fire on this host; ``fire_strategy`` is the strategy the operator chose for this
-    backend (per-job choices travel in each :class:`FireSpec`).
+    backend (per-job choices travel in each :class:`FireSpec`). ``read_only`` says the
+    command only reads (``plan``, ``drift``, ``list``, ``show``, ``verify-ownership``,
+    ``global-status``, ``history``): ``check()`` must then not ask for write access, and
+    nothing will be created, updated or deleted.
     """
 
     trigger_bin: str = "cronix"
     spec_dir: str = ""
     fire_strategy: str = LOCAL_SHIM
+    read_only: bool = False
 
     @property
     def trigger_command(self) -> str:
@@ -333,6 +374,13 @@ class SupportsMarkerAudit(Protocol):
     """Optional: ownership markers that do not form a valid entry (malformed, orphaned)."""
 
     def audit_markers(self) -> list[Diagnostic]: ...
+
+
+@runtime_checkable
+class SupportsUnownedTriggers(Protocol):
+    """Optional: native entries that run ``cronix trigger`` but are not cronix's (any app)."""
+
+    def unowned_triggers(self) -> list[UnownedTrigger]: ...
 
 
 @runtime_checkable

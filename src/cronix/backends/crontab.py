@@ -11,7 +11,9 @@ lines say:
 * Timezones: cron fires in the host's zone. A job whose zone behaves differently from
   the host's is a validation error unless the operator either says the daemon supports
   ``CRON_TZ`` (``cron_tz: true``; Debian's cron does not) or accepts the shift
-  (``accept_timezone_shift: true``, a warning).
+  (``accept_timezone_shift: true``, a warning). ``CRON_TZ`` lines never change what the
+  operator's own lines mean, and an operator's ``CRON_TZ`` above the block never changes
+  what cronix's mean (:mod:`~cronix.backends.crontab_format`, D-155).
 * Hand edits: the marker's hash covers the job, not the line, so
   :meth:`CrontabBackend.entry_matches` re-renders the line for the job whose hash the
   marker claims and compares; any difference is drift.
@@ -37,6 +39,7 @@ from cronix.backends.base import (
     HistoryQuery,
     HostContext,
     ManagedEntry,
+    UnownedTrigger,
 )
 from cronix.backends.crontab_adopt import plan_adoption
 from cronix.backends.crontab_format import (
@@ -46,6 +49,8 @@ from cronix.backends.crontab_format import (
     canonical_cron,
     render_entry_line,
     translate,
+    trigger_target,
+    tz_line,
 )
 from cronix.backends.crontab_options import CrontabOptions
 from cronix.backends.crontab_target import CrontabCommandTarget, FileTarget, Target
@@ -76,7 +81,7 @@ class CrontabBackend:
 
     def __init__(self, options: CrontabOptions | None = None, host: HostContext | None = None):
         self.options = options or CrontabOptions()
-        host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
+        self.host = host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
         #: ``trigger_bin`` of the options wins over the top-level one.
         self.trigger_bin = self.options.trigger_bin or host.trigger_bin
         caps: set[Capability] = {"adopt", "drift-detection", "every", "history"}
@@ -89,6 +94,7 @@ class CrontabBackend:
         self._by_id: tuple[CrontabDocument, dict[tuple[str, str, int], list[InstalledEntry]]] | None = None
         self._listed: CrontabDocument | None = None  # the document list_entries last read
         self._signature: tuple[int, ...] | None = None
+        self._zones: tuple[CrontabDocument, str | None, bool] | None = None
 
     # ------------------------------------------------------------ configuration
 
@@ -120,6 +126,13 @@ class CrontabBackend:
     # ------------------------------------------------------------ Backend protocol
 
     def check(self) -> list[Diagnostic]:
+        """Prerequisites of the command the backend was opened for.
+
+        Every command: the entries could run (``trigger_bin`` is an executable file, the
+        line format can hold it) and cron would read the file (no dot in a ``/etc/cron.d``
+        name, not group/world-writable). Only commands that write
+        (``HostContext.read_only`` unset): the file's directory is writable.
+        """
         out: list[Diagnostic] = []
         bin_ = self.trigger_bin
         if not os.path.isabs(bin_) or any(c.isspace() or c == "%" for c in bin_):
@@ -132,13 +145,16 @@ class CrontabBackend:
                     "invalid_trigger_bin",
                 )
             )
-        elif not os.access(bin_, os.X_OK):
+        elif not (os.path.isfile(bin_) and os.access(bin_, os.X_OK)):
             out.append(
-                Diagnostic("warning", f"{bin_} is not an executable file here", "trigger_bin", "missing")
+                Diagnostic(
+                    "error",
+                    f"trigger_bin {bin_} is not an executable file, so no entry could run; install cronix "
+                    "there or set trigger_bin (--trigger-bin) to the cronix executable",
+                    "trigger_bin",
+                    "trigger_not_executable",
+                )
             )
-        user = self.user_field
-        if user is not None and (not user or any(c.isspace() for c in user)):
-            out.append(Diagnostic("error", f'run_as "{user}" is not a user name', "run_as", "invalid_user"))
         if self.options.crontab_user:
             return out
         path = os.path.abspath(self.options.path)
@@ -153,7 +169,7 @@ class CrontabBackend:
                     "ignored_by_cron",
                 )
             )
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             mode = os.stat(path).st_mode
             if directory == "/etc/cron.d" and mode & 0o022:
                 out.append(
@@ -165,7 +181,12 @@ class CrontabBackend:
                         "ignored_by_cron",
                     )
                 )
-        probe = directory
+        if self.host.read_only:
+            return out
+        try:
+            probe = os.path.dirname(FileTarget(path).write_path())  # a symlink is written at its target
+        except BackendError as exc:
+            return [*out, Diagnostic("error", exc.message, "path", "unresolvable")]
         while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
             probe = os.path.dirname(probe)
         if not os.access(probe, os.W_OK | os.X_OK):
@@ -210,14 +231,15 @@ class CrontabBackend:
         if entry.index >= len(job.schedules):
             return False
         # Judge the entry as listed: it came from list_entries, so read nothing again.
-        installed = self._installed(app, job.name, entry.index, self._listed)
+        doc = self._listed or self._document()
+        installed = self._installed(app, job.name, entry.index, doc)
         if installed is None or installed.line != entry.raw:
             return False
         try:
-            want = self.render_entry(app, job, entry.index, entry.hash)
+            want = self.render_entry(app, job, entry.index, entry.hash, doc)
         except BackendError:
             return False
-        if installed.tz_line != want.tz_line:
+        if installed.tz_line != want.tz_line or not self._zone_facts(doc)[1]:
             return False
         # Same text, or the same schedule spelled differently (the reference writes
         # "mon-fri" verbatim where cronix writes "1-5"): both are what cron will run.
@@ -257,7 +279,7 @@ class CrontabBackend:
             again = plan_adoption(self._snapshot, self.split_candidate, trigger, app, job, hashes)
             if again.drop != adoption.drop:
                 raise BackendError(f"crontab: {self.describe()} changed during adopt; run adopt again")
-            self._cache = None  # the snapshot may be the cached parse; it is about to change
+            self._cache = self._zones = None  # the snapshot may be the cached parse; it is about to change
             self._snapshot.drop_foreign(again.drop)
             rendered = staged[(app, job.name)] = self.render_job(app, job, hashes)
         return AdoptResult(
@@ -284,6 +306,23 @@ class CrontabBackend:
             )
             for n, text in doc.orphan_markers
         ]
+        return out
+
+    def unowned_triggers(self) -> list[UnownedTrigger]:
+        """Lines anywhere in the file that run ``cronix trigger <app>.<job>`` but are no entry.
+
+        A schedule line whose marker was deleted by hand is one: the next write moves it out
+        of the block (it is foreign now, and foreign lines are never deleted), and once apply
+        creates the job's entry again the job fires twice.
+        """
+        doc = self._document()
+        programs = ("cronix", os.path.basename(self.trigger_bin))
+        where = self.describe()
+        out = []
+        for line, number in zip(doc.foreign, doc.foreign_lineno, strict=True):
+            target = trigger_target(line, programs)
+            if target is not None:
+                out.append(UnownedTrigger(target[0], target[1], f"{where}:{number}", line.rstrip("\r\n")))
         return out
 
     def history(self, query: HistoryQuery) -> list[HistoryEntry]:
@@ -326,7 +365,7 @@ class CrontabBackend:
 
     def write_document(self, doc: CrontabDocument, entries: Sequence[InstalledEntry], old: bytes) -> bool:
         """Render and install; return whether anything was written."""
-        new = doc.render(entries, reset_tz=self.host_zone).encode("utf-8", "surrogateescape")
+        new = doc.render(entries).encode("utf-8", "surrogateescape")
         if new == old:
             return False
         self.target.write(new)
@@ -382,6 +421,13 @@ class CrontabBackend:
         matches = self._by_id[1].get((app, job, index), [])
         return matches[0] if len(matches) == 1 else None
 
+    def _zone_facts(self, doc: CrontabDocument) -> tuple[str | None, bool]:
+        """``(the CRON_TZ inherited at the block, whether the block's end restores it)`` of
+        ``doc``, worked out once per parsed document (asked for every entry)."""
+        if self._zones is None or self._zones[0] is not doc:
+            self._zones = (doc, doc.inherited_tz(), doc.reset_line == doc.reset_for(doc.entries))
+        return self._zones[1], self._zones[2]
+
     def render_job(self, app: str, job: Job, hashes: Sequence[str]) -> list[InstalledEntry]:
         """The entries this backend writes for ``job`` (one per schedule)."""
         if len(hashes) != len(job.schedules):
@@ -390,14 +436,25 @@ class CrontabBackend:
             )
         return [self.render_entry(app, job, i, h) for i, h in enumerate(hashes)]
 
-    def render_entry(self, app: str, job: Job, index: int, hash_: str) -> InstalledEntry:
+    def render_entry(
+        self, app: str, job: Job, index: int, hash_: str, doc: CrontabDocument | None = None
+    ) -> InstalledEntry:
+        """The entry for ``job.schedules[index]`` in ``doc`` (default: the file as it is now).
+
+        Its ``CRON_TZ`` line: the job's zone with ``cron_tz``; otherwise ``CRON_TZ=""`` when
+        an operator's ``CRON_TZ`` above the block would leak into it (D-155), else none.
+        """
         try:
             cron5 = translate(job.schedules[index])
         except TranslationError as exc:
             raise BackendError(f"crontab: {app}.{job.name} schedules/{index}: {exc}") from None
         line = render_entry_line(cron5, self.user_field, self.trigger_bin, app, job.name)
-        tz_line = f"CRON_TZ={job.timezone}" if self.options.cron_tz else None
-        return InstalledEntry(app, job.name, index, hash_, line, tz_line)
+        zone: str | None = None
+        if self.options.cron_tz:
+            zone = job.timezone
+        elif self._zone_facts(doc or self._document())[0]:
+            zone = ""
+        return InstalledEntry(app, job.name, index, hash_, line, None if zone is None else tz_line(zone))
 
     def split_candidate(self, line: str) -> tuple[str, str | None, str] | None:
         """``(five fields, user field, command)`` of a line that looks like a cron entry.

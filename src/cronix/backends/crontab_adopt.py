@@ -3,10 +3,13 @@
 A *candidate* is a foreign line whose command is ``<trigger_bin> trigger <app>.<job>``
 (after the user field in system format; runs of blanks count as one space). Schedules are matched to
 candidates greedily, in index order, by their five cron fields (compared in canonical
-form, so ``MON`` matches ``1``). Every schedule must find a line and every candidate must
-be used, otherwise the result is *diverged* and nothing is written. On success the
-candidate lines are replaced by owned entries inside the block — the same schedules,
-now with markers — in the backend's own transaction (one atomic write).
+form, so ``MON`` matches ``1``). Every schedule must find a line — or, for a job that is
+partly managed already, have its owned entry — and every candidate must match a schedule,
+otherwise the result is *diverged* and nothing is written. So a line whose marker was
+deleted by hand, which fires the job a second time once apply re-creates the entry, is
+taken over (D-157). On success the candidate lines are replaced by owned entries inside
+the block — the same schedules, now with markers — in the backend's own transaction (one
+atomic write).
 
 :func:`plan_adoption` is a pure function over the parsed document; the backend applies
 its answer through its own staging (:meth:`CrontabBackend.adopt`).
@@ -67,35 +70,33 @@ def plan_adoption(
         if managed and len(managed) == len(job.schedules):
             return Adoption(AdoptResult(already_managed=True))
         return Adoption(AdoptResult())
+    managed_at = {e.index: e for e in managed}
     used: set[int] = set()
-    matched: dict[int, int] = {}
+    raw: dict[int, str] = {}
     divergences: list[str] = []
     for i, cron5 in enumerate(wanted):
         hit = next((c for c in range(len(candidates)) if c not in used and candidates[c][1] == cron5), None)
-        if hit is None:
+        if hit is not None:
+            used.add(hit)
+            raw[i] = doc.foreign[candidates[hit][0]].rstrip("\r\n")
+        elif i in managed_at:
+            raw[i] = managed_at[i].line
+        else:
             divergences.append(
                 f'schedules[{i}] ("{job.schedules[i]}" → "{cron5}"): '
                 "no candidate crontab line with this 5-field cron"
             )
-        else:
-            used.add(hit)
-            matched[i] = hit
     for c, (k, cron5) in enumerate(candidates):
-        if c not in used:
-            divergences.append(
-                f'line {doc.foreign_lineno[k]} (cron "{cron5}") invokes {expected_tail} '
-                "but does not match any manifest schedule"
-            )
-    if managed:
+        if c in used:
+            continue
+        if managed and cron5 in wanted:
+            used.add(c)  # a second copy of a schedule the job already has: taken over too
+            continue
         divergences.append(
-            f"{len(managed)} entr{'y' if len(managed) == 1 else 'ies'} of this job already managed"
+            f'line {doc.foreign_lineno[k]} (cron "{cron5}") invokes {expected_tail} '
+            "but does not match any manifest schedule"
         )
     if divergences:
         return Adoption(AdoptResult(found=True, diverged=True, divergences=tuple(divergences)))
-    entries = tuple(
-        ManagedEntry(app, job.name, i, hashes[i], doc.foreign[candidates[matched[i]][0]].rstrip("\r\n"))
-        for i in range(len(wanted))
-    )
-    return Adoption(
-        AdoptResult(found=True, entries=entries), frozenset(candidates[c][0] for c in matched.values())
-    )
+    entries = tuple(ManagedEntry(app, job.name, i, hashes[i], raw[i]) for i in range(len(wanted)))
+    return Adoption(AdoptResult(found=True, entries=entries), frozenset(candidates[c][0] for c in used))

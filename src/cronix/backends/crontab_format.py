@@ -22,8 +22,14 @@ What cronix owns in a crontab (DESIGN §3 item 2, ``spec/DECISIONS.md`` D-101..D
   inside the fences are moved just after the block; foreign lines never change order.
 * A new block is appended at the end of the file, before a final line that has no
   newline (so that line stays byte-identical).
-* With ``CRON_TZ`` support switched on, each entry is preceded by ``CRON_TZ=<zone>`` and
-  the block ends by restoring the host's zone, so foreign lines after it are unaffected.
+* ``CRON_TZ`` (D-155): cron passes environment lines on to every entry below them, and a
+  daemon that honours ``CRON_TZ`` (cronie) evaluates those entries in that zone. So an
+  entry is preceded by ``CRON_TZ=<zone>`` when the job's zone is written (``cron_tz``), or
+  by ``CRON_TZ=""`` (the daemon's own zone, cronie's reading of an empty value) when an
+  operator's ``CRON_TZ`` above the block would otherwise leak into cronix's entries; and a
+  block that set ``CRON_TZ`` ends by restoring the value in effect before it — the
+  operator's, or ``CRON_TZ=""`` when there was none — so the operator's lines after the
+  block mean what they meant without it.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ __all__ = [
     "render_entry_line",
     "render_marker",
     "translate",
+    "trigger_target",
+    "tz_line",
 ]
 
 BEGIN = "# BEGIN cronix-managed"
@@ -63,6 +71,9 @@ MARKER_RE = re.compile(
     r"hash=(?P<hash>[0-9a-f]{1,64}) idx=(?P<idx>\d+)$"
 )
 _TZ_PREFIX = "CRON_TZ="
+#: An environment line setting CRON_TZ as cron reads it (optional quotes around the name
+#: and the value, blanks around ``=``).
+_TZ_ASSIGNMENT = re.compile(r"""^\s*(?:CRON_TZ|"CRON_TZ"|'CRON_TZ')\s*=\s*(?P<value>.*?)\s*$""")
 
 
 class TranslationError(ValueError):
@@ -116,6 +127,23 @@ def render_entry_line(cron5: str, user: str | None, trigger_bin: str, app: str, 
     return f"{cron5} {who}{trigger_bin} trigger {app}.{job}"
 
 
+def tz_line(zone: str) -> str:
+    """The ``CRON_TZ`` line for ``zone``; ``""`` (the daemon's own zone) is written quoted,
+    because cron does not read ``CRON_TZ=`` with nothing after it as a setting."""
+    return f"{_TZ_PREFIX}{zone}" if zone else f'{_TZ_PREFIX}""'
+
+
+def _assigned_tz(line: str) -> str | None:
+    """The value a foreign line assigns to ``CRON_TZ``, or ``None`` when it does not."""
+    match = _TZ_ASSIGNMENT.match(line)
+    if match is None:
+        return None
+    value = match["value"]
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return value
+
+
 def render_marker(app: str, job: str, hash_: str, index: int) -> str:
     return f"# cronix:owned app={app} job={job} hash={hash_} idx={index}"
 
@@ -127,6 +155,30 @@ def _bare(line: str) -> str:
     if line.endswith("\r"):
         line = line[:-1]
     return line
+
+
+_TARGET = re.compile(r"([a-z][a-z0-9-]{0,62})\.([a-z][a-z0-9-]{0,62})")
+_ENV_LINE = re.compile(r"""^\s*['"]?[A-Za-z_][A-Za-z0-9_]*['"]?\s*=""")
+
+
+def trigger_target(line: str, programs: Iterable[str] = ("cronix",)) -> tuple[str, str] | None:
+    """``(app, job)`` when ``line`` is a cron entry that runs ``<cronix> trigger <app>.<job>``.
+
+    ``<cronix>`` is any path whose file name is one of ``programs`` (``cronix`` and the
+    configured trigger executable's name): a line running another copy of cronix fires the
+    job just the same. Comments and environment lines never run anything.
+    """
+    bare = _bare(line)
+    if not bare.strip() or bare.lstrip().startswith("#") or _ENV_LINE.match(bare):
+        return None
+    tokens = bare.split()
+    names = set(programs)
+    for i in range(1, len(tokens) - 1):
+        if tokens[i] == "trigger" and tokens[i - 1].rsplit("/", 1)[-1] in names:
+            match = _TARGET.fullmatch(tokens[i + 1].strip("'\""))
+            if match is not None:
+                return match[1], match[2]
+    return None
 
 
 def _runs_trigger(line: str, app: str, job: str) -> bool:
@@ -171,6 +223,8 @@ class CrontabDocument:
     #: Markers whose schedule line is missing or is not an entry of that job (1-based numbers).
     orphan_markers: list[tuple[int, str]] = field(default_factory=list)
     has_block: bool = False
+    #: The ``CRON_TZ`` line that ends the block (restoring the zone before it), if any.
+    reset_line: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> CrontabDocument:
@@ -183,6 +237,8 @@ class CrontabDocument:
         for i, b in enumerate(bare):
             if b in (BEGIN, END) or (inside[i] and (b == HEADER or b.startswith(_TZ_PREFIX))):
                 owned.add(i)  # fences (paired or stray), the header, CRON_TZ lines cronix wrote
+                if b.startswith(_TZ_PREFIX) and i + 1 < len(bare) and bare[i + 1] == END:
+                    doc.reset_line = b
                 continue
             match = MARKER_RE.match(b) if b.startswith("# cronix:") else None
             if match is None:
@@ -229,13 +285,31 @@ class CrontabDocument:
         if self.anchor is not None:
             self.anchor -= sum(1 for k in drop if k < self.anchor)
 
-    def render(self, entries: Iterable[InstalledEntry], *, reset_tz: str | None = None) -> str:
+    def inherited_tz(self) -> str | None:
+        """The ``CRON_TZ`` an operator's line sets above where the block goes (``None``: none)."""
+        at = len(self.foreign) if self.anchor is None else self.anchor
+        zone = None
+        for line in self.foreign[:at]:
+            value = _assigned_tz(_bare(line))
+            if value is not None:
+                zone = value
+        return zone
+
+    def reset_for(self, entries: Iterable[InstalledEntry]) -> str | None:
+        """The line that must end a block of ``entries``: the zone before it, restored."""
+        if not any(e.tz_line for e in entries):
+            return None
+        return tz_line(self.inherited_tz() or "")
+
+    def render(self, entries: Iterable[InstalledEntry]) -> str:
         """The whole file with ``entries`` as the block (no block at all when there are none)."""
+        entries = list(entries)
         body = "".join(e.text() for e in entries)
         if not body:
             return "".join(self.foreign)
-        if reset_tz and any(e.tz_line for e in entries):
-            body += f"{_TZ_PREFIX}{reset_tz}\n"
+        reset = self.reset_for(entries)
+        if reset is not None:
+            body += f"{reset}\n"
         block = f"{BEGIN}\n{HEADER}\n{body}{END}\n"
         at = self.anchor
         if at is None:

@@ -5,6 +5,12 @@ flag (``--crontab-<field>``, or the historical name in ``flag``: ``--crontab-use
 ``--cron-tz``, ``--accept-timezone-shift``, ``--crontab-command``); ``docs/config.md``,
 ``cronix init`` and the flags are all generated from these fields. ``trigger_bin`` has no
 flag of its own: the top-level ``--trigger-bin`` sets the host's, which this defaults to.
+
+Every value that ends up in the crontab (``run_as``, ``trigger_bin``, the ``CRON_TZ`` zone)
+or names what is run or written (``path``, ``crontab_user``, ``crontab_command``) has a
+:class:`~cronix.config.Rule` as its ``check``: the strict decoder refuses a newline or
+any other control character before a single byte is written (``spec/DECISIONS.md``
+D-151), and the generated docs state each rule.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cronix.config import FILE_PATH, IANA_ZONE, PROGRAM, SCHEDULER_PATH, USER_NAME
 from cronix.config import documented as _doc
 
 __all__ = ["CrontabOptions"]
@@ -24,7 +31,9 @@ class CrontabOptions:
     path: str = field(
         default="/etc/cron.d/cronix",
         metadata=_doc(
-            "Crontab file to manage. In /etc/cron.d the name must have no dot (cron ignores such files)."
+            "Crontab file to manage (a symlink is written through to its target). In /etc/cron.d the "
+            "name must have no dot (cron ignores such files).",
+            check=FILE_PATH,
         ),
     )
     format: Literal["auto", "system", "user"] = field(
@@ -34,20 +43,26 @@ class CrontabOptions:
             "/etc/cron.d/*, user otherwise and for crontab_user."
         ),
     )
-    run_as: str = field(default="root", metadata=_doc("User field of system-format lines."))
+    run_as: str = field(default="root", metadata=_doc("User field of system-format lines.", check=USER_NAME))
     crontab_user: str = field(
         default="",
         metadata=_doc(
-            "Install into this user's crontab through crontab(1) instead of path.", flag="--crontab-user"
+            "Install into this user's crontab through crontab(1) instead of path.",
+            flag="--crontab-user",
+            check=USER_NAME.empty_allowed(),
         ),
     )
     crontab_command: str = field(
         default="crontab",
-        metadata=_doc("The crontab(1) program for crontab_user.", flag="--crontab-command"),
+        metadata=_doc("The crontab(1) program for crontab_user.", flag="--crontab-command", check=PROGRAM),
     )
     trigger_bin: str = field(
         default="",
-        metadata=_doc("The cronix executable entries run (default: the top-level trigger_bin).", cli=False),
+        metadata=_doc(
+            "The cronix executable entries run (default: the top-level trigger_bin).",
+            cli=False,
+            check=SCHEDULER_PATH.empty_allowed(),
+        ),
     )
     cron_tz: bool = field(
         default=False,
@@ -65,5 +80,8 @@ class CrontabOptions:
         ),
     )
     host_timezone: str = field(
-        default="", metadata=_doc("The cron daemon's timezone (default: read from /etc/localtime).")
+        default="",
+        metadata=_doc(
+            "The cron daemon's timezone (default: read from /etc/localtime).", check=IANA_ZONE.empty_allowed()
+        ),
     )

@@ -5,7 +5,10 @@ directory (its name starts with a dot, so Debian's cron ignores it in ``/etc/cro
 which is given the old file's mode and owner (0644 root for a new file, the mode a cron
 daemon accepts), fsynced, and renamed over the target; then the directory is fsynced. A
 ``kill -9`` at any point leaves either the old or the new file; a temporary file left by
-such a kill is removed by the next write.
+such a kill is removed by the next write. A symlinked path (``/etc/cron.d/cronix →
+/srv/cron/cronix``, the way some operators keep such files in one place) is written
+through: the replacement happens atomically at the link's final target, in the target's
+directory, and the link stays a link (``spec/DECISIONS.md`` D-154).
 
 A user's crontab is read with ``crontab -l -u USER`` and installed with
 ``crontab -u USER -``, which validates the syntax and signals the daemon itself.
@@ -13,6 +16,8 @@ A user's crontab is read with ``crontab -l -u USER`` and installed with
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 from dataclasses import dataclass
 from typing import Protocol
@@ -49,12 +54,29 @@ class FileTarget:
         except OSError as exc:
             raise BackendError(f"crontab: cannot read {self.path}: {exc.strerror or exc}") from None
 
-    def write(self, data: bytes) -> None:
+    def write_path(self) -> str:
+        """The file a write replaces: the final target when ``path`` is a symlink, else ``path``.
+
+        A dangling link names the file to create; a link loop is an error.
+        """
+        if not os.path.islink(self.path):
+            return self.path
         try:
-            remove_stale_temps(self.path)  # left by a killed apply; the caller holds the apply lock
-            write_atomic(self.path, data, mode=NEW_FILE_MODE, keep_mode_and_owner=True, sync_directory=True)
+            return os.path.realpath(self.path, strict=True)
+        except FileNotFoundError:
+            return os.path.realpath(self.path)
         except OSError as exc:
-            raise BackendError(f"crontab: cannot write {self.path}: {exc.strerror or exc}") from None
+            reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+            raise BackendError(f"crontab: cannot resolve {self.path}: {reason}") from None
+
+    def write(self, data: bytes) -> None:
+        path = self.write_path()
+        try:
+            remove_stale_temps(path)  # left by a killed apply; the caller holds the apply lock
+            write_atomic(path, data, mode=NEW_FILE_MODE, keep_mode_and_owner=True, sync_directory=True)
+        except OSError as exc:
+            shown = self.path if path == self.path else f"{self.path} (→ {path})"
+            raise BackendError(f"crontab: cannot write {shown}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

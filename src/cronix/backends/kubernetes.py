@@ -84,6 +84,8 @@ MAX_CONFLICTS = 5
 _NEEDED = [
     (verb, r) for r in ("cronjobs", "configmaps") for verb in ("list", "get", "create", "patch", "delete")
 ]
+#: What a command that only reads needs (``HostContext.read_only``: plan, drift, list, audits).
+_READ = [(verb, r) for verb, r in _NEEDED if verb in ("list", "get")]
 _HISTORY = [("list", "jobs", ""), ("list", "pods", ""), ("get", "pods", "log"), ("list", "events", "")]
 
 
@@ -102,6 +104,9 @@ class KubernetesBackend:
     fires_on_host = False
     #: The API server is the state; resourceVersion guards it, not the host's apply lock.
     local_state = False
+    #: The specs its ConfigMaps record name the pod's Kubernetes Secret, never the operator's
+    #: refs, so a plan needs no ``--secret-ref`` (D-153).
+    own_secret_refs = True
 
     def __init__(
         self, options: KubernetesOptions, host: HostContext | None = None, *, api: KubeApi | None = None
@@ -116,9 +121,11 @@ class KubernetesBackend:
     # ------------------------------------------------------------ Backend protocol
 
     def check(self) -> list[Diagnostic]:
-        """The API server answers and the credentials may do all the backend does."""
+        """The API server answers and the credentials may do all the backend does (only read,
+        for a command opened ``read_only``)."""
+        needed = _READ if self.host.read_only else _NEEDED
         try:
-            denied = [f"{verb} {resource}" for verb, resource in _NEEDED if not self._allowed(verb, resource)]
+            denied = [f"{verb} {resource}" for verb, resource in needed if not self._allowed(verb, resource)]
             history = [
                 f"{verb} {resource}{'/' + sub if sub else ''}"
                 for verb, resource, sub in _HISTORY

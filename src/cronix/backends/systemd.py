@@ -105,7 +105,7 @@ class SystemdBackend:
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self.options = options or SystemdOptions()
-        host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
+        self.host = host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
         self.trigger_bin = self.options.trigger_bin or host.trigger_bin
         self.files = UnitDirectory(self.unit_dir)
         self.systemctl = Systemctl(self.options.systemctl_command, self.options.user)
@@ -136,7 +136,7 @@ class SystemdBackend:
 
     def check(self) -> list[Diagnostic]:
         live = None if self.options.write_units_only else self.systemctl
-        return prerequisites(self.trigger_bin, self.unit_dir, live, self.name)
+        return prerequisites(self.trigger_bin, self.unit_dir, live, self.name, read_only=self.host.read_only)
 
     def validate(self, app: str, job: Job) -> list[Diagnostic]:
         return self.validate_many(app, [job])[0]

@@ -65,9 +65,10 @@ _UNSAFE_BIN = re.compile(r"[\s%\"'\\;]")
 
 
 def prerequisites(
-    trigger_bin: str, unit_dir: str, systemctl: Systemctl | None, backend: str
+    trigger_bin: str, unit_dir: str, systemctl: Systemctl | None, backend: str, *, read_only: bool = False
 ) -> list[Diagnostic]:
-    """``check()``: a usable trigger_bin, a writable unit directory, and (unless ``None``) systemd."""
+    """``check()``: an executable trigger_bin, a writable unit directory (unless the command only
+    reads, ``HostContext.read_only``), and (unless ``None``) systemd (D-150, D-152)."""
     out: list[Diagnostic] = []
     if not os.path.isabs(trigger_bin) or _UNSAFE_BIN.search(trigger_bin):
         out.append(
@@ -79,14 +80,20 @@ def prerequisites(
                 "invalid_trigger_bin",
             )
         )
-    elif not os.access(trigger_bin, os.X_OK):
+    elif not (os.path.isfile(trigger_bin) and os.access(trigger_bin, os.X_OK)):
         out.append(
-            Diagnostic("warning", f"{trigger_bin} is not an executable file here", "trigger_bin", "missing")
+            Diagnostic(
+                "error",
+                f"trigger_bin {trigger_bin} is not an executable file, so no timer could run; install cronix "
+                "there or set trigger_bin (--trigger-bin) to the cronix executable",
+                "trigger_bin",
+                "trigger_not_executable",
+            )
         )
     probe = unit_dir
     while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
         probe = os.path.dirname(probe)
-    if not os.access(probe, os.W_OK | os.X_OK):
+    if not read_only and not os.access(probe, os.W_OK | os.X_OK):
         out.append(Diagnostic("error", f"{probe} is not writable by this user", "unit_dir", "not_writable"))
     problem = systemctl.probe() if systemctl is not None else None
     if problem is not None:

@@ -1,8 +1,9 @@
 """``adopt``: put existing entries that already run ``cronix trigger <app>.<job>`` under management.
 
-The job comes from ``--manifest`` or from the ``manifest_sources`` entry of its app. On
-success the adopted job's trigger spec file is written too (on backends that fire on this
-host), since the adopted entries run ``cronix trigger`` and need it.
+The job comes from ``--manifest`` or from the ``manifest_sources`` entry of its app. The
+adopted job's trigger spec file is written first (on backends that fire on this host),
+since the adopted entries run ``cronix trigger`` and need it, and put back when nothing
+was adopted.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cronix.backends.base import UnsupportedOperation
+from cronix.backends.base import LOCAL_SHIM, UnsupportedOperation
 from cronix.errors import AdoptDiverged, AdoptNoCandidate, CronixError, UsageError
 from cronix.operations.workspace import parse_target
 from cronix.protocol.ownership import ownership_hashes
-from cronix.reconcile import FireSettings, hold_apply_lock, sync_spec_files
+from cronix.reconcile import FireSettings, SpecWrite, hold_apply_lock
+from cronix.reconcile.firecheck import check_fire_settings
 from cronix.reconcile.strategies import choose_strategies
 
 if TYPE_CHECKING:
@@ -50,16 +52,30 @@ def adopt(ws: Workspace, target: str, *, dry_run: bool = False) -> Adoption:
     job = loaded.manifest.job(name)
     if job is None:
         raise UsageError(f'job "{name}" is not in the manifest of {app} ({loaded.source})')
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=dry_run) as backend:
         if "adopt" not in backend.capabilities:
             raise UnsupportedOperation(f"backend {backend.name} does not support adopt")
         with hold_apply_lock(None if dry_run else ws.lock(), local_state=backend.local_state):
             request = ws.fire_selection(app).for_backend(backend)
             choice = choose_strategies(request, [name])  # adopted jobs fire as apply would fire them
-            fire = FireSettings(loaded.secret_refs, choice.for_job(name)).spec(app, job)
-            result = backend.adopt(app, job, ownership_hashes(job), fire, dry_run=dry_run)
-            if result.adopted and backend.fires_on_host:
-                sync_spec_files(ws.spec_dir, app, [job], [], loaded.secret_refs)
+            strategy = choice.for_job(name)
+            for warning in check_fire_settings(
+                [(app, loaded.secret_refs, strategy == LOCAL_SHIM)], backend, writes_specs=not dry_run
+            ):
+                ws.notify(warning)
+            fire = FireSettings(loaded.secret_refs, strategy).spec(app, job)
+            # The spec file goes first: the adopted entries read it from their first fire on.
+            writer = SpecWrite(ws.spec_dir) if backend.fires_on_host and not dry_run else None
+            if writer is not None:
+                writer.write(app, [job], loaded.secret_refs)
+            try:
+                result = backend.adopt(app, job, ownership_hashes(job), fire, dry_run=dry_run)
+            except BaseException:
+                if writer is not None:
+                    writer.rollback()
+                raise
+            if writer is not None and not result.adopted:
+                writer.rollback()
     return Adoption(app, name, dry_run, result)
 
 

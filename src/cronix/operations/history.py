@@ -57,7 +57,7 @@ def history(ws: Workspace, request: HistoryRequest) -> tuple[str, list[HistoryEn
         if r.app is None or r.job is None:
             raise UsageError("history --backend needs a job: cronix history <app>.<job> --backend NAME")
         query = HistoryQuery(r.app, r.job, r.since, r.until, r.status, r.limit)
-        with ws.open_backend(r.backend) as backend:
+        with ws.open_backend(r.backend, read_only=True) as backend:
             try:
                 native = backend.history(query)
             except UnsupportedOperation:

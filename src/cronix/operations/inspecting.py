@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cronix.errors import CronixError
-from cronix.reconcile import classify_entries, known_jobs, verify_ownership
+from cronix.reconcile import classify_entries, known_jobs, spec_problems, stray_triggers, verify_ownership
 from cronix.reconcile.strategies import FireSelection, choose_strategies
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class Owned:
 
 def list_owned(ws: Workspace) -> Owned:
     """Every entry cronix owns on the workspace's backend, with the recorded jobs."""
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=True) as backend:
         return Owned(backend.name, backend.list_entries(), known_jobs(backend, ws.spec_dir))
 
 
@@ -83,15 +83,18 @@ def show_job(ws: Workspace, target: str, *, next_count: int = 3, now: datetime |
     from cronix.protocol.firetimes import next_fire_times
 
     app, name, desired = ws.target_job(target)
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=True) as backend:
         entries = sorted(
             (e for e in backend.list_entries() if (e.app, e.job) == (app, name)), key=lambda e: e.index
         )
+        given = desired
         if desired is None:
             desired = known_jobs(backend, ws.spec_dir).get((app, name))
         in_sync: bool | None = None
         if desired is not None:
-            states = classify_entries(backend, entries, {(app, name): desired})
+            manifest_jobs = {(app, name): given} if given is not None else None
+            specs = spec_problems(backend, entries, ws.spec_dir, manifest_jobs)
+            states = classify_entries(backend, entries, {(app, name): desired}, specs)
             in_sync = len(entries) == len(desired.schedules) and all(s.state == "in-sync" for s in states)
         backend_name = backend.name
     fires = []
@@ -119,11 +122,11 @@ class AuditResult:
 def audit(ws: Workspace) -> AuditResult:
     """``verify-ownership``: markers, identities and hashes against the manifest or the records."""
     loaded = ws.manifests(required=False) if ws.overrides.manifest else []
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=True) as backend:
         jobs = known_jobs(backend, ws.spec_dir)
-        for m in loaded:
-            jobs.update({(m.manifest.app, j.name): j for j in m.manifest.jobs})
-        audited, findings = verify_ownership(backend, jobs)
+        given = {(m.manifest.app, j.name): j for m in loaded for j in m.manifest.jobs}
+        jobs.update(given)
+        audited, findings = verify_ownership(backend, jobs, spec_dir=ws.spec_dir, manifest_jobs=given)
         return AuditResult(backend.name, audited, findings)
 
 
@@ -139,6 +142,9 @@ class BackendStatus:
     drifted: int | None = None
     unverified: int | None = None
     apps: list[str] = field(default_factory=list)
+    #: Drift that is not an owned entry: left-over spec files, lines that run
+    #: ``cronix trigger`` for a managed job outside its entry.
+    stray: int | None = None
     #: The fire strategies its jobs use, and every degradation (D-508), as plan prints them.
     fire: list[str] = field(default_factory=list)
     degraded: list[str] = field(default_factory=list)
@@ -147,7 +153,7 @@ class BackendStatus:
     def state(self) -> str:
         if self.error:
             return f"ERROR: {self.error}"
-        if self.drifted:
+        if self.drifted or self.stray:
             return "DRIFTED"
         if self.degraded:
             return "DEGRADED"
@@ -156,6 +162,7 @@ class BackendStatus:
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"name": self.name, "type": self.type, "error": self.error}
         doc.update(owned=self.owned, in_sync=self.in_sync, drifted=self.drifted, unverified=self.unverified)
+        doc["stray"] = self.stray
         if self.error is None:
             doc["apps"] = self.apps
             doc["fire"] = {"strategies": self.fire, "degraded": self.degraded}
@@ -189,11 +196,15 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
     for name in names:
         kind = ws.backend_kind(name)
         try:
-            with ws.open_backend(name, only_its_section=True) as backend:
+            with ws.open_backend(name, only_its_section=True, read_only=True) as backend:
                 entries = backend.list_entries()
+                specs = spec_problems(backend, entries, ws.spec_dir)
                 recorded = known_jobs(backend, ws.spec_dir)
-                states = classify_entries(backend, entries, recorded)
-                fire, degraded = _fire_view(ws, name, backend, sorted({(e.app, e.job) for e in entries}))
+                states = classify_entries(backend, entries, recorded, specs)
+                owned_jobs = {(e.app, e.job) for e in entries}
+                stray = sum(1 for key in specs if key not in owned_jobs)
+                stray += len(stray_triggers(backend, entries, recorded))
+                fire, degraded = _fire_view(ws, name, backend, sorted(owned_jobs))
         except CronixError as exc:
             rows.append(BackendStatus(name, kind, error=str(exc)))
             continue
@@ -207,6 +218,7 @@ def status(ws: Workspace, only: Sequence[str] = ()) -> list[BackendStatus]:
                 drifted=count["drifted"],
                 unverified=count["unverified"],
                 apps=sorted({e.app for e in entries}),
+                stray=stray,
                 fire=fire,
                 degraded=degraded,
             )

@@ -24,7 +24,7 @@ __all__ = ["apply_all", "drifted_jobs", "plan_all"]
 def plan_all(ws: Workspace) -> list[Outcome]:
     """What ``apply`` would change for every manifest, changing nothing."""
     targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=True) as backend:
         return reconcile_all(targets, backend, dry_run=True, spec_dir=ws.spec_dir)
 
 
@@ -40,7 +40,7 @@ def apply_all(
     ``confirm`` sees the plans before anything changes and may refuse (see ``reconcile_all``).
     """
     targets = [Target(m.manifest, m.secret_refs, ws.fire_selection(m.manifest.app)) for m in ws.manifests()]
-    with ws.open_backend() as backend:
+    with ws.open_backend(read_only=dry_run) as backend:
         return reconcile_all(
             targets,
             backend,
@@ -53,5 +53,7 @@ def apply_all(
 
 
 def drifted_jobs(outcomes: list[Outcome]) -> list[str]:
-    """``<app>.<job>`` of every job whose plan is not a skip."""
-    return [f"{op.app}.{op.job}" for o in outcomes for op in o.plan.changes()]
+    """``<app>.<job>`` of every job whose plan is not a skip, or that something else also fires."""
+    jobs = [f"{op.app}.{op.job}" for o in outcomes for op in o.plan.changes()]
+    jobs += [f"{s.app}.{s.job}" for o in outcomes for s in o.plan.strays]
+    return list(dict.fromkeys(jobs))

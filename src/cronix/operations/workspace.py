@@ -12,7 +12,9 @@ started once per command however many manifests it reconciles.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+import os
+import sys
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from cronix.reconcile import LockSettings
     from cronix.reconcile.strategies import FireSelection
 
-__all__ = ["LoadedManifest", "Overrides", "Workspace", "parse_target"]
+__all__ = ["LoadedManifest", "Overrides", "Workspace", "parse_target", "running_cronix"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +104,31 @@ class Workspace:
 
     @cached_property
     def host(self) -> HostContext:
-        o = self.overrides
-        return HostContext(trigger_bin=o.trigger_bin or self.config.trigger_bin, spec_dir=self.spec_dir)
+        """What every backend this command opens is told (``read_only`` set per open)."""
+        return HostContext(trigger_bin=self.trigger_bin, spec_dir=self.spec_dir)
+
+    @cached_property
+    def trigger_bin(self) -> str:
+        """``--trigger-bin``, else cronix.yaml's — where the documented default is missing, the
+        cronix running this command (``spec/DECISIONS.md`` D-152).
+
+        ``pip install`` puts ``cronix`` in a virtualenv's or ``~/.local/bin``, never in
+        ``/usr/local/bin``; entries pointing there could never run. A path the operator
+        chose is kept as given: a backend that fires on this host refuses it in ``check()``
+        when it is not an executable file.
+        """
+        from cronix.config import DEFAULT_TRIGGER_BIN, SCHEDULER_PATH
+
+        given = self.overrides.trigger_bin
+        if given is not None:
+            problem = SCHEDULER_PATH(given)
+            if problem:
+                raise UsageError(f"--trigger-bin: {problem}")
+            return given
+        configured = self.config.trigger_bin
+        if configured == DEFAULT_TRIGGER_BIN and not _executable(configured):
+            return running_cronix() or configured
+        return configured
 
     def backend_settings(self, name: str | None = None) -> dict[str, Any]:
         """The options a backend is opened with: cronix.yaml, then typed flags, then ``--backend-config``."""
@@ -117,13 +142,17 @@ class Workspace:
         return merged
 
     @contextlib.contextmanager
-    def open_backend(self, name: str | None = None, *, only_its_section: bool = False) -> Iterator[Backend]:
+    def open_backend(
+        self, name: str | None = None, *, only_its_section: bool = False, read_only: bool = False
+    ) -> Iterator[Backend]:
         """The backend called ``name`` (default: the command's), closed exactly once on exit.
 
         Built-in types first; any other name is the plugin ``cronix-backend-<name>``, whose
         settings are ``plugins.config.<name>``, then ``backends.<name>``, then the flags.
         Every in-tree section of cronix.yaml is checked first, unless ``only_its_section``
-        (``global-status`` reports a broken section on its own row instead).
+        (``global-status`` reports a broken section on its own row instead). ``read_only``
+        is for commands that change nothing: the backend's ``check()`` then asks only for
+        what reading needs (``HostContext.read_only``; a plugin receives it at Configure).
         """
         name = name or self.backend_name
         if not only_its_section:
@@ -131,8 +160,9 @@ class Workspace:
         kind = self.backend_kind(name)
         settings = self.backend_settings(name)
         found = backend_type(kind)
+        host = replace(self.host, read_only=True) if read_only else self.host
         if found is not None:
-            backend = found.open(settings, self.host, instance=name)
+            backend = found.open(settings, host, instance=name)
         elif kind in RESERVED_BACKEND_NAMES:
             raise UsageError(
                 f'backend "{kind}" is not available in this version of cronix '
@@ -142,7 +172,7 @@ class Workspace:
             from cronix.plugins import open_plugin_backend
 
             strings = {k: str(v) for k, v in settings.items()}
-            backend = open_plugin_backend(kind, self.config, strings, host=self.host)
+            backend = open_plugin_backend(kind, self.config, strings, host=host)
         try:
             yield backend
         finally:
@@ -240,6 +270,30 @@ class Workspace:
                 f'manifest at {source} declares app "{manifest.app}", but cronix.yaml expects "{app}"'
             )
         return manifest
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def running_cronix() -> str | None:
+    """The absolute path of the ``cronix`` executable running this process, if there is one.
+
+    The console script that started us (``sys.argv[0]``), else the one installed beside
+    this interpreter (``python -m cronix`` from a virtualenv), else ``cronix`` on ``PATH``.
+    The path is made absolute, not resolved: a stable link such as ``~/.local/bin/cronix``
+    survives an upgrade of what it points to.
+    """
+    import shutil
+
+    candidates = []
+    if sys.argv and os.path.basename(sys.argv[0]) == "cronix":
+        candidates.append(os.path.abspath(sys.argv[0]))
+    candidates.append(os.path.join(os.path.dirname(os.path.abspath(sys.executable)), "cronix"))
+    found = shutil.which("cronix")
+    if found:
+        candidates.append(os.path.abspath(found))
+    return next((c for c in candidates if _executable(c)), None)
 
 
 def _scalar(text: str) -> Any:

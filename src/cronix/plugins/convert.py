@@ -98,6 +98,7 @@ def host_context_to_proto(host: HostContext) -> pb.HostContext:
         spec_dir=host.spec_dir,
         trigger_bin=host.trigger_bin,
         fire_strategy=host.fire_strategy,
+        read_only=host.read_only,
     )
 
 
@@ -106,7 +107,10 @@ def host_context_from_proto(msg: pb.HostContext) -> HostContext:
     default = HostContext()
     trigger_bin = msg.trigger_bin or msg.trigger_command.removesuffix(" trigger") or default.trigger_bin
     return HostContext(
-        trigger_bin=trigger_bin, spec_dir=msg.spec_dir, fire_strategy=msg.fire_strategy or LOCAL_SHIM
+        trigger_bin=trigger_bin,
+        spec_dir=msg.spec_dir,
+        fire_strategy=msg.fire_strategy or LOCAL_SHIM,
+        read_only=msg.read_only,
     )
 
 

@@ -103,6 +103,8 @@ class EchoBackend:
         self.state = _StateFile(Path(path))
         self._settings = dict(settings)
         self._trigger = (host or HostContext()).trigger_command
+        #: The host's command only reads: write access is no prerequisite then.
+        self._read_only = (host or HostContext()).read_only
 
     # ------------------------------------------------------------------ Backend
 
@@ -113,7 +115,7 @@ class EchoBackend:
             return [
                 Diagnostic("error", f"state directory {directory} does not exist", code="state_dir_missing")
             ]
-        if not os.access(directory, os.W_OK):
+        if not self._read_only and not os.access(directory, os.W_OK):
             return [
                 Diagnostic("error", f"state directory {directory} is not writable", code="state_dir_readonly")
             ]
@@ -270,7 +272,9 @@ class _StateFile:
         try:
             lock = open(lock_path, "a")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
-            raise RpcFailure("FAILED_PRECONDITION", f"cannot open {lock_path}: {exc.strerror}") from None
+            if write or not lock_path.exists():
+                raise RpcFailure("FAILED_PRECONDITION", f"cannot open {lock_path}: {exc.strerror}") from None
+            lock = open(lock_path)  # noqa: SIM115 - a reader on a read-only directory; flock works on it
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             doc = self._read()

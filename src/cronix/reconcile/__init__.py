@@ -16,12 +16,14 @@ from cronix.reconcile.auditing import (
     classify_entries,
     known_jobs,
     recorded_jobs,
+    spec_problems,
+    stray_triggers,
     verify_ownership,
 )
 from cronix.reconcile.firing import FireSettings
-from cronix.reconcile.planning import BackendInvalid, Op, Plan, compute_plan, validate_jobs
+from cronix.reconcile.planning import BackendInvalid, Op, Plan, SpecFiles, compute_plan, validate_jobs
 from cronix.reconcile.session import Outcome, Target, check_backend, reconcile, reconcile_all
-from cronix.reconcile.specfiles import SpecSync, sync_spec_files
+from cronix.reconcile.specfiles import SpecSync, SpecWrite, sync_spec_files
 
 __all__ = [
     "ApplyFailed",
@@ -35,7 +37,9 @@ __all__ = [
     "Op",
     "Outcome",
     "Plan",
+    "SpecFiles",
     "SpecSync",
+    "SpecWrite",
     "Target",
     "apply_lock",
     "apply_plan",
@@ -47,6 +51,8 @@ __all__ = [
     "reconcile",
     "reconcile_all",
     "recorded_jobs",
+    "spec_problems",
+    "stray_triggers",
     "sync_spec_files",
     "validate_jobs",
     "verify_ownership",

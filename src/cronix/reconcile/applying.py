@@ -1,5 +1,8 @@
 """Execute a plan: deletes, then updates, then creates; stop at the first failure.
 
+Operations that change only a trigger spec file (``Op.spec_only``; the caller writes the
+file) are recorded but never sent to the backend.
+
 Before an existing entry is updated or deleted the backend confirms it still carries
 cronix's marker (``verify_ownership``), so an entry that changed hands since the plan is
 never overwritten. Backends that support transactions (crontab) stage every change and
@@ -75,6 +78,12 @@ def apply_plan(
     result = ApplyResult(plan.backend, plan.app, skipped=plan.count("skip"))
     if not ops:
         return result
+    spec_only = [op for op in ops if op.spec_only]
+    ops = [op for op in ops if not op.spec_only]
+    if not ops:
+        for op in spec_only:
+            result.record(op)
+        return result
     owned = _verdicts(backend, [entry for op in ops for entry in op.entries])
     transactional = isinstance(backend, SupportsTransaction)
     batch = backend.transaction() if isinstance(backend, SupportsTransaction) else contextlib.nullcontext()
@@ -96,6 +105,8 @@ def apply_plan(
     if transactional:
         for op in staged:
             result.record(op)
+    for op in spec_only:
+        result.record(op)
     if progress is not None:
         progress(len(ops), len(ops), ops[-1])
     return result

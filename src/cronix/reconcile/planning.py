@@ -12,6 +12,14 @@ The host decides (DESIGN §4); the backend only answers ``validate`` and ``list_
   the manifest no longer has → ``delete``. Entries of other apps are never touched.
 * Order is deterministic: desired jobs in manifest order (sorted by name), then deletes
   sorted by job name.
+* On a backend whose entries run ``cronix trigger`` here, the trigger spec files are
+  applied state too (:class:`SpecFiles`, D-156): a job whose entries are in sync but whose
+  spec file is missing or differs from what apply writes is an ``update`` of the spec file
+  alone (``spec_only``), and a spec file of the app that no manifest job and no entry has
+  is a ``delete`` of the file alone.
+* A native entry that runs ``cronix trigger`` for one of the plan's jobs without being its
+  entry (``SupportsUnownedTriggers``) is not an operation — apply never deletes what it does
+  not own — but a *stray* of the plan, warned about and counted as drift (D-157).
 """
 
 from __future__ import annotations
@@ -24,15 +32,25 @@ from cronix.errors import CronixError
 from cronix.protocol.advice import describe, job_warnings
 from cronix.protocol.ownership import ownership_hashes
 from cronix.reconcile.changes import Change, job_changes
+from cronix.reconcile.specfiles import left_over_jobs, spec_state
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from cronix.backends.base import Backend, Diagnostic, ManagedEntry
+    from cronix.backends.base import Backend, Diagnostic, ManagedEntry, UnownedTrigger
     from cronix.protocol.manifest import Job, Manifest
     from cronix.reconcile.firing import FireSettings
 
-__all__ = ["Action", "BackendInvalid", "Op", "Plan", "compute_plan", "validate_jobs", "with_recorded"]
+__all__ = [
+    "Action",
+    "BackendInvalid",
+    "Op",
+    "Plan",
+    "SpecFiles",
+    "compute_plan",
+    "validate_jobs",
+    "with_recorded",
+]
 
 Action = Literal["create", "update", "delete", "skip"]
 _MARKS = {"create": "+", "update": "~", "delete": "-", "skip": "·"}
@@ -66,6 +84,8 @@ class Op:
     entries: tuple[ManagedEntry, ...] = ()
     #: The job as last applied, when the host knows it and its hashes are the installed ones.
     recorded: Job | None = None
+    #: Only the trigger spec file changes; the backend's entries are left as they are.
+    spec_only: bool = False
 
     @property
     def mark(self) -> str:
@@ -89,6 +109,7 @@ class Op:
             "new_hashes": list(self.new_hashes),
             "changes": [c.as_json() for c in self.changes],
             "entries": [e.as_json() for e in self.entries],
+            "spec_only": self.spec_only,
         }
 
 
@@ -98,6 +119,8 @@ class Plan:
     app: str
     ops: tuple[Op, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: Native entries that run ``cronix trigger`` for one of these jobs outside its entry.
+    strays: tuple[UnownedTrigger, ...] = field(default=())
 
     @property
     def noop(self) -> bool:
@@ -117,6 +140,7 @@ class Plan:
             "summary": {a: self.count(a) for a in ("create", "update", "delete", "skip")},
             "ops": [op.as_json() for op in self.ops],
             "warnings": list(self.warnings),
+            "strays": [s.as_json() for s in self.strays],
         }
 
 
@@ -124,24 +148,36 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
     """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error.
 
     The warnings are the manifest's own (:mod:`cronix.protocol.advice`) and the backend's.
+
+    A warning several jobs share (the same zone accepted with ``accept_timezone_shift`` on
+    every job, say) is said once, naming each job: ``billing.a, billing.b timezone: …``.
     """
     errors: list[tuple[str, Diagnostic]] = []
-    warnings: list[str] = []
+    advice: list[str] = []
+    warned: dict[str, list[str]] = {}
     if isinstance(backend, SupportsValidateMany):
         found = backend.validate_many(manifest.app, manifest.jobs)
     else:
         found = [backend.validate(manifest.app, job) for job in manifest.jobs]
     for job, diagnostics in zip(manifest.jobs, found, strict=True):
         where = f"{manifest.app}.{job.name}"
-        warnings.extend(describe(manifest.app, job.name, w) for w in job_warnings(job))
+        advice.extend(describe(manifest.app, job.name, w) for w in job_warnings(job))
         for diag in diagnostics:
             if diag.severity == "error":
                 errors.append((where, diag))
             else:
-                warnings.append(f"{where} {diag.render()}")
+                warned.setdefault(diag.render(), []).append(where)
     if errors:
         raise BackendInvalid(backend.name, errors)
-    return warnings
+    return [*advice, *(f"{', '.join(dict.fromkeys(jobs))} {text}" for text, jobs in warned.items())]
+
+
+@dataclass(frozen=True, slots=True)
+class SpecFiles:
+    """The trigger spec files a plan compares: where they are and the refs they record."""
+
+    spec_dir: str
+    secret_refs: tuple[str, ...] | None
 
 
 def compute_plan(
@@ -150,13 +186,16 @@ def compute_plan(
     *,
     entries: Iterable[ManagedEntry] | None = None,
     validate: bool = True,
+    spec_files: SpecFiles | None = None,
+    unowned: Sequence[UnownedTrigger] = (),
     fire: FireSettings | None = None,
 ) -> Plan:
     """Validate every job on ``backend`` and plan the changes that make it match ``manifest``.
 
-    With ``fire`` (the settings apply will build each job's ``FireSpec`` from), a backend
-    that carries the spec in its entries (``SupportsFireCheck``) gets an update for a job
-    whose entries carry another one — a changed secret ref or fire strategy.
+    ``unowned`` is what the backend's ``unowned_triggers()`` found, for every app. With
+    ``fire`` (the settings apply will build each job's ``FireSpec`` from), a backend that
+    carries the spec in its entries (``SupportsFireCheck``) gets an update for a job whose
+    entries carry another one — a changed secret ref or fire strategy.
     """
     warnings = validate_jobs(backend, manifest) if validate else []
     installed: dict[str, list[ManagedEntry]] = {}
@@ -176,13 +215,26 @@ def compute_plan(
                 op = replace(
                     op, action="update", reason="trigger spec changed (secret refs or fire strategy)"
                 )
+        if op.action == "skip" and spec_files is not None:
+            problem = spec_state(spec_files.spec_dir, manifest.app, job, spec_files.secret_refs)
+            if problem:
+                op = replace(op, action="update", reason=problem, spec_only=True)
         ops.append(op)
-    for name in sorted(installed):
-        have = installed[name]
-        ops.append(
-            Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
-        )
-    return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings))
+    deletes = [
+        Op("delete", manifest.app, name, "not in the manifest", None, _hashes(have), (), tuple(have))
+        for name, have in installed.items()
+    ]
+    if spec_files is not None:
+        keep = {j.name for j in manifest.jobs} | set(installed)
+        deletes += [
+            Op("delete", manifest.app, name, "trigger spec file left over (no entry runs it)", spec_only=True)
+            for name in left_over_jobs(spec_files.spec_dir, manifest.app, keep)
+        ]
+    ops += sorted(deletes, key=lambda op: op.job)
+    managed = {op.job for op in ops if not op.spec_only or op.action != "delete"}
+    strays = tuple(u for u in unowned if u.app == manifest.app and u.job in managed)
+    warnings += [u.render() for u in strays]
+    return Plan(backend.name, manifest.app, tuple(ops), tuple(warnings), strays)
 
 
 def with_recorded(plan: Plan, recorded: Mapping[tuple[str, str], Job]) -> Plan:

@@ -210,20 +210,28 @@ def resolve_secrets(
         raise SecretError("no secret refs given: pass --secret-ref env:NAME (or file:/path, ssm:NAME)")
     env = os.environ if environ is None else environ
     values: list[str] = []
+    unusable: list[str] = []
     for raw_ref in refs:
         ref = parse_secret_ref(raw_ref)
         value = SCHEMES[ref.scheme].resolve(ref.value, env)
         if value:
             values.append(value)
-        elif warn is not None and ref.scheme == "credential" and not env.get("CREDENTIALS_DIRECTORY"):
-            warn(
-                f"secret ref {ref} skipped: $CREDENTIALS_DIRECTORY is not set (credential: refs resolve in "
-                "a systemd service that loads the credential: LoadCredential=, the systemd-timer "
-                "credentials option)"
-            )
-        elif warn is not None:
-            warn(f"secret ref {ref} resolved to an empty value; skipped")
+            continue
+        if ref.scheme == "credential" and not env.get("CREDENTIALS_DIRECTORY"):
+            unusable.append(f"{ref}: $CREDENTIALS_DIRECTORY is not set")
+            if warn is not None:
+                warn(
+                    f"secret ref {ref} skipped: $CREDENTIALS_DIRECTORY is not set (credential: refs resolve "
+                    "in a systemd service that loads the credential: LoadCredential=, the systemd-timer "
+                    "credentials option)"
+                )
+            continue
+        # An unset variable is the common case under cron (its environment is not the
+        # operator's shell): say so, rather than "empty".
+        why = "is not set" if ref.scheme == "env" and ref.value not in env else "resolved to an empty value"
+        unusable.append(f"{ref} {why}")
+        if warn is not None:
+            warn(f"secret ref {ref} {why}; skipped")
     if not values:
-        shown = ", ".join(redact(r) for r in refs)
-        raise SecretError(f"no usable secret: every secret ref resolved to an empty value ({shown})")
+        raise SecretError(f"no usable secret: {'; '.join(unusable)}")
     return values

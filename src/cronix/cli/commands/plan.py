@@ -14,7 +14,9 @@ from cronix.cli.render import output_option
 @manifest_flags
 @backend_flags
 @click.option(
-    "--spec-dir", metavar="DIR", help="Spec files apply wrote: what each job was [/etc/cronix/jobs]."
+    "--spec-dir",
+    metavar="DIR",
+    help="Spec files apply wrote: what each job was, compared too [/etc/cronix/jobs].",
 )
 @fire_flags
 @output_option()

@@ -60,16 +60,18 @@ class ConfigureRequest(_message.Message):
     def __init__(self, host_version: _Optional[str] = ..., settings: _Optional[_Mapping[str, str]] = ..., host: _Optional[_Union[HostContext, _Mapping]] = ...) -> None: ...
 
 class HostContext(_message.Message):
-    __slots__ = ("trigger_command", "spec_dir", "trigger_bin", "fire_strategy")
+    __slots__ = ("trigger_command", "spec_dir", "trigger_bin", "fire_strategy", "read_only")
     TRIGGER_COMMAND_FIELD_NUMBER: _ClassVar[int]
     SPEC_DIR_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_BIN_FIELD_NUMBER: _ClassVar[int]
     FIRE_STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
     trigger_command: str
     spec_dir: str
     trigger_bin: str
     fire_strategy: str
-    def __init__(self, trigger_command: _Optional[str] = ..., spec_dir: _Optional[str] = ..., trigger_bin: _Optional[str] = ..., fire_strategy: _Optional[str] = ...) -> None: ...
+    read_only: bool
+    def __init__(self, trigger_command: _Optional[str] = ..., spec_dir: _Optional[str] = ..., trigger_bin: _Optional[str] = ..., fire_strategy: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
 
 class FireSpec(_message.Message):
     __slots__ = ("strategy", "secret_refs", "has_secret_refs", "specs")
