@@ -46,6 +46,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from cronix.protocol.redislocks import COMPARE_AND_DELETE, COMPARE_AND_EXPIRE
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -340,18 +342,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
+_RELEASE = COMPARE_AND_DELETE
+_RENEW = COMPARE_AND_EXPIRE
 
 
 class RedisClaimStore:

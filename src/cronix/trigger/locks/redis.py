@@ -21,6 +21,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from cronix.protocol.redislocks import COMPARE_AND_DELETE, COMPARE_AND_EXPIRE
 from cronix.trigger.locks import LockContended, LockError
 
 if TYPE_CHECKING:
@@ -28,18 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisHandle", "RedisLocks"]
 
-_RELEASE = """
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-  return redis.call("DEL", KEYS[1])
-end
-return 0
-"""
-_REFRESH = """
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-  return redis.call("PEXPIRE", KEYS[1], ARGV[2])
-end
-return 0
-"""
+_RELEASE = COMPARE_AND_DELETE
+_REFRESH = COMPARE_AND_EXPIRE
 
 
 class RedisHandle:
