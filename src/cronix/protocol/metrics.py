@@ -1,7 +1,7 @@
 """The metrics contract: what ``cronix trigger`` exports, and what the alert rules of ``cronix apply`` read.
 
 Both sides import this module — the writer (:mod:`cronix.trigger.metrics`) and the rules
-(:mod:`cronix.monitor.rules`) — so a series name or a label changed here changes both at
+(:mod:`cronix.reconcile.alert_rules`) — so a series name or a label changed here changes both at
 once. Per job (labels ``app`` and ``job_name``; never ``job``, which Prometheus sets to the
 scrape job), in the Prometheus text format (``docs/monitoring.md``):
 

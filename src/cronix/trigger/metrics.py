@@ -234,8 +234,7 @@ class JobMetrics:
     def _push(self, text: str) -> None:
         from urllib.parse import quote
 
-        from cronix.httpio import HttpError, request
-        from cronix.trigger.http import parse_target
+        from cronix.httpio import HttpError, parse_target, request
 
         s = self.settings
         path = f"/metrics/job/cronix/{m.APP}/{self.app}/{m.JOB}/{self.job}"
