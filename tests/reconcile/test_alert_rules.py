@@ -57,6 +57,8 @@ class Run:
     late: int = 20
     takes: int | None = 30  # None: killed mid-run, it never ends
     outcome: str = "success"
+    #: The host whose trigger ran it (each host has its own textfile and node_exporter).
+    host: str = "host-1"
 
 
 @dataclass
@@ -70,7 +72,6 @@ class Scenario:
 
 def _series(tmp: Path, job: Job, scenario: Scenario) -> list[dict[str, str]]:
     """Replay the fires through the trigger's metrics code; one sample per minute per series."""
-    textfile = tmp / "textfile"
     metrics = {}
     events: list[tuple[int, int, str, Run]] = []
     for i, run in enumerate(scenario.runs):
@@ -81,13 +82,14 @@ def _series(tmp: Path, job: Job, scenario: Scenario) -> list[dict[str, str]]:
     samples: dict[str, list[str]] = {}
     steps = scenario.hours * 60 + 1
     pending = list(events)
-    path = Path(metrics_file(str(textfile), "billing", "report"))
+    hosts = sorted({run.host for run in scenario.runs} | {"host-1"})
+    paths = {h: Path(metrics_file(str(tmp / h), "billing", "report")) for h in hosts}
     for minute in range(steps):
         now = minute * 60
         while pending and pending[0][0] <= now:
             at, i, what, run = pending.pop(0)
             m = metrics.setdefault(
-                i, JobMetrics(MetricsSettings(str(textfile)), "billing", "report", "", JsonLog())
+                i, JobMetrics(MetricsSettings(str(tmp / run.host)), "billing", "report", "", JsonLog())
             )
             if what == "start":
                 m.started(float(at), job, run.occurrence)
@@ -95,20 +97,23 @@ def _series(tmp: Path, job: Job, scenario: Scenario) -> list[dict[str, str]]:
                 m.finished(float(at), run.outcome, job, run.occurrence)
         gone = scenario.gone_at is not None and now >= scenario.gone_at
         first_gone = gone and now - 60 < (scenario.gone_at or 0)
-        current = {} if gone or not path.exists() else _lines(path.read_text())
+        current = {}
+        for h, path in paths.items():
+            if not gone and path.exists():
+                current.update(_lines(path.read_text(), h))
         for key in set(samples) | set(current):
             # A scrape that fails marks the series stale once; after that there are no samples.
             samples.setdefault(key, ["_"] * minute).append(current.get(key, "stale" if first_gone else "_"))
     return [{"series": key, "values": _compress(values)} for key, values in sorted(samples.items())]
 
 
-def _lines(text: str) -> dict[str, str]:
+def _lines(text: str, host: str) -> dict[str, str]:
     out = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
             name_labels, value = line.rsplit(" ", 1)
             name, labels = name_labels[:-1].split("{", 1)
-            extra = ",".join(f'{k}="{v}"' for k, v in SCRAPE.items())
+            extra = ",".join(f'{k}="{v}"' for k, v in {**SCRAPE, "instance": f"{host}:9100"}.items())
             out[f"{name}{{{labels},{extra}}}"] = value
     return out
 
@@ -299,6 +304,19 @@ def test_a_series_from_the_old_schedule_does_not_count(tmp_path: Path) -> None:
     first = THU + AT_2_BERLIN
     checks = [(first + 360, MISSED, Fires(360, series=False))]
     _prove(tmp_path, _job(), Scenario([Run(THU + 2 * H)], hours=30), checks, exported=old)
+
+
+def test_any_hosts_fire_serves_the_occurrence(tmp_path: Path) -> None:
+    """Two hosts fire the job behind one lock; host-2 takes over on Friday. host-1's file keeps
+    Friday's occurrence as the next one forever, yet nothing is missed while host-2 fires."""
+    job = _job()
+    runs = [
+        Run(THU + AT_2_BERLIN),
+        Run(FRI + AT_2_BERLIN, host="host-2"),
+        Run(MON + AT_2_BERLIN, host="host-2"),
+    ]
+    checks = [(t, MISSED, None) for t in (FRI + H + 600, SAT + 12 * H, MON + H + 600, MON + 6 * H)]
+    _prove(tmp_path, job, Scenario(runs), checks)
 
 
 # ------------------------------------------------------------ failed and stuck
