@@ -141,3 +141,25 @@ def test_a_broken_rules_file_is_one_line_and_left_as_it_was(host: Host, text: st
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.err
     assert rules.read_text() == text
+
+
+def test_a_hand_edited_group_is_drift_and_apply_restores_it(host: Host) -> None:
+    rules = host.root / "rules.yml"
+    cfg = _config(host, rules)
+    manifest = host.manifest("billing", job("report", "0 2 * * 1-5"))
+    assert host.apply(manifest, "--config", str(cfg)).code == 0
+    written = rules.read_text()
+    rules.write_text(written.replace("> 300", "> 99999", 1))  # someone loosened the grace
+
+    drift = host.drift(manifest, "--config", str(cfg), "--exit-on-drift", "-o", "json")
+    assert drift.code == 5, drift.err
+    monitor = drift.json()["monitor"]
+    assert monitor["changes"] == [
+        {"action": "update", "group": "cronix:billing.report", "app": "billing", "jobs": ["report"]}
+    ]
+    assert monitor["written"] is False
+
+    applied = host.apply(manifest, "--config", str(cfg), "-o", "json")
+    assert applied.code == 0, applied.err
+    assert applied.json()["monitor"]["written"] is True
+    assert rules.read_text() == written
