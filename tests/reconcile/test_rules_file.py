@@ -163,3 +163,26 @@ def test_a_hand_edited_group_is_drift_and_apply_restores_it(host: Host) -> None:
     assert applied.code == 0, applied.err
     assert applied.json()["monitor"]["written"] is True
     assert rules.read_text() == written
+
+
+def test_a_candidate_promtool_refuses_is_not_written(host: Host) -> None:
+    rules = host.root / "rules.yml"
+    rules.write_text(FOREIGN)
+    cfg = _config(host, rules, promtool="/bin/false")  # a checker that refuses everything
+    result = host.apply(host.manifest("billing", job("report")), "--config", str(cfg))
+    assert result.code == 1
+    assert "promtool check rules refused" in result.err and "the backend was applied" in result.err
+    assert rules.read_text() == FOREIGN
+
+
+def test_a_flow_style_file_is_reserialised_with_a_warning_and_keeps_its_groups(host: Host) -> None:
+    rules = host.root / "rules.yml"
+    rules.write_text('groups: [{name: node, rules: [{alert: NodeDown, expr: "up == 0"}]}]\n')
+    cfg = _config(host, rules)
+    result = host.apply(host.manifest("billing", job("report")), "--config", str(cfg))
+    assert result.code == 0, result.err
+    assert "re-serialised" in result.err
+    groups = _groups(rules)
+    assert groups["node"] == {"name": "node", "rules": [{"alert": "NodeDown", "expr": "up == 0"}]}
+    assert "cronix:billing.report" in groups
+    _checked(rules)

@@ -1,5 +1,5 @@
 """End to end: the real ``cronix trigger`` writes the textfile, a real node_exporter serves it,
-a real Prometheus scrapes it and evaluates the rules ``cronix apply`` writes.
+a real Prometheus scrapes it and evaluates (and reloads) the rules ``cronix apply`` writes.
 
 Debian's ``prometheus`` (2.42) and ``prometheus-node-exporter`` (1.5), each on a free loopback
 port. Prometheus's first scrape lands about five seconds after it starts, so this is slow.
@@ -31,10 +31,11 @@ pytestmark = pytest.mark.slow
 SEL = '{app="billing",job_name="ping"}'
 
 
-def _rules(tmp: Path, url: str, job: dict[str, Any]) -> Path:
+def _rules(tmp: Path, url: str, job: dict[str, Any], **config: Any) -> Path:
+    """What ``cronix apply`` writes into ``rules.yml`` for the job (checked by promtool first)."""
     manifest = parse_manifest(json.dumps({"version": 1, "app": "billing", "jobs": [job_doc(url, **job)]}))
     path = tmp / "rules.yml"
-    cfg = PrometheusRulesConfig(path=str(path), promtool="/usr/bin/promtool")
+    cfg = PrometheusRulesConfig(path=str(path), promtool="/usr/bin/promtool", **config)
     plan = plan_rules(
         cfg,
         {"billing": list(manifest.jobs)},
@@ -42,7 +43,7 @@ def _rules(tmp: Path, url: str, job: dict[str, Any]) -> Path:
         default_run_grace=60,
         now=datetime.now(UTC),
     )
-    apply_rules(plan, cfg)
+    assert apply_rules(plan, cfg) == []  # no warning: written, and reloaded when asked
     return path
 
 
@@ -108,3 +109,8 @@ def test_prometheus_scrapes_what_the_trigger_wrote_and_alerts_on_a_failure(
             )
             names = {a["labels"]["alertname"] for a in _alerts(server)}
             assert names == {FAILED}
+
+            # An apply that changes the rules asks Prometheus to reload them (reload_url).
+            _rules(tmp_path, app.url(), job, group_by="app", reload_url=f"{server.url}/-/reload")
+            _status, body = get(f"{server.url}/api/v1/rules")
+            assert [g["name"] for g in json.loads(body)["data"]["groups"]] == ["cronix:billing"]
