@@ -23,6 +23,7 @@ __all__ = ["COMMANDS", "cli", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     # -- manifest and protocol
     "validate": ("validate", "Validate a manifest and show its jobs (or its canonical form)."),
+    "lint": ("lint", "Lint a manifest on every configured backend: never-firing schedules, DST, --next."),
     "conformance": ("conformance", "Run spec vectors against a conformance adapter."),
     "conformance-adapter": (
         "conformance_adapter",

@@ -18,6 +18,7 @@ global-status          :func:`status`
 prune                  :func:`prune`
 adopt                  :func:`adopt`
 history                :func:`history`
+lint                   :func:`lint`
 plugins list/pin/check :func:`plugin_rows`, :func:`pin_plugin`, :func:`check_plugin`
 conformance backend    :func:`backend_conformance`
 =====================  ======================================================
@@ -39,6 +40,7 @@ from cronix.operations.inspecting import (
     show_job,
     status,
 )
+from cronix.operations.linting import Finding, LintReport, lint
 from cronix.operations.plugins import PinResult, PluginCheck, check_plugin, pin_plugin, plugin_rows
 from cronix.operations.pruning import PrunePlan, prune
 from cronix.operations.reconciling import apply_all, drifted_jobs, plan_all
@@ -48,8 +50,10 @@ __all__ = [
     "Adoption",
     "AuditResult",
     "BackendStatus",
+    "Finding",
     "HistoryRequest",
     "JobView",
+    "LintReport",
     "LoadedManifest",
     "Overrides",
     "Owned",
@@ -65,6 +69,7 @@ __all__ = [
     "check_plugin",
     "drifted_jobs",
     "history",
+    "lint",
     "list_owned",
     "parse_target",
     "pin_plugin",
