@@ -49,3 +49,12 @@ def test_readme_block_runs(heading: str, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert "lint examples/manifest.json: app=billing backends=crontab" in proc.stdout
     assert "dst_skipped" in (tmp_path / "cronix-lint.json").read_text()
+
+
+def test_readme_run_block_runs(tmp_path: Path) -> None:
+    proc = run_block(readme_block("## Run a job now, or backfill one: `cronix run`"), tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "shop.nightly-report: ran shop.nightly-report#0@" in proc.stdout
+    assert "shop.nightly-report: backfilled shop.nightly-report#0@" in proc.stdout
+    assert len(re.findall(r" runlog +manual\b", proc.stdout)) == 2  # history's TRIGGER column

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "Write a commented starter cronix.yaml."),
     # -- trigger
     "history": ("history", "Show the past runs of one job (run log and journald)."),
+    "run": ("run", "Fire a job now, or backfill one occurrence (--at), recorded as manual."),
     # -- sdk / examples
     # -- plugins
     "plugins": ("plugins", "Backend plugins: list them, pin their SHA-256, check one (list, pin, check)."),

@@ -19,6 +19,7 @@ prune                  :func:`prune`
 adopt                  :func:`adopt`
 history                :func:`history`
 lint                   :func:`lint`
+run                    :func:`run_job`
 plugins list/pin/check :func:`plugin_rows`, :func:`pin_plugin`, :func:`check_plugin`
 conformance backend    :func:`backend_conformance`
 =====================  ======================================================
@@ -44,6 +45,7 @@ from cronix.operations.linting import Finding, LintReport, lint
 from cronix.operations.plugins import PinResult, PluginCheck, check_plugin, pin_plugin, plugin_rows
 from cronix.operations.pruning import PrunePlan, prune
 from cronix.operations.reconciling import apply_all, drifted_jobs, plan_all
+from cronix.operations.running import RunFailed, RunRequest, RunResult, run_job
 from cronix.operations.workspace import LoadedManifest, Overrides, Workspace, parse_target
 
 __all__ = [
@@ -60,6 +62,9 @@ __all__ = [
     "PinResult",
     "PluginCheck",
     "PrunePlan",
+    "RunFailed",
+    "RunRequest",
+    "RunResult",
     "ScheduleFires",
     "Workspace",
     "adopt",
@@ -76,6 +81,7 @@ __all__ = [
     "plan_all",
     "plugin_rows",
     "prune",
+    "run_job",
     "show_job",
     "status",
 ]
