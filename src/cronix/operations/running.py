@@ -108,7 +108,8 @@ def run_job(ws: Workspace, request: RunRequest, *, now: float | None = None) -> 
 
     app, name = parse_target(request.target)
     current = int(time.time() if now is None else now)
-    with ws.open_backend() as backend:
+    # Read-only: a run changes no entry (a Kubernetes Job or a Lambda invocation is a run, not state).
+    with ws.open_backend(read_only=True) as backend:
         remote = isinstance(backend, SupportsRunNow)
         if not remote and not backend.fires_on_host:
             raise UnsupportedOperation(
