@@ -28,7 +28,7 @@ outcome and exit code are in the message) · 2 usage (``--at`` not an occurrence
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -119,36 +119,28 @@ def run_job(ws: Workspace, request: RunRequest, *, now: float | None = None) -> 
         job = _installed_job(ws, backend, app, name, local=not remote)
         when, index = _fire_time(job, request, current)
         fire_id = format_fire_id(app, name, index, when)
-        backfill = request.at is not None
-        if remote:
-            assert isinstance(backend, SupportsRunNow)
-            reference = backend.run_now(app, name, ManualRun(when, index, fire_id))
-            return RunResult(
-                app, name, backend.name, "backend", when, fire_id, backfill, "started", reference=reference
-            )
-        result = _fire_here(ws, app, name, when, index, backend.name)
-    out = RunResult(
-        app,
-        name,
-        backend.name,
-        "host",
-        when,
-        fire_id,
-        backfill,
-        result.outcome,
-        result.exit_code,
-        result.run_id,
-        result.attempts,
-        result.http_status,
-        result.detail,
-    )
-    if result.exit_code != 0:
-        detail = f": {result.detail}" if result.detail else ""
-        raise RunFailed(
-            f"{app}.{name} run {result.run_id} ({fire_id}) failed: {result.outcome} "
-            f"(trigger exit {result.exit_code}){detail}"
+        started = RunResult(
+            app, name, backend.name, "backend", when, fire_id, request.at is not None, "started"
         )
-    return out
+        if isinstance(backend, SupportsRunNow):
+            return replace(started, reference=backend.run_now(app, name, ManualRun(when, index, fire_id)))
+        fired = _fire_here(ws, app, name, when, index, backend.name)
+    if fired.exit_code != 0:
+        detail = f": {fired.detail}" if fired.detail else ""
+        raise RunFailed(
+            f"{app}.{name} run {fired.run_id} ({fire_id}) failed: {fired.outcome} "
+            f"(trigger exit {fired.exit_code}){detail}"
+        )
+    return replace(
+        started,
+        via="host",
+        outcome=fired.outcome,
+        exit_code=fired.exit_code,
+        run_id=fired.run_id,
+        attempts=fired.attempts,
+        http_status=fired.http_status,
+        detail=fired.detail,
+    )
 
 
 # ---------------------------------------------------------------- which job, which time
