@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cronix.cli.app import command_help
-from cronix.cli.reconcile_flags import config_flag
+from cronix.cli.reconcile_flags import config_flag, next_flag, source_secret_flag
 from cronix.cli.render import echo, emit_json, output_option
 
 if TYPE_CHECKING:
@@ -31,20 +31,8 @@ if TYPE_CHECKING:
 @click.option(
     "--trigger-bin", metavar="PATH", help="The cronix executable entries would run [/usr/local/bin/cronix]."
 )
-@click.option(
-    "--secret-ref",
-    "secret_refs",
-    multiple=True,
-    metavar="REF",
-    help="Secret for fetching an https:// or loopback http:// SOURCE: env:NAME or file:/path (repeatable).",
-)
-@click.option(
-    "--next",
-    "next_count",
-    type=click.IntRange(0, 100),
-    default=0,
-    help="Also show the next N fire times of every schedule, in the job's timezone.",
-)
+@source_secret_flag
+@next_flag
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @output_option()
 def command(
