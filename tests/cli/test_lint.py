@@ -170,3 +170,22 @@ def test_invalid_config_and_missing_source_are_usage_errors(tmp_path: Path) -> N
     source = _manifest(tmp_path, _job("daily", "0 12 * * *"))
     assert_one_line_error(run_cronix("lint", source, "--config", str(bad)), 2, "no_such_key")
     assert_one_line_error(run_cronix("lint", str(tmp_path / "absent.json")), 2, "absent.json")
+
+
+def test_a_backend_whose_host_prerequisites_fail_still_validates_every_job(tmp_path: Path) -> None:
+    """systemd-timer on a host not booted with systemd (this one): the check is a finding, and
+    the jobs are validated all the same — lint runs in CI, where the scheduler is not."""
+    cfg = tmp_path / "cronix.yaml"
+    cfg.write_text(f"trigger_bin: {CRONIX}\nbackends:\n  systemd-timer:\n    unit_dir: {tmp_path}/units\n")
+    source = _manifest(tmp_path, _job("nightly", "30 2 * * *", timezone="Europe/Berlin"))
+    code, doc, _ = _lint(source, "--config", str(cfg))
+    by_code = {f["code"]: f for f in doc["findings"]}  # type: ignore[union-attr]
+    if "no_systemd" not in by_code:
+        pytest.skip("this host is booted with systemd: the prerequisite holds")
+    assert code == 1
+    assert (by_code["no_systemd"]["backend"], by_code["no_systemd"]["job"]) == ("systemd-timer", "")
+    # systemd's own verdict on the job (it skips a nonexistent time where cron runs it late).
+    assert (by_code["dst_semantics"]["backend"], by_code["dst_semantics"]["job"]) == (
+        "systemd-timer",
+        "nightly",
+    )

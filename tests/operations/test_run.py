@@ -198,3 +198,21 @@ def test_a_backend_that_neither_fires_here_nor_runs_now_is_exit_3(host: Host, tm
         env=host.env,
     )
     assert_one_line_error(proc, 3, "backend vercel cannot run a job now")
+
+
+def test_nearest_occurrences_of_an_irregular_schedule() -> None:
+    """Weekdays only: a Saturday's nearest are Friday's and Monday's, not a fixed period away."""
+    from cronix.operations.running import nearest_occurrences
+    from cronix.protocol.fireid import parse_utc
+
+    saturday = parse_utc("2026-11-28T09:00:00Z")
+    before, after, exact = nearest_occurrences(["0 9 * * 1-5"], "Europe/Berlin", saturday)
+    assert not exact
+    assert (format_utc(before or 0), format_utc(after or 0)) == (
+        "2026-11-27T08:00:00Z",
+        "2026-11-30T08:00:00Z",
+    )
+    monday = parse_utc("2026-11-30T08:00:00Z")
+    before, after, exact = nearest_occurrences(["0 9 * * 1-5", "0 9 * * 1"], "Europe/Berlin", monday)
+    assert exact and format_utc(after or 0) == "2026-12-01T08:00:00Z"
+    assert nearest_occurrences(["0 0 31 2 *"], "UTC", monday) == (None, None, False)
