@@ -8,7 +8,9 @@ results are derived from the written contract, not from any implementation:
   grammar 1.4, normalization 1.6, canonical JSON 1.7, Go escaping 1.8, Go
   whitespace 1.9), and
 * the cronix-py deliberate decisions (DESIGN.md section 3 item 14 and the
-  conformance brief): IANA timezones, case-sensitive keys with unknown keys as
+  conformance brief, spec/DECISIONS.md D-720/D-722 for the two extension fields a job
+  may carry -- `enabled` and `policy.jitter_seconds`, written in canonical form only
+  when they differ from their defaults): IANA timezones, case-sensitive keys with unknown keys as
   errors at the key's path, duplicate keys as errors, type errors at the field's
   path, null == absent, root ("") errors for undecodable documents, stricter job
   URLs and static headers, explicit empty strings are not "absent", lone
@@ -163,11 +165,14 @@ def canonical(doc: dict) -> str:
             + ',"concurrency_scope":'
             + go_json_string(_get(pol, "concurrency_scope", "host"))
             + ',"timeout_seconds":%d' % _get(pol, "timeout_seconds", 60)
-            + ',"retries":{"max_attempts":%d,"min_seconds":%d,"max_seconds":%d}}'
-            % (_get(ret, "max_attempts", 3), _get(ret, "min_seconds", 1), _get(ret, "max_seconds", 60)),
+            + ',"retries":{"max_attempts":%d,"min_seconds":%d,"max_seconds":%d}'
+            % (_get(ret, "max_attempts", 3), _get(ret, "min_seconds", 1), _get(ret, "max_seconds", 60))
+            + (',"jitter_seconds":%d' % pol["jitter_seconds"] if _get(pol, "jitter_seconds", 0) else "")
+            + "}",
             '"auth":{"secret_refs":['
             + ",".join(go_json_string(r) for r in _get(auth, "secret_refs", []))
-            + "]}",
+            + "]}"
+            + (',"enabled":false' if _get(j, "enabled", True) is False else ""),
         ]
         # D-700: the monitoring extension comes last, only with the keys given (never null).
         mon = _get(j, "monitoring", {})
@@ -359,9 +364,11 @@ def expected_paths(doc) -> set[str]:
         if not isinstance(j, dict):
             out.add(p)
             continue
-        _keys(
-            j, {"name", "schedule", "schedules", "timezone", "request", "policy", "auth", "monitoring"}, p + "/", out
-        )
+        job_keys = {"name", "schedule", "schedules", "timezone", "request", "policy", "auth", "enabled", "monitoring"}
+        _keys(j, job_keys, p + "/", out)
+        en = j.get("enabled")
+        if en is not None and not isinstance(en, bool):
+            out.add(p + "/enabled")
         name = j.get("name")
         if not isinstance(name, str) or not ID_RE.fullmatch(name):
             out.add(p + "/name")
@@ -418,7 +425,11 @@ def expected_paths(doc) -> set[str]:
             if not isinstance(pol, dict):
                 out.add(pp)
             else:
-                _keys(pol, {"concurrency", "concurrency_scope", "timeout_seconds", "retries"}, pp + "/", out)
+                policy_keys = {"concurrency", "concurrency_scope", "timeout_seconds", "retries", "jitter_seconds"}
+                _keys(pol, policy_keys, pp + "/", out)
+                jit = pol.get("jitter_seconds")
+                if jit is not None and (not _is_int(jit) or not 0 <= jit <= 3600):
+                    out.add(pp + "/jitter_seconds")
                 c = pol.get("concurrency")
                 if c is not None and c not in ("Allow", "Forbid", "Replace"):
                     out.add(pp + "/concurrency")
@@ -1578,6 +1589,31 @@ invalid_bytes(
     base_bytes(b'""', b',"policy":{"timeout_seconds":-0}'),
     ["jobs/0/policy/timeout_seconds"],
 )
+
+# cronix extensions (D-720 declared pause, D-722 jitter): accepted here, rejected by the
+# reference as unknown fields; written in canonical form only when not the default, so a
+# job without them keeps the reference's bytes (and ownership hash).
+valid("ext-enabled-true-is-the-default", M(J(enabled=True)), literal=BASE_LIT)
+valid("ext-enabled-null-is-the-default", M(J(enabled=None)), literal=BASE_LIT)
+valid(
+    "ext-enabled-false-paused",
+    M(J(enabled=False)),
+    literal=BASE_LIT.replace('"auth":{"secret_refs":[]}}', '"auth":{"secret_refs":[]},"enabled":false}'),
+)
+valid("ext-jitter-zero-is-the-default", M(J(policy={"jitter_seconds": 0})), literal=BASE_LIT)
+valid(
+    "ext-jitter-seconds",
+    M(J(policy={"jitter_seconds": 90})),
+    literal=BASE_LIT.replace('"max_seconds":60}}', '"max_seconds":60},"jitter_seconds":90}'),
+)
+valid("ext-jitter-max", M(J(policy={"jitter_seconds": 3600})))
+valid("ext-paused-with-jitter", M(J(enabled=False, policy={"jitter_seconds": 1, "timeout_seconds": 5})))
+invalid("ext-enabled-wrong-type", M(J(enabled="false")), ["jobs/0/enabled"])
+invalid("ext-enabled-number", M(J(enabled=0)), ["jobs/0/enabled"])
+invalid("ext-jitter-negative", M(J(policy={"jitter_seconds": -1})), ["jobs/0/policy/jitter_seconds"])
+invalid("ext-jitter-over-an-hour", M(J(policy={"jitter_seconds": 3601})), ["jobs/0/policy/jitter_seconds"])
+invalid("ext-jitter-wrong-type", M(J(policy={"jitter_seconds": "30"})), ["jobs/0/policy/jitter_seconds"])
+invalid("ext-enabled-in-policy", M(J(policy={"enabled": False})), ["jobs/0/policy/enabled"])
 
 # Sanity: every inputB64 document that is valid JSON per Python agrees with the
 # literal for its valid twin (guards the hand-made byte edits above).

@@ -8,6 +8,9 @@ line, ``O_APPEND``, a single ``write`` — to ``/var/log/cronix/runs.jsonl``
      "exit_code":0,"attempts":1,"http_status":200,"started_at":"…Z","finished_at":"…Z",
      "fire_time":"…Z","duration_ms":84,"host":"web-1","detail":""}
 
+A run started by ``cronix run`` also carries ``"trigger":"manual"`` (D-742; absent on a
+scheduled fire, so older readers see an ordinary record).
+
 ``status`` uses history's vocabulary (``ok``, ``failed``, ``lock-contended``); ``outcome``
 is the trigger's (the OTel ``cronix.outcome`` values plus ``lock_lost`` and
 ``terminated``). When the file would grow past ``max_bytes`` it is rotated like
@@ -33,7 +36,7 @@ import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from cronix.protocol.triggerlog import KEY, classify
+from cronix.protocol.triggerlog import KEY, MANUAL, classify
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -76,6 +79,8 @@ class HistoryRun(NamedTuple):
     http_status: int | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
+    #: Started by ``cronix run`` (D-742), not by the scheduler.
+    manual: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +99,7 @@ class HistoryRun(NamedTuple):
             "http_status": self.http_status,
             "exit_code": self.exit_code,
             "duration_ms": self.duration_ms,
+            "manual": self.manual,
         }
 
     @property
@@ -238,6 +244,7 @@ def _run_from_record(line: str, app: str | None, job: str | None) -> HistoryRun 
         http_status=status or None,  # 0: no response came back at all
         exit_code=_int(doc.get("exit_code")),
         duration_ms=_int(doc.get("duration_ms")),
+        manual=doc.get(KEY.TRIGGER) == MANUAL,
     )
 
 
@@ -304,6 +311,7 @@ def fold_shim_logs(
             finished_at=when,
             status=run_status,
             source=source,
+            manual=event.get(KEY.TRIGGER) == MANUAL or (previous is not None and previous.manual),
         )
     return [r for r in runs.values() if status is None or r.status == status]
 

@@ -64,6 +64,8 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
     home = tmp_path_factory.mktemp("moto")
     port = free_port()
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8"}
+    # moto's request recorder (tests/aws/test_run_now.py) writes here, not into the cwd.
+    env["MOTO_RECORDER_FILEPATH"] = str(home / "moto_recording")
     argv = [MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)]
     with running(argv, ready=lambda: _listening(port), log=home / "moto.log", env=env, timeout=30):
         yield Moto(f"http://127.0.0.1:{port}")

@@ -55,9 +55,10 @@ from cronix.backends.base import (
     HistoryQuery,
     HostContext,
     ManagedEntry,
+    ManualRun,
 )
 from cronix.errors import BackendError
-from cronix.protocol.specfile import SpecFileError, parse_spec_file, render_spec_file
+from cronix.protocol.specfile import MANUAL_RUN_KEY, SpecFileError, parse_spec_file, render_spec_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -257,6 +258,41 @@ class AwsSchedulerBackend:
             if not is_aws_error(exc):
                 raise
             raise BackendError(f"aws-scheduler: read logs {group}: {error_text(exc)}") from None
+
+    def run_now(self, app: str, job: str, run: ManualRun) -> str:
+        """Invoke the target Lambda of schedule ``run.index`` once (``cronix run``); the request id.
+
+        Asynchronously (``InvocationType=Event``), as EventBridge Scheduler invokes it, so the
+        function's retry policy and on-failure destination apply, and with the schedule's own
+        ``Input`` plus ``manual_run: {"fire_time": …}`` (:mod:`cronix.trigger.aws_lambda`).
+        """
+        import json
+
+        live = self._owned(app, job).get(run.index)
+        if live is None:
+            raise BackendError(
+                f"aws-scheduler: {app}.{job} has no schedule {schedule_name(app, job, run.index)} in group "
+                f"{self.options.schedule_group} (cronix list shows what is installed)"
+            )
+        if not live.target_arn.startswith("arn:aws:lambda:"):
+            raise BackendError(
+                f"aws-scheduler: schedule {live.name} targets {live.target_arn}, not a Lambda function; "
+                "cronix run can only invoke the cronix Lambda"
+            )
+        try:
+            event = json.loads(live.input)
+        except ValueError:
+            raise BackendError(f"aws-scheduler: schedule {live.name}: its Input is not JSON") from None
+        event[MANUAL_RUN_KEY] = {"fire_time": run.fire_time}
+        try:
+            answer = client("lambda", self._settings()).invoke(
+                FunctionName=live.target_arn, InvocationType="Event", Payload=json.dumps(event).encode()
+            )
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
+            raise BackendError(f"aws-scheduler: invoke {live.target_arn}: {error_text(exc)}") from None
+        return str((answer.get("ResponseMetadata") or {}).get("RequestId", ""))
 
     def recorded_jobs(self) -> dict[tuple[str, str], Job]:
         """The jobs as the schedules' ``Input`` specs record them."""

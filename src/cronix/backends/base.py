@@ -70,6 +70,10 @@ implement either):
 * :class:`SupportsRecordedJobs` — ``recorded_jobs()`` returns the jobs as the entries
   themselves record them (the spec carried in a ConfigMap or a schedule's ``Input``), so
   audits without a manifest can check hashes on backends that write no spec files.
+* :class:`SupportsRunNow` — ``run_now(app, job, run)`` fires one job once, now, the
+  backend's own way (a Job from a CronJob, one invocation of the target function), for
+  ``cronix run`` on backends whose fires do not run on this host. ``run`` says the fire
+  time and fire id to pass on and that the run is manual.
 * :class:`SupportsUnownedTriggers` — ``unowned_triggers()`` lists native entries that run
   ``cronix trigger <app>.<job>`` without being cronix's entry (a crontab line whose marker
   was deleted by hand): for a managed job each one is a second firing, so ``plan`` warns,
@@ -112,11 +116,13 @@ __all__ = [
     "HistoryQuery",
     "HostContext",
     "ManagedEntry",
+    "ManualRun",
     "Severity",
     "SupportsContentCheck",
     "SupportsFireCheck",
     "SupportsMarkerAudit",
     "SupportsRecordedJobs",
+    "SupportsRunNow",
     "SupportsTransaction",
     "SupportsUnownedTriggers",
     "SupportsValidateMany",
@@ -404,3 +410,29 @@ class SupportsFireCheck(Protocol):
     """
 
     def fire_matches(self, app: str, job: Job, entry: ManagedEntry, fire: FireSpec) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ManualRun:
+    """One manual fire (``cronix run``): the occurrence it fires and its fire id.
+
+    ``fire_time`` is Unix seconds — now, or the backfilled occurrence — and ``index`` the
+    schedule it belongs to. The backend passes both to the trigger it starts (the
+    trigger's ``$CRONIX_FIRE_TIME``, and ``$CRONIX_MANUAL_RUN=1`` so the run is recorded as
+    manual), so the request carries ``fire_id`` and a claim store runs it once.
+    """
+
+    fire_time: int
+    index: int
+    fire_id: str
+
+
+@runtime_checkable
+class SupportsRunNow(Protocol):
+    """Optional: fire one job once, now, the backend's own way; returns a handle on the run.
+
+    For backends whose entries do not run ``cronix trigger`` on this host. Raises
+    :class:`~cronix.errors.BackendError` (exit 3) when the run cannot be started.
+    """
+
+    def run_now(self, app: str, job: str, run: ManualRun) -> str: ...

@@ -46,6 +46,7 @@ from cronix.backends.base import (
     HistoryQuery,
     HostContext,
     ManagedEntry,
+    ManualRun,
 )
 from cronix.backends.kubernetes_api import KIND_API, ApiError, KubeApi
 from cronix.backends.kubernetes_objects import (
@@ -290,6 +291,36 @@ class KubernetesBackend:
             if spec is not None:
                 out[(spec.app, spec.job.name)] = spec.job
         return out
+
+    def run_now(self, app: str, job: str, run: ManualRun) -> str:
+        """Create a Job from the CronJob of schedule ``run.index`` (``cronix run``); its name."""
+        from cronix.backends.kubernetes_runnow import manual_job
+
+        cron_jobs, _ = self._snapshot()
+        name = resource_name(app, job, run.index)
+        live = cron_jobs.get(name)
+        who = identity(live) if live is not None else None
+        if live is None or who is None or (who.app, who.job) != (app, job):
+            raise BackendError(
+                f"kubernetes: {app}.{job} has no CronJob {name} in namespace {self.options.namespace} "
+                "(cronix list shows what is installed)"
+            )
+        if not (live.get("metadata") or {}).get("uid"):
+            raise BackendError(
+                f"kubernetes: cronjob {name} in namespace {self.options.namespace} has no uid, so no Job "
+                "can name it as its owner (is this a real API server?)"
+            )
+        body = manual_job(live, run)
+        try:
+            self.api.create("jobs", body)
+        except ApiError as exc:
+            if exc.status == 409:
+                raise BackendError(
+                    f"kubernetes: job {body['metadata']['name']} in namespace {self.options.namespace} "
+                    f"exists already: {run.fire_id} was started by hand before"
+                ) from None
+            raise
+        return str(body["metadata"]["name"])
 
     def audit_markers(self) -> list[Diagnostic]:
         """Objects with cronix's labels that are not an entry: another name, bad labels, a lone ConfigMap."""

@@ -23,6 +23,7 @@ __all__ = ["COMMANDS", "cli", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     # -- manifest and protocol
     "validate": ("validate", "Validate a manifest and show its jobs (or its canonical form)."),
+    "lint": ("lint", "Lint a manifest on every configured backend: never-firing schedules, DST, --next."),
     "conformance": ("conformance", "Run spec vectors against a conformance adapter."),
     "conformance-adapter": (
         "conformance_adapter",
@@ -42,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "Write a commented starter cronix.yaml."),
     # -- trigger
     "history": ("history", "Show the past runs of one job (run log and journald)."),
+    "run": ("run", "Fire a job now, or backfill one occurrence (--at), recorded as manual."),
     # -- sdk / examples
     # -- plugins
     "plugins": ("plugins", "Backend plugins: list them, pin their SHA-256, check one (list, pin, check)."),

@@ -33,8 +33,10 @@ __all__ = [
     "fire_flags",
     "lock_flags",
     "manifest_flags",
+    "next_flag",
     "parse_backend_config",
     "reconciler_command",
+    "source_secret_flag",
     "split_secret_refs",
     "warn",
     "workspace",
@@ -142,6 +144,23 @@ def backend_flags(f: F) -> F:
     ]
     return _stack(*common, *_generated_options())(f)
 
+
+#: ``--secret-ref`` of commands that read one manifest SOURCE (``validate``, ``lint``).
+source_secret_flag = click.option(
+    "--secret-ref",
+    "secret_refs",
+    multiple=True,
+    metavar="REF",
+    help="Secret for fetching an https:// or loopback http:// SOURCE: env:NAME or file:/path (repeatable).",
+)
+#: ``--next N`` of ``validate`` and ``lint``.
+next_flag = click.option(
+    "--next",
+    "next_count",
+    type=click.IntRange(0, 100),
+    default=0,
+    help="Also show the next N fire times of every schedule, in the job's timezone.",
+)
 
 manifest_flags = _stack(
     click.option(

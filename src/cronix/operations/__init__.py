@@ -18,6 +18,8 @@ global-status          :func:`status`
 prune                  :func:`prune`
 adopt                  :func:`adopt`
 history                :func:`history`
+lint                   :func:`lint`
+run                    :func:`run_job`
 plugins list/pin/check :func:`plugin_rows`, :func:`pin_plugin`, :func:`check_plugin`
 conformance backend    :func:`backend_conformance`
 =====================  ======================================================
@@ -39,23 +41,30 @@ from cronix.operations.inspecting import (
     show_job,
     status,
 )
+from cronix.operations.linting import Finding, LintReport, lint
 from cronix.operations.plugins import PinResult, PluginCheck, check_plugin, pin_plugin, plugin_rows
 from cronix.operations.pruning import PrunePlan, prune
 from cronix.operations.reconciling import apply_all, drifted_jobs, plan_all
+from cronix.operations.running import RunFailed, RunRequest, RunResult, run_job
 from cronix.operations.workspace import LoadedManifest, Overrides, Workspace, parse_target
 
 __all__ = [
     "Adoption",
     "AuditResult",
     "BackendStatus",
+    "Finding",
     "HistoryRequest",
     "JobView",
+    "LintReport",
     "LoadedManifest",
     "Overrides",
     "Owned",
     "PinResult",
     "PluginCheck",
     "PrunePlan",
+    "RunFailed",
+    "RunRequest",
+    "RunResult",
     "ScheduleFires",
     "Workspace",
     "adopt",
@@ -65,12 +74,14 @@ __all__ = [
     "check_plugin",
     "drifted_jobs",
     "history",
+    "lint",
     "list_owned",
     "parse_target",
     "pin_plugin",
     "plan_all",
     "plugin_rows",
     "prune",
+    "run_job",
     "show_job",
     "status",
 ]

@@ -57,6 +57,8 @@ class Policy(NamedTuple):
     concurrency_scope: str = "host"
     timeout_seconds: int = 60
     retries: Retries = Retries()
+    #: cronix extension (D-722): spread fires over ``[0, jitter_seconds]`` after each occurrence.
+    jitter_seconds: int = 0
 
 
 class Request(NamedTuple):
@@ -83,7 +85,12 @@ class Monitoring(NamedTuple):
 
 
 class Job(NamedTuple):
-    """One normalized job; ``schedules`` is never empty and keeps manifest order (it is the index)."""
+    """One normalized job; ``schedules`` is never empty and keeps manifest order (it is the index).
+
+    ``enabled`` and ``policy.jitter_seconds`` are cronix extensions (D-720, D-722): the
+    canonical form writes them only when they differ from their defaults, so a job that
+    does not use them has the reference's bytes and the reference's ownership hash.
+    """
 
     name: str
     schedules: tuple[str, ...]
@@ -91,13 +98,16 @@ class Job(NamedTuple):
     timezone: str = "UTC"
     policy: Policy = Policy()
     secret_refs: tuple[str, ...] = ()
+    #: cronix extension (D-720): ``False`` is a declared pause; the backend keeps the entry, paused.
+    enabled: bool = True
     monitoring: Monitoring | None = None
 
     def to_json(self, *, extensions: bool = True) -> dict[str, Any]:
         """The job as JSON-ready dicts in canonical key order.
 
-        Extensions come last and only when set; ``extensions=False`` is the reference's
-        job exactly, what ownership hashes are computed over.
+        Extensions come last and only when set. ``enabled`` and ``policy.jitter_seconds``
+        change how the entry fires, so they are part of what ownership hashes cover;
+        ``monitoring`` (D-700) does not, and ``extensions=False`` leaves it out.
         """
         doc = self._core_json()
         if extensions and self.monitoring is not None and self.monitoring.to_json():
@@ -106,7 +116,7 @@ class Job(NamedTuple):
 
     def _core_json(self) -> dict[str, Any]:
         p = self.policy
-        return {
+        doc: dict[str, Any] = {
             "name": self.name,
             "schedules": list(self.schedules),
             "timezone": self.timezone,
@@ -128,6 +138,11 @@ class Job(NamedTuple):
             },
             "auth": {"secret_refs": list(self.secret_refs)},
         }
+        if p.jitter_seconds:
+            doc["policy"]["jitter_seconds"] = p.jitter_seconds
+        if not self.enabled:
+            doc["enabled"] = False
+        return doc
 
 
 class Manifest(NamedTuple):
@@ -213,8 +228,10 @@ def _normalize_job(raw: Mapping[str, Any]) -> Job:
                 min_seconds=_given(ret.get("min_seconds"), defaults.min_seconds),
                 max_seconds=_given(ret.get("max_seconds"), defaults.max_seconds),
             ),
+            jitter_seconds=_given(pol.get("jitter_seconds"), pdefaults.jitter_seconds),
         ),
         secret_refs=tuple(auth.get("secret_refs") or ()),
+        enabled=_given(raw.get("enabled"), True) is not False,
         monitoring=_monitoring(mon) if isinstance(mon, dict) else None,
     )
 

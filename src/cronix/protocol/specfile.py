@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "MANUAL_RUN_KEY",
     "SpecFile",
     "SpecFileError",
     "parse_spec_file",
@@ -36,6 +37,12 @@ __all__ = [
     "spec_file_name",
     "spec_from_object",
 ]
+
+
+#: cronix: the key ``cronix run`` adds to a spec it hands to the Lambda as its event,
+#: ``{"fire_time": <Unix seconds>}`` (D-745). A spec *file* never has it; readers of the
+#: spec ignore keys they do not know, so the event is still a spec.
+MANUAL_RUN_KEY = "manual_run"
 
 
 class SpecFileError(CronixError):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["HISTORY", "KEY", "MSG", "RunStatus", "classify", "run_keys"]
+__all__ = ["HISTORY", "KEY", "MANUAL", "MSG", "RunStatus", "classify", "run_keys"]
 
 
 class MSG:
@@ -61,6 +61,13 @@ class KEY:
     ATTEMPT: Final = "attempt"
     ATTEMPTS: Final = "attempts"  # only on "retries exhausted"
     STATUS: Final = "status"  # the HTTP status, an int
+    #: cronix: ``"manual"`` on every line of a run started by ``cronix run`` (D-742); absent
+    #: on a scheduled fire, so the reference's lines and ours fold alike.
+    TRIGGER: Final = "trigger"
+
+
+#: The value of :data:`KEY.TRIGGER` (and of the run log's ``trigger``) for a manual run.
+MANUAL: Final = "manual"
 
 
 class RunStatus:

@@ -13,9 +13,12 @@ A field with the wrong type is reported once and then treated as present-but-unu
 so no misleading follow-up issues appear. Our own additional rules (``spec/DECISIONS.md``
 D-005..D-007, D-602): ``timezone`` must be an IANA zone, request URLs must be sendable as
 written (no whitespace, no fragment, no user info, a port in 1–65535), and static headers
-must be valid HTTP fields. The ``monitoring`` extension (D-700) is ours too: an object with
-``start_grace_seconds`` (1 s to 31 days) and ``run_grace_seconds`` (0 to 31 days); the Go
-reference rejects the key as unknown.
+must be valid HTTP fields.
+
+Three fields are cronix extensions the reference rejects as unknown: a job's ``enabled``
+(D-720: a boolean; ``false`` is a declared pause), ``policy.jitter_seconds`` (D-722: an
+integer in 0–3600) and ``monitoring`` (D-700: an object with ``start_grace_seconds``, 1 s to
+31 days, and ``run_grace_seconds``, 0 to 31 days).
 """
 
 from __future__ import annotations
@@ -64,14 +67,16 @@ class LIMITS:
     RETRY_ATTEMPTS_MAX: Final = 10
     #: cronix's own (the ``monitoring`` extension, D-700): at most 31 days of grace.
     GRACE_MAX: Final = 31 * 86400
+    #: cronix's own (D-722): a fire is spread over at most an hour after its occurrence.
+    JITTER_MAX: Final = 3600
 
 
 _TOP_KEYS = frozenset({"version", "app", "jobs"})
 _JOB_KEYS = frozenset(
-    {"name", "schedule", "schedules", "timezone", "request", "policy", "auth", "monitoring"}
+    {"name", "schedule", "schedules", "timezone", "request", "policy", "auth", "enabled", "monitoring"}
 )
 _REQUEST_KEYS = frozenset({"method", "url", "headers", "body"})
-_POLICY_KEYS = frozenset({"concurrency", "concurrency_scope", "timeout_seconds", "retries"})
+_POLICY_KEYS = frozenset({"concurrency", "concurrency_scope", "timeout_seconds", "retries", "jitter_seconds"})
 _RETRIES_KEYS = frozenset({"max_attempts", "min_seconds", "max_seconds"})
 _AUTH_KEYS = frozenset({"secret_refs"})
 _MONITORING_KEYS = frozenset({"start_grace_seconds", "run_grace_seconds"})
@@ -191,6 +196,10 @@ def _is_list(v: Any) -> bool:
     return isinstance(v, list)
 
 
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
 def validate_manifest_object(doc: Any) -> list[Issue]:
     """Every issue of a decoded manifest document, in the reference's order."""
     c = _Collector()
@@ -262,6 +271,7 @@ def _validate_job(c: _Collector, job: JSONObject, path: tuple[str, ...]) -> Any:
     _validate_request(c, job, path)
     _validate_policy(c, job, path)
     _validate_auth(c, job, path)
+    c.field(job, "enabled", path, _is_bool, "boolean")
     _validate_monitoring(c, job, path)
     return name
 
@@ -366,6 +376,13 @@ def _validate_policy(c: _Collector, job: JSONObject, path: tuple[str, ...]) -> N
         c.add(
             (*ppath, "timeout_seconds"),
             f"timeout_seconds must be between {LIMITS.TIMEOUT_MIN} and {LIMITS.TIMEOUT_MAX}",
+            "out_of_range",
+        )
+    jitter = c.integer(policy, "jitter_seconds", ppath)
+    if isinstance(jitter, int) and not 0 <= jitter <= LIMITS.JITTER_MAX:
+        c.add(
+            (*ppath, "jitter_seconds"),
+            f"jitter_seconds must be between 0 and {LIMITS.JITTER_MAX}",
             "out_of_range",
         )
     raw_retries = policy.get("retries")

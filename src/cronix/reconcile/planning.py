@@ -48,6 +48,7 @@ __all__ = [
     "Plan",
     "SpecFiles",
     "compute_plan",
+    "job_diagnostics",
     "validate_jobs",
     "with_recorded",
 ]
@@ -144,6 +145,13 @@ class Plan:
         }
 
 
+def job_diagnostics(backend: Backend, app: str, jobs: Sequence[Job]) -> list[list[Diagnostic]]:
+    """``backend.validate`` of every job, in one call where the backend can (``SupportsValidateMany``)."""
+    if isinstance(backend, SupportsValidateMany):
+        return backend.validate_many(app, jobs)
+    return [backend.validate(app, job) for job in jobs]
+
+
 def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
     """Run ``backend.validate`` on every job; raise :class:`BackendInvalid` on any error.
 
@@ -155,10 +163,7 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
     errors: list[tuple[str, Diagnostic]] = []
     advice: list[str] = []
     warned: dict[str, list[str]] = {}
-    if isinstance(backend, SupportsValidateMany):
-        found = backend.validate_many(manifest.app, manifest.jobs)
-    else:
-        found = [backend.validate(manifest.app, job) for job in manifest.jobs]
+    found = job_diagnostics(backend, manifest.app, manifest.jobs)
     for job, diagnostics in zip(manifest.jobs, found, strict=True):
         where = f"{manifest.app}.{job.name}"
         advice.extend(describe(manifest.app, job.name, w) for w in job_warnings(job))

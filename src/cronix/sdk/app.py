@@ -82,6 +82,7 @@ class PolicySpec(TypedDict, total=False):
     concurrency_scope: str
     timeout_seconds: int
     retries: RetriesSpec
+    jitter_seconds: int  # cronix extension (D-722): spread each fire over [0, N] seconds
 
 
 class JobOptions(TypedDict, total=False):
@@ -96,6 +97,7 @@ class JobOptions(TypedDict, total=False):
     url: str  # overrides <base_url>/api/v1/scheduled/<name>
     policy: PolicySpec
     secret_refs: Sequence[str]
+    enabled: bool  # cronix extension (D-720): False declares the job paused
     skip_verify: bool  # wins over the instance setting, both ways
     monitoring: Mapping[str, int]  # extension (D-700): start_grace_seconds, run_grace_seconds
 
@@ -284,7 +286,7 @@ class Cron:
 
     def _validated_job(self, name: str, options: Mapping[str, Any]) -> Job:
         raw: dict[str, Any] = {"name": name}
-        for key in ("schedule", "timezone"):
+        for key in ("schedule", "timezone", "enabled"):
             if key in options:
                 raw[key] = options[key]
         if "schedules" in options:

@@ -18,6 +18,9 @@ What differs on Lambda:
 * Secrets: ``ssm:`` and ``secretsmanager:`` refs resolve with the function's role, cached
   per container (:mod:`cronix.secrets.aws`), besides ``env:``/``file:``.
 * Nothing is written to disk: no run log, no previous-success state file.
+* ``cronix run`` invokes the function itself, with the schedule's ``Input`` plus
+  ``"manual_run": {"fire_time": <Unix seconds>}``: that fire time (now, or a backfilled
+  occurrence) is the fire's, and its log lines say ``"trigger": "manual"`` (D-742, D-745).
 * The outcome: a successful fire, or one skipped because another holds the job's lock,
   returns ``{"exit_code", "outcome", "run_id", "status", "attempts"}``. Any other ending
   (the app rejected it, retries exhausted, an internal error) raises :class:`FireFailed`,
@@ -49,7 +52,7 @@ class FireFailed(RuntimeError):
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Fire the job the event's trigger spec describes; see the module docstring for the outcome."""
-    from cronix.protocol.specfile import SpecFileError, parse_spec_file, spec_from_object
+    from cronix.protocol.specfile import MANUAL_RUN_KEY, SpecFileError, parse_spec_file, spec_from_object
 
     log = JsonLog()
     try:
@@ -58,7 +61,11 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         msg = MSG.INVALID_EVENT if "missing" in str(exc) else MSG.PARSE_EVENT
         log.error(msg, err=str(exc))
         raise InvalidEvent(f"the event is not a cronix trigger spec: {exc}") from None
-    result, contended = _fire(spec, log)
+    manual = event.get(MANUAL_RUN_KEY) if isinstance(event, dict) else None
+    fire_time = manual.get("fire_time") if isinstance(manual, dict) else None
+    if not isinstance(fire_time, int) or isinstance(fire_time, bool):
+        fire_time = None
+    result, contended = _fire(spec, log, manual=manual is not None, fire_time=fire_time)
     outcome = {
         "exit_code": result.exit_code,
         "outcome": result.outcome,
@@ -74,7 +81,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     )
 
 
-def _fire(spec: Any, log: JsonLog) -> tuple[FireResult, int]:
+def _fire(spec: Any, log: JsonLog, *, manual: bool, fire_time: int | None) -> tuple[FireResult, int]:
     from cronix.trigger.run import FireOptions, fire
     from cronix.trigger.settings import SettingsError, load_settings
     from cronix.trigger.tracing import NoTracer, Tracer
@@ -97,6 +104,8 @@ def _fire(spec: Any, log: JsonLog) -> tuple[FireResult, int]:
         redis_for_host_jobs=conf["redis_for_host_jobs"],
         host_lock=False,
         metrics=conf["metrics"],  # a Pushgateway push from the Lambda; its disk is thrown away
+        manual=manual,
+        fire_time=fire_time,
     )
     tracer: Tracer = NoTracer()
     if conf["otel"]:

@@ -139,6 +139,8 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
         redis=conf["redis"],
         redis_for_host_jobs=conf["redis_for_host_jobs"],
         metrics=_metrics(conf["metrics"], args.metrics_dir),
+        # A Job that ``cronix run`` made from a CronJob says so (D-742).
+        manual=os.environ.get("CRONIX_MANUAL_RUN") == "1",
     )
     return options, bool(args.otel or conf["otel"])
 

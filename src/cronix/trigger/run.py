@@ -21,7 +21,7 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-from cronix.protocol.triggerlog import MSG, RunStatus, run_keys
+from cronix.protocol.triggerlog import KEY, MANUAL, MSG, RunStatus, run_keys
 from cronix.trigger.logs import JsonLog
 from cronix.trigger.tracing import NoTracer
 
@@ -104,6 +104,12 @@ class FireOptions(NamedTuple):
     host_lock: bool = True
     #: Prometheus metrics of the fire (:mod:`cronix.trigger.metrics`); ``None``: none.
     metrics: MetricsSettings | None = None
+    #: ``cronix run`` (D-742): the run is recorded as manual (``"trigger": "manual"`` in the
+    #: run log and on every log line); the request on the wire is an ordinary fire.
+    manual: bool = False
+    #: The schedule the occurrence belongs to when several fire at ``fire_time`` (``cronix
+    #: run --schedule-index``); ``None``: the spec's, as for a scheduled fire.
+    schedule_index: int | None = None
 
 
 class FireResult(NamedTuple):
@@ -220,7 +226,8 @@ class _Fire:
         from cronix.trigger.firetime import occurrence_index
 
         job = spec.job
-        index = occurrence_index(job.schedules, job.timezone, self.intended, spec.schedule_index)
+        preferred = spec.schedule_index if self.o.schedule_index is None else self.o.schedule_index
+        index = occurrence_index(job.schedules, job.timezone, self.intended, preferred)
         try:
             return format_fire_id(self.o.app, self.o.job, index, self.intended)
         except ValueError:
@@ -284,6 +291,8 @@ class _Fire:
         self.fire_id = self._occurrence(spec)
         policy = job.policy
         self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
+        if self.o.manual:
+            self.log = self.log.bind(**{KEY.TRIGGER: MANUAL})
         self.tracer.start_fire(self._fire_attrs(job, actual))
         self.tracer.event("cronix.secrets.resolved", {"cronix.secrets.count": len(secrets)})
         for name in request.dropped_headers:
@@ -510,6 +519,8 @@ class _Fire:
             "host": socket.gethostname(),
             "detail": result.detail,
         }
+        if self.o.manual:
+            record[KEY.TRIGGER] = MANUAL
         try:
             append_run(self.o.run_log, record, max_bytes=self.o.run_log_max_bytes, keep=self.o.run_log_keep)
         except OSError as exc:

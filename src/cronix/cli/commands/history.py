@@ -98,7 +98,20 @@ def command(
     job_column = [] if target else ["JOB"]
     where = any(r.pod or r.node for r in runs)  # a Kubernetes run: which pod, on which node
     place = ["POD", "NODE"] if where else []
-    headers = ["WHEN", *job_column, "RUN_ID", "ATTEMPT", "STATUS", "HTTP", "SOURCE", *place, "DETAIL"]
+    manual = any(r.manual for r in runs)  # some runs were started by cronix run
+    trigger = ["TRIGGER"] if manual else []
+    headers = [
+        "WHEN",
+        *job_column,
+        "RUN_ID",
+        "ATTEMPT",
+        "STATUS",
+        "HTTP",
+        "SOURCE",
+        *trigger,
+        *place,
+        "DETAIL",
+    ]
     rows = [
         [
             format_time(r.when) or "-",
@@ -108,6 +121,7 @@ def command(
             r.status,
             r.http_status or "-",
             r.source,
+            *([("manual" if r.manual else "schedule")] if manual else []),
             *([r.pod or "-", r.node or "-"] if where else []),
             r.detail,
         ]

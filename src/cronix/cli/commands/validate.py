@@ -8,27 +8,16 @@ from datetime import UTC, datetime
 import click
 
 from cronix.cli.app import command_help
+from cronix.cli.reconcile_flags import next_flag, source_secret_flag
 from cronix.cli.render import echo, emit_data, emit_json, output_option
 
 
 @click.command("validate", short_help=command_help("validate"))
 @click.argument("source")
-@click.option(
-    "--secret-ref",
-    "secret_refs",
-    multiple=True,
-    metavar="REF",
-    help="Secret for fetching an https:// or loopback http:// SOURCE: env:NAME or file:/path (repeatable).",
-)
+@source_secret_flag
 @output_option()
 @click.option("--canonical", is_flag=True, help="Print the canonical JSON form of the manifest instead.")
-@click.option(
-    "--next",
-    "next_count",
-    type=click.IntRange(0, 100),
-    default=0,
-    help="Also show the next N fire times of every schedule, in the job's timezone.",
-)
+@next_flag
 def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: bool, next_count: int) -> None:
     """Validate the manifest at SOURCE: a path, a file:// URL, - for standard input, or an
     app's manifest URL (https://, or http:// on loopback), fetched with a signed GET.
