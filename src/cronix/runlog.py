@@ -76,6 +76,8 @@ class HistoryRun(NamedTuple):
     http_status: int | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
+    #: The host the trigger ran on (the run log's ``host``; ``""`` where a source does not say).
+    host: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,7 @@ class HistoryRun(NamedTuple):
             "http_status": self.http_status,
             "exit_code": self.exit_code,
             "duration_ms": self.duration_ms,
+            "host": self.host,
         }
 
     @property
@@ -238,6 +241,7 @@ def _run_from_record(line: str, app: str | None, job: str | None) -> HistoryRun 
         http_status=status or None,  # 0: no response came back at all
         exit_code=_int(doc.get("exit_code")),
         duration_ms=_int(doc.get("duration_ms")),
+        host=host if isinstance(host := doc.get("host"), str) else "",
     )
 
 

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "adopt": ("adopt", "Put existing entries that run cronix trigger APP.JOB under management."),
     "verify-ownership": ("verify_ownership", "Audit every owned entry's marker, identity and hash (exit 5)."),
     "global-status": ("global_status", "Owned / in-sync / drifted entries of every configured backend."),
+    "status": ("status", "Every job: last run, next fire, drift, pause (--missed: exit 5; --html FILE)."),
     "init": ("init", "Write a commented starter cronix.yaml."),
     # -- trigger
     "history": ("history", "Show the past runs of one job (run log and journald)."),

@@ -15,6 +15,7 @@ list                   :func:`list_owned`
 show                   :func:`show_job`
 verify-ownership       :func:`audit`
 global-status          :func:`status`
+status                 :func:`job_status` (+ :mod:`~cronix.operations.missed`)
 prune                  :func:`prune`
 adopt                  :func:`adopt`
 history                :func:`history`
@@ -39,6 +40,7 @@ from cronix.operations.inspecting import (
     show_job,
     status,
 )
+from cronix.operations.job_status import JobStatus, StatusReport, StatusRequest, job_status
 from cronix.operations.plugins import PinResult, PluginCheck, check_plugin, pin_plugin, plugin_rows
 from cronix.operations.pruning import PrunePlan, prune
 from cronix.operations.reconciling import apply_all, drifted_jobs, plan_all
@@ -49,6 +51,7 @@ __all__ = [
     "AuditResult",
     "BackendStatus",
     "HistoryRequest",
+    "JobStatus",
     "JobView",
     "LoadedManifest",
     "Overrides",
@@ -57,6 +60,8 @@ __all__ = [
     "PluginCheck",
     "PrunePlan",
     "ScheduleFires",
+    "StatusReport",
+    "StatusRequest",
     "Workspace",
     "adopt",
     "apply_all",
@@ -65,6 +70,7 @@ __all__ = [
     "check_plugin",
     "drifted_jobs",
     "history",
+    "job_status",
     "list_owned",
     "parse_target",
     "pin_plugin",
