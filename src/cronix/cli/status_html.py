@@ -28,7 +28,7 @@ p.meta{color:#57606a;margin:0 0 1em}
 table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #d0d7de;padding:.35em .6em;text-align:left;vertical-align:top;
   white-space:nowrap}
-td.wrap{white-space:normal}
+td.wrap{white-space:normal;min-width:12em}
 th{background:#f6f8fa;font-weight:600}
 tr.in-sync td.col-state{color:#1a7f37}
 tr.drifted td.col-state,tr.missing td.col-state,tr.undeclared td.col-state{color:#cf222e;font-weight:600}
