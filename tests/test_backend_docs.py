@@ -1,4 +1,5 @@
-"""The "Try it" commands of docs/systemd.md and docs/vercel.md run as written (paths under tmp)."""
+"""The "Try it" commands of docs/systemd.md, docs/vercel.md and docs/status.md, and the README's
+``cronix status`` example, run as written (paths under tmp)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,16 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _try_it_block(doc: str) -> str:
-    section = doc.split("## Try it", 1)[1].split("\n## ", 1)[0]
+def _try_it_block(doc: str, heading: str = "## Try it") -> str:
+    section = doc.split(heading, 1)[1].split("\n## ", 1)[0]
     match = re.search(r"```sh\n(.*?)```", section, re.S)
     assert match, "no sh block in the Try it section"
     return match[1]
 
 
-@pytest.mark.parametrize("name", ["systemd.md", "vercel.md"])
-def test_try_it_commands_run(name: str, tmp_path: Path) -> None:
-    script = _try_it_block((REPO / "docs" / name).read_text()).replace("/tmp/", f"{tmp_path}/")
+def _run_block(block: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
+        ["bash", "-euo", "pipefail", "-c", block.replace("/tmp/", f"{tmp_path}/")],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -32,3 +31,16 @@ def test_try_it_commands_run(name: str, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("name", ["systemd.md", "vercel.md", "status.md"])
+def test_try_it_commands_run(name: str, tmp_path: Path) -> None:
+    _run_block(_try_it_block((REPO / "docs" / name).read_text()), tmp_path)
+
+
+def test_the_readme_status_example_runs(tmp_path: Path) -> None:
+    block = _try_it_block((REPO / "README.md").read_text(), "## Status, missed runs and a status page")
+    proc = _run_block(block, tmp_path)
+    assert "shop.nightly-report" in proc.stdout and "no missed runs since" in proc.stdout
+    assert (tmp_path / "cronix-readme" / "status.html").read_text().count('data-job="shop.') == 3
