@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from cronix.protocol.manifest import Job
     from cronix.runlog import HistoryRun
 
-__all__ = ["JobStatus", "LastRun", "StatusReport", "StatusRequest", "job_status"]
+__all__ = ["JobStatus", "LastRun", "StatusReport", "StatusRequest", "job_status", "pause_drift", "suspension"]
 
 #: How many native runs per job are asked of a remote backend (the newest; enough for --missed
 #: over a day of a per-minute schedule).
@@ -250,14 +250,10 @@ def _backend_jobs(
         job = jobs.get(key)
         installed = grouped.get(key, [])
         state, detail = _state(job, installed, states.get(key, []), key in declared, app in declared_apps)
-        suspended = _suspended(installed)
-        if job is not None and installed and suspended is not None and suspended == job.enabled:
-            state = "drifted"
-            detail = (
-                "paused on the backend, not declared"
-                if suspended
-                else "declared paused, active on the backend"
-            )
+        suspended = suspension(installed)
+        mismatch = pause_drift(job, suspended) if installed else ""
+        if mismatch:
+            state, detail = "drifted", mismatch
         runs = local_runs.get(key, [])
         if not backend.fires_on_host:
             since = request.missed_since
@@ -307,7 +303,14 @@ def _state(
     return "in-sync", ""
 
 
-def _suspended(installed: list[ManagedEntry]) -> bool | None:
+def pause_drift(job: Job | None, suspended: bool | None) -> str:
+    """Why the backend's pause state differs from the declared one (``""``: it does not, or unknown)."""
+    if job is None or suspended is None or suspended != job.enabled:
+        return ""
+    return "paused on the backend, not declared" if suspended else "declared paused, active on the backend"
+
+
+def suspension(installed: Sequence[ManagedEntry]) -> bool | None:
     """Whether the backend reports the job's entries suspended (``None``: it does not say).
 
     A backend that can pause says so on each entry it lists (a ``suspended`` attribute:
