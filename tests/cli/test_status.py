@@ -253,3 +253,25 @@ def test_every_configured_backend_and_remote_history_from_the_echo_plugin(
     assert "1 backend(s) could not be read: broken" in strict.stderr
     only = run_cronix("status", "--config", str(config), "--no-journald", "--backend", "echo", "-o", "json")
     assert [j["backend"] for j in json.loads(only.stdout)["jobs"]] == ["echo"]
+
+
+def test_a_remote_history_that_fails_is_a_warning_and_the_job_is_still_listed(
+    tmp_path: Path, echo_config: dict[str, Any]
+) -> None:
+    import yaml
+
+    from tests.plugins.helpers import store_jobs
+
+    state = Path(echo_config["plugins"]["config"]["echo"]["state_path"])
+    store_jobs(
+        state, "ops", *parse_manifest(json.dumps(manifest_doc("ops", job("report", "0 6 * * 1")))).jobs
+    )
+    echo_config["plugins"]["config"]["echo"]["fail_rpc"] = "History"
+    config = tmp_path / "cronix.yaml"
+    config.write_text(yaml.safe_dump({**echo_config, "backends": {"echo": {}}}))
+    result = run_cronix("status", "--config", str(config), "--run-log", "", "--no-journald", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["jobs"]
+    assert [(j["job"], j["state"], j["last_run"]) for j in rows] == [("report", "unverified", None)]
+    assert "cronix: warning: echo: history of ops.report could not be read: " in result.stderr
+    assert "injected failure of History" in result.stderr

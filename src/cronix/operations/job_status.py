@@ -256,9 +256,7 @@ def _backend_jobs(
             state, detail = "drifted", mismatch
         runs = local_runs.get(key, [])
         if not backend.fires_on_host:
-            since = request.missed_since
-            native = native_runs(backend, HistoryQuery(app, name, since=since, limit=NATIVE_LIMIT))
-            runs = _merge(runs, native)
+            runs = _merge(runs, _remote_runs(ws, backend, app, name, request.missed_since))
         missed: list[Missed] = []
         if request.missed_since is not None and job is not None and installed:
             installed_at = _installed_since(ws, backend, app, name)
@@ -319,6 +317,18 @@ def suspension(installed: Sequence[ManagedEntry]) -> bool | None:
     flags = [getattr(e, "suspended", None) for e in installed]
     known = [f for f in flags if isinstance(f, bool)]
     return any(known) if known else None
+
+
+def _remote_runs(
+    ws: Workspace, backend: Backend, app: str, name: str, since: datetime | None
+) -> list[HistoryRun]:
+    """The backend's own runs of one job; a history that cannot be read is a warning, not a
+    reason to hide the backend's jobs (their schedule and drift are still known)."""
+    try:
+        return native_runs(backend, HistoryQuery(app, name, since=since, limit=NATIVE_LIMIT))
+    except CronixError as exc:
+        ws.notify(f"{backend.name}: history of {app}.{name} could not be read: {exc}")
+        return []
 
 
 def _merge(local: list[HistoryRun], native: list[HistoryRun]) -> list[HistoryRun]:
