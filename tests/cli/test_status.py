@@ -188,7 +188,8 @@ def test_missed_from_a_fresh_apply_counts_only_occurrences_since_the_spec_file_w
     ("args", "message"),
     [
         (["--since", "1h"], "--since needs --missed"),
-        (["--missed", "--grace", "soon"], "--grace: expected a duration like 5m or 90s, got 'soon'"),
+        (["--missed", "--grace", "soon"], "--grace: expected a duration up to 7d like 5m or 90s, got 'soon'"),
+        (["--missed", "--grace", "99999999999999w"], "--grace: expected a duration up to 7d"),
         (["--missed", "--since", "yesterday"], "--since: expected a duration like 7d"),
     ],
 )

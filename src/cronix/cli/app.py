@@ -97,7 +97,7 @@ def cli() -> None:
     each job as a signed HTTP request.
 
     Exit codes: 0 ok · 1 error · 2 usage or config error · 3 backend or plugin failure ·
-    4 manifest fetch refused or plugin integrity failure · 5 drift detected ·
+    4 manifest fetch refused or plugin integrity failure · 5 drift detected or runs missed ·
     6 adopt: candidate diverges · 7 adopt: no candidate.
     """
 

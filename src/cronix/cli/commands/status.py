@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
     from cronix.operations.job_status import StatusReport
 
+#: A grace longer than a week would make every weekly job's misses invisible.
+_MAX_GRACE = 7 * 86400
+
 
 @reconciler_command("status")
 @manifest_flags
@@ -84,8 +87,8 @@ def command(
         raise UsageError("--since needs --missed (status always shows each job's last run)")
     now = datetime.now(UTC)
     grace_seconds = duration_seconds(grace)
-    if grace_seconds is None:
-        raise UsageError(f"--grace: expected a duration like 5m or 90s, got {grace!r}")
+    if grace_seconds is None or grace_seconds > _MAX_GRACE:
+        raise UsageError(f"--grace: expected a duration up to 7d like 5m or 90s, got {grace!r}")
     request = StatusRequest(
         now=now,
         run_log=run_log,
