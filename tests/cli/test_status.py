@@ -49,10 +49,10 @@ def app_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def _fire(host: Host, target: str, run_log: Path) -> int:
+def _fire(host: Host, target: str, run_log: Path, *extra: str) -> int:
     proc = subprocess.run(
         [CRONIX, "trigger", target, "--spec-dir", str(host.spec_dir), "--run-log", str(run_log),
-         "--state-dir", "", "--lock-dir", str(host.root / "locks")],
+         "--state-dir", "", "--lock-dir", str(host.root / "locks"), *extra],
         capture_output=True, text=True, timeout=60, check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": str(host.root), **SECRET_ENV},
     )  # fmt: skip
@@ -175,6 +175,29 @@ def test_missed_lists_expected_occurrences_without_a_successful_run_and_exits_5(
     assert [x["fire_id"] for x in doc.json()["missed"]] == fire_ids
     # The declared pause expects nothing, although its every-minute schedule never ran.
     assert {j["job"]: len(j["missed"]) for j in doc.json()["jobs"]} == {"hourly": 2, "off": 0}
+
+
+def test_real_fires_with_their_scheduled_time_answer_their_occurrences(host: Host, app_url: str) -> None:
+    """The trigger's own run-log records (``fire_time`` from ``--fire-time``, as a scheduler or a
+    backfill passes it) match the occurrences status expects, hours after they were due."""
+    import os
+
+    m = host.manifest("billing", job("ping", "0 * * * *", request={"url": f"{app_url}/ping"}))
+    assert host.apply(m, "--secret-ref", "env:CRON_SECRET").code == 0
+    long_ago = (datetime.now(UTC) - timedelta(days=1)).timestamp()
+    os.utime(host.spec_dir / "billing.ping.json", (long_ago, long_ago))
+    top = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    due = [top - timedelta(hours=h) for h in (3, 2, 1)]
+    run_log = host.root / "runs.jsonl"
+    for when in (due[0], due[2], top):  # a gap in the middle; the current hour too
+        assert _fire(host, "billing.ping", run_log, "--fire-time", when.strftime("%Y-%m-%dT%H:%M:%SZ")) == 0
+    since = format_time(due[0] - timedelta(minutes=1))
+    assert since is not None
+    result = _status(host, "--run-log", str(run_log), "--missed", "--since", since, "-o", "json")
+    assert result.code == 5, result.err
+    assert [x["fire_id"] for x in result.json()["missed"]] == [
+        f"billing.ping#0@{due[1].strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    ]
 
 
 def test_missed_from_a_fresh_apply_counts_only_occurrences_since_the_spec_file_was_written(
