@@ -1,5 +1,5 @@
-"""The "Try it" commands of docs/systemd.md, docs/vercel.md and docs/monitoring.md, and the README's
-monitoring example, run as written (paths under tmp)."""
+"""The "Try it" commands of docs/systemd.md, docs/vercel.md, docs/monitoring.md and docs/status.md,
+and the README's monitoring and ``cronix status`` examples, run as written (paths under tmp)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def _try_it_block(doc: str, heading: str = "## Try it") -> str:
 SHOWS = {
     "systemd.md": [],
     "vercel.md": [],
+    "status.md": [],
     "monitoring.md": [
         "+ cronix:billing.nightly-report",
         "SUCCESS: 9 rules found",
@@ -34,22 +35,28 @@ SHOWS = {
 
 @pytest.mark.parametrize("name", sorted(SHOWS))
 def test_try_it_commands_run(name: str, tmp_path: Path) -> None:
-    proc = _run(_try_it_block((REPO / "docs" / name).read_text()), tmp_path)
+    proc = _run_block(_try_it_block((REPO / "docs" / name).read_text()), tmp_path)
     for fragment in SHOWS[name]:
         assert fragment in proc.stdout, (fragment, proc.stdout)
 
 
 def test_the_readmes_monitoring_example_runs(tmp_path: Path) -> None:
     doc = (REPO / "README.md").read_text()
-    proc = _run(_try_it_block(doc, "## Monitoring: missed, failed and stuck runs"), tmp_path)
+    proc = _run_block(_try_it_block(doc, "## Monitoring: missed, failed and stuck runs"), tmp_path)
     assert proc.stdout.strip().splitlines()[-1] == "9"
     assert "Rules written in" in proc.stdout
 
 
-def _run(block: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    script = block.replace("/tmp/", f"{tmp_path}/")
+def test_the_readme_status_example_runs(tmp_path: Path) -> None:
+    block = _try_it_block((REPO / "README.md").read_text(), "## Status, missed runs and a status page")
+    proc = _run_block(block, tmp_path)
+    assert "shop.nightly-report" in proc.stdout and "no missed runs since" in proc.stdout
+    assert (tmp_path / "cronix-readme" / "status.html").read_text().count('data-job="shop.') == 3
+
+
+def _run_block(block: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
+        ["bash", "-euo", "pipefail", "-c", block.replace("/tmp/", f"{tmp_path}/")],
         cwd=REPO,
         capture_output=True,
         text=True,

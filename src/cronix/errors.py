@@ -18,6 +18,7 @@ Every failure a user can see is a :class:`CronixError` whose class decides the e
     ├── FetchAuthError                   4  the app refused the signed manifest fetch (401/403)
     │   └── PluginIntegrityError         4  a plugin binary failed its checksum pin
     ├── DriftDetected                    5  ``drift --exit-on-drift`` found differences
+    ├── MissedRuns                       5  ``status --missed``: an expected run has no success
     ├── AdoptDiverged                    6  adopt: the candidate entry differs from the manifest
     └── AdoptNoCandidate                 7  adopt: nothing to adopt
 
@@ -61,6 +62,7 @@ __all__ = [
     "ManifestError",
     "ManifestInvalid",
     "ManifestSyntaxError",
+    "MissedRuns",
     "MissingDependencyError",
     "NotFound",
     "PluginError",
@@ -143,6 +145,12 @@ class PluginIntegrityError(FetchAuthError):
 
 class DriftDetected(CronixError):
     """The backend differs from the manifest (``drift --exit-on-drift``)."""
+
+    exit_code: ClassVar[int] = EXIT_DRIFT
+
+
+class MissedRuns(CronixError):
+    """``status --missed`` found expected occurrences without a successful run (a watchdog's signal)."""
 
     exit_code: ClassVar[int] = EXIT_DRIFT
 

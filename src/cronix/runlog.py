@@ -81,6 +81,8 @@ class HistoryRun(NamedTuple):
     duration_ms: int | None = None
     #: Started by ``cronix run`` (D-742), not by the scheduler.
     manual: bool = False
+    #: The host the trigger ran on (the run log's ``host``; ``""`` where a source does not say).
+    host: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,7 @@ class HistoryRun(NamedTuple):
             "exit_code": self.exit_code,
             "duration_ms": self.duration_ms,
             "manual": self.manual,
+            "host": self.host,
         }
 
     @property
@@ -245,6 +248,7 @@ def _run_from_record(line: str, app: str | None, job: str | None) -> HistoryRun 
         exit_code=_int(doc.get("exit_code")),
         duration_ms=_int(doc.get("duration_ms")),
         manual=doc.get(KEY.TRIGGER) == MANUAL,
+        host=host if isinstance(host := doc.get("host"), str) else "",
     )
 
 

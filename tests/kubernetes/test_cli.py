@@ -245,6 +245,19 @@ def test_history_shows_each_run_with_its_pod_and_node(
     failed = json.loads(cli(cfg, "history", "billing.ping", "--backend", "kubernetes", "--run-log", "",
                             "--no-journald", "--status", "failed", "-o", "json").stdout)  # fmt: skip
     assert [e["run_id"] for e in failed["entries"]] == ["cronix-billing-ping-0-29400000"]
+    # cronix status: the job as its ConfigMap records it, its last run from the cluster, with
+    # the pod and node it ran on (the backend's own history: entries fire in the cluster).
+    status = json.loads(cli(cfg, "status", "--run-log", "", "--no-journald", "-o", "json").stdout)
+    (row,) = status["jobs"]
+    assert (row["backend"], row["app"], row["job"], row["state"]) == (
+        "kubernetes",
+        "billing",
+        "ping",
+        "in-sync",
+    )
+    assert (row["last_run"]["run_id"], row["last_run"]["status"]) == (run_id, "ok")
+    assert row["last_run"]["where"] == "cronix-billing-ping-0-29400060-x7k2p@node-b"
+    assert row["schedules"] and row["next_fire"] is not None
 
 
 def test_check_lists_every_missing_permission(kmock: KmockServer, namespace: str, tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def test_history_shows_the_runs_the_trigger_recorded(host: Host, app: AppServer)
     assert set(doc["entries"][0]) == {
         "app", "job", "run_id", "attempt", "started_at", "finished_at", "status", "source", "detail",
         "pod", "node",
-        "fire_time", "http_status", "exit_code", "duration_ms", "manual",
+        "fire_time", "http_status", "exit_code", "duration_ms", "manual", "host",
     }  # fmt: skip
     assert not any(e["manual"] for e in doc["entries"])  # the scheduler's fires, not cronix run's
     assert [(e["http_status"], e["exit_code"]) for e in doc["entries"]] == [(200, 0), (404, 1)]

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "adopt": ("adopt", "Put existing entries that run cronix trigger APP.JOB under management."),
     "verify-ownership": ("verify_ownership", "Audit every owned entry's marker, identity and hash (exit 5)."),
     "global-status": ("global_status", "Owned / in-sync / drifted entries of every configured backend."),
+    "status": ("status", "Every job: last run, next fire, drift, pause (--missed: exit 5; --html FILE)."),
     "init": ("init", "Write a commented starter cronix.yaml."),
     # -- trigger
     "history": ("history", "Show the past runs of one job (run log and journald)."),
@@ -98,7 +99,7 @@ def cli() -> None:
     each job as a signed HTTP request.
 
     Exit codes: 0 ok · 1 error · 2 usage or config error · 3 backend or plugin failure ·
-    4 manifest fetch refused or plugin integrity failure · 5 drift detected ·
+    4 manifest fetch refused or plugin integrity failure · 5 drift detected or runs missed ·
     6 adopt: candidate diverges · 7 adopt: no candidate.
     """
 

@@ -15,6 +15,7 @@ list                   :func:`list_owned`
 show                   :func:`show_job`
 verify-ownership       :func:`audit`
 global-status          :func:`status`
+status                 :func:`job_status` (+ :mod:`~cronix.operations.missed`)
 prune                  :func:`prune`
 adopt                  :func:`adopt`
 history                :func:`history`
@@ -41,6 +42,7 @@ from cronix.operations.inspecting import (
     show_job,
     status,
 )
+from cronix.operations.job_status import JobStatus, StatusReport, StatusRequest, job_status
 from cronix.operations.linting import Finding, LintReport, lint
 from cronix.operations.plugins import PinResult, PluginCheck, check_plugin, pin_plugin, plugin_rows
 from cronix.operations.pruning import PrunePlan, prune
@@ -54,6 +56,7 @@ __all__ = [
     "BackendStatus",
     "Finding",
     "HistoryRequest",
+    "JobStatus",
     "JobView",
     "LintReport",
     "LoadedManifest",
@@ -66,6 +69,8 @@ __all__ = [
     "RunRequest",
     "RunResult",
     "ScheduleFires",
+    "StatusReport",
+    "StatusRequest",
     "Workspace",
     "adopt",
     "apply_all",
@@ -74,6 +79,7 @@ __all__ = [
     "check_plugin",
     "drifted_jobs",
     "history",
+    "job_status",
     "lint",
     "list_owned",
     "parse_target",

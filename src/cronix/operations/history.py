@@ -17,10 +17,10 @@ from cronix.runlog import collect_history, merge_runs
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from cronix.backends.base import HistoryEntry
+    from cronix.backends.base import Backend, HistoryEntry
     from cronix.operations.workspace import Workspace
 
-__all__ = ["HistoryRequest", "history"]
+__all__ = ["HistoryRequest", "history", "native_runs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +58,14 @@ def history(ws: Workspace, request: HistoryRequest) -> tuple[str, list[HistoryEn
             raise UsageError("history --backend needs a job: cronix history <app>.<job> --backend NAME")
         query = HistoryQuery(r.app, r.job, r.since, r.until, r.status, r.limit)
         with ws.open_backend(r.backend, read_only=True) as backend:
-            try:
-                native = backend.history(query)
-            except UnsupportedOperation:
-                native = []
+            native = native_runs(backend, query)
         runs = merge_runs(runs, native, limit=r.limit)
     return path, runs
+
+
+def native_runs(backend: Backend, query: HistoryQuery) -> list[HistoryEntry]:
+    """The backend's own record of a job's runs (empty where it keeps none)."""
+    try:
+        return backend.history(query)
+    except UnsupportedOperation:
+        return []

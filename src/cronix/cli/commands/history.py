@@ -20,11 +20,19 @@ _DURATION = re.compile(r"(\d+)(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
+def duration_seconds(text: str) -> int | None:
+    """``7d``, ``2h30m``, ``45s`` as seconds; ``None`` when ``text`` is not such a duration."""
+    value = text.strip()
+    if not value or _DURATION.sub("", value) != "":
+        return None
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(value))
+
+
 def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since") -> datetime:
     """``7d``, ``2h30m``, ``45s`` (ago) or an RFC 3339 time, as an aware UTC datetime."""
     value = text.strip()
-    if value and _DURATION.sub("", value) == "":
-        seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(value))
+    seconds = duration_seconds(value)
+    if seconds is not None:
         try:
             return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
         except OverflowError:
