@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from cronix.sdk import Cron, JobContext, env_secret
+from cronix.sdk import Cron, JobContext, RedisClaimStore, env_secret
 
 ENV_VERCEL = "SDK_TEST_VERCEL_SECRET"
 ENV_SHOP_BASE = "SHOP_BASE_URL"
+ENV_SHOP_REDIS = "SHOP_REDIS_URL"
 
 
 def _record(ctx: JobContext) -> None:
@@ -48,7 +49,10 @@ def build_vercel_cron(base: str) -> Cron:
 
 
 def build_shop(base: str) -> Cron:
-    cron = Cron(app="shop", base_url=base, vercel_cron_secret=env_secret())
+    redis_url = os.environ.get(ENV_SHOP_REDIS)
+    # Replicas share their claims through Redis, as serverless instances of one deployment must.
+    claims = RedisClaimStore(url=redis_url) if redis_url else None
+    cron = Cron(app="shop", base_url=base, vercel_cron_secret=env_secret(), claims=claims)
     cron.register("sync-stock", _record, schedule="*/15 * * * *")
     cron.register("weekly-digest", _record, schedules=["0 7 * * 1", "0 9 1 * *"])
 
