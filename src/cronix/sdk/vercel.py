@@ -17,8 +17,8 @@ D-760…D-766). An app accepts those calls only when it says so
   duplicate invocation within the same minute runs nothing.
 
 A static bearer replayed by whoever saw it cannot be told from Vercel's own call; the
-claim store only stops a replay from re-running an occurrence that already ran. This
-module imports the standard library and :mod:`cronix.protocol` only.
+claim store only stops a replay from re-running an occurrence that already ran. Like the
+rest of the SDK core, this module needs only the standard library and :mod:`cronix.protocol`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,15 @@ if TYPE_CHECKING:
     from cronix.sdk.incoming import CronRequest
     from cronix.sdk.jobs import RegisteredJob
 
-__all__ = ["CRON_SECRET_ENV", "MIN_SECRET_LENGTH", "QUERY_KEY", "VercelCron", "env_secret"]
+__all__ = [
+    "CRON_SECRET_ENV",
+    "MIN_SECRET_LENGTH",
+    "QUERY_KEY",
+    "VercelCron",
+    "authenticate",
+    "env_secret",
+    "occurrence",
+]
 
 #: The project environment variable Vercel sends as the bearer.
 CRON_SECRET_ENV = "CRON_SECRET"
