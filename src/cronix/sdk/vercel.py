@@ -38,9 +38,9 @@ from cronix.sdk.results import Rejection, rejection
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from cronix.sdk.contract import CronLike
     from cronix.sdk.incoming import CronRequest
     from cronix.sdk.jobs import RegisteredJob
+    from cronix.sdk.logs import SDKLogger
 
 __all__ = [
     "CRON_SECRET_ENV",
@@ -145,18 +145,22 @@ class VercelCron:
         return found
 
 
-def authenticate(cron: CronLike, vercel: VercelCron, request: CronRequest) -> int | Rejection | None:
+def authenticate(
+    vercel: VercelCron, request: CronRequest, *, app: str, logger: SDKLogger, others: bool, tokens: bool
+) -> int | Rejection | None:
     """The index of the secret a Vercel call presented, its rejection, or None: not a Vercel call.
 
-    None hands the request back to the other strategies: it has no bearer but the app has
-    a ``secret`` or ``fire_jwt`` to answer for (today's ``MissingSignature``/``MissingToken``),
-    or its bearer is not a Vercel secret but has a JWT's shape and ``fire_jwt`` is set. The
-    static secret is compared first: it is cheaper than parsing a token (D-763).
+    ``others``: the app also takes HMAC or tokens; ``tokens``: it has ``fire_jwt``. None
+    hands the request back to those: it has no bearer and ``others`` (today's
+    ``MissingSignature``/``MissingToken``), or its bearer is not a Vercel secret but has a
+    JWT's shape and ``tokens``. The static secret is compared first: it is cheaper than
+    parsing a token (D-763). (Plain arguments, not the ``Cron``: the contract names this
+    module, so this module must not name the contract.)
     """
     bearer = bearer_token(request)
-    looks_like_jwt = bearer is not None and bearer.count(".") == 2 and cron.fire_jwt is not None
+    looks_like_jwt = bearer is not None and bearer.count(".") == 2 and tokens
     if bearer is None:
-        if cron.has_secret() or cron.fire_jwt is not None:
+        if others:
             return None
         return rejection("MissingToken", "missing Authorization: Bearer header (Vercel's CRON_SECRET)")
     try:
@@ -165,7 +169,7 @@ def authenticate(cron: CronLike, vercel: VercelCron, request: CronRequest) -> in
         if looks_like_jwt:
             return None
         # Names the app, never a value; the provider's own message may name the variable.
-        cron.logger.exception("cronix: the vercel_cron_secret provider of app %s failed", cron.app)
+        logger.exception("cronix: the vercel_cron_secret provider of app %s failed", app)
         return rejection("SecretUnavailable", "the app could not load its Vercel cron secret")
     if index is not None:
         return index
@@ -174,9 +178,7 @@ def authenticate(cron: CronLike, vercel: VercelCron, request: CronRequest) -> in
     return rejection("BearerMismatch", "the bearer token is not this app's Vercel cron secret")
 
 
-def occurrence(
-    cron: CronLike, vercel: VercelCron, request: CronRequest, entry: RegisteredJob
-) -> str | Rejection:
+def occurrence(vercel: VercelCron, request: CronRequest, app: str, entry: RegisteredJob) -> str | Rejection:
     """The fire id of a Vercel call of ``entry``: its schedule index, the minute it arrived."""
     query = request.target.partition("?")[2]
     given = [value for key, _, value in (p.partition("=") for p in query.split("&")) if key == QUERY_KEY]
@@ -191,8 +193,8 @@ def occurrence(
                 f"{QUERY_KEY}= must be <app>.<index>.<hash> as the vercel backend writes it, "
                 f"got {given[0][:80]!r}",
             )
-        if match[1] != cron.app:
-            return rejection("BadFireId", f"{QUERY_KEY}= names app {match[1]}, not {cron.app}")
+        if match[1] != app:
+            return rejection("BadFireId", f"{QUERY_KEY}= names app {match[1]}, not {app}")
         index = int(match[2])
         count = len(entry.job.schedules)
         if index >= count:
@@ -200,4 +202,4 @@ def occurrence(
                 "BadFireId", f"{QUERY_KEY}= names schedule {index}; job {entry.name} has {count}"
             )
     minute = int(vercel.clock()) // 60 * 60
-    return format_fire_id(cron.app, entry.name, index, minute)
+    return format_fire_id(app, entry.name, index, minute)

@@ -115,7 +115,14 @@ def verify_trigger(cron: CronLike, request: CronRequest) -> TriggerVerified | Re
         context = JobContext.from_request(cron.app, entry.name, request, secret_index=-1, auth="none")
         return TriggerVerified(-1, context)
     if cron.vercel is not None and _SIGNATURE_HEADER not in request.headers:
-        presented = vercel.authenticate(cron, cron.vercel, request)
+        presented = vercel.authenticate(
+            cron.vercel,
+            request,
+            app=cron.app,
+            logger=cron.logger,
+            others=cron.has_secret() or cron.fire_jwt is not None,
+            tokens=cron.fire_jwt is not None,
+        )
         if presented is not None:
             return _verify_vercel(cron, request, presented, name, entry)
     uses_token = (
@@ -196,7 +203,7 @@ def _verify_vercel(
     found = _routed(cron, request, name, entry)
     if isinstance(found, Rejection):
         return found
-    fire_id = vercel.occurrence(cron, cron.vercel, request, found)
+    fire_id = vercel.occurrence(cron.vercel, request, cron.app, found)
     if isinstance(fire_id, Rejection):
         return _fail(cron, fire_id, request)
     context = JobContext.from_request(
