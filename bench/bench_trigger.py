@@ -9,6 +9,12 @@ as fresh processes, hyperfine-style (warm-up runs first, then median and p90):
   the same interpreter — the floor any Python shim pays (target: ≤ 1.5× this);
 * ``curl`` with a precomputed signature — the floor of any process at all.
 
+and the real fire with metrics on (D-701): ``--metrics-dir`` (the node_exporter textfile,
+written at the start and end of the fire), and a cronix.yaml that adds a Pushgateway push
+(two PUTs to the same loopback server, which answers them as a Pushgateway does: 200) —
+compared with the same fire reading a cronix.yaml without metrics, since loading any
+cronix.yaml has a cost of its own (PyYAML, the config dataclasses).
+
 The commands run round-robin so that other load on the machine hits all of them alike;
 the minimum is the least noisy statistic on a shared machine.
 
@@ -60,6 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
+
+    do_PUT = do_POST  # noqa: N815 - the Pushgateway's verb for a push
 
     def log_message(self, *args: object) -> None:
         pass
@@ -117,6 +125,9 @@ def main(argv: list[str]) -> int:
         (root / "jobs" / "billing.ping.json").write_text(
             render_spec_file("billing", manifest.jobs[0], ["env:CRON_SECRET"])
         )
+        push = {"textfile_dir": f"{tmp}/textfile2", "pushgateway_url": url.rsplit(path, 1)[0]}
+        (root / "push.yaml").write_text(json.dumps({"trigger": {"metrics": push}}))  # JSON is YAML
+        (root / "plain.yaml").write_text(json.dumps({"trigger": {"otel": False}}))
         # An installed cronix has its bytecode compiled (pip does it); a dev shell may set
         # PYTHONDONTWRITEBYTECODE, which would charge every run for compiling the sources.
         env = {
@@ -128,8 +139,14 @@ def main(argv: list[str]) -> int:
         dirs += ["--run-log", f"{tmp}/runs.jsonl", "--state-dir", f"{tmp}/state"]
         commands = {
             "cronix trigger": [cronix, "trigger", "billing.ping", *dirs],
+            "cronix trigger, metrics textfile": [cronix, "trigger", "billing.ping", *dirs, "--metrics-dir",
+                                                 f"{tmp}/textfile"],
+            "cronix trigger --config, no metrics": [cronix, "trigger", "billing.ping", *dirs, "--config",
+                                                    f"{tmp}/plain.yaml"],
+            "cronix trigger --config, textfile + push": [cronix, "trigger", "billing.ping", *dirs, "--config",
+                                                f"{tmp}/push.yaml"],
             "python urllib (signed POST)": [sys.executable, "-c", BASELINE, url, path, BODY],
-        }
+        }  # fmt: skip
         curl = shutil.which("curl")
         if curl:
             t = int(time.time()) + 3600  # precomputed: curl cannot sign; the server does not verify

@@ -167,8 +167,14 @@ def canonical(doc: dict) -> str:
             % (_get(ret, "max_attempts", 3), _get(ret, "min_seconds", 1), _get(ret, "max_seconds", 60)),
             '"auth":{"secret_refs":['
             + ",".join(go_json_string(r) for r in _get(auth, "secret_refs", []))
-            + "]}}",
+            + "]}",
         ]
+        # D-700: the monitoring extension comes last, only with the keys given (never null).
+        mon = _get(j, "monitoring", {})
+        given = [(k, mon[k]) for k in ("start_grace_seconds", "run_grace_seconds") if mon.get(k) is not None]
+        if given:
+            parts.append('"monitoring":{' + ",".join('"%s":%d' % kv for kv in given) + "}")
+        parts[-1] += "}"
         jobs.append((j["name"].encode("utf-8"), ",".join(parts)))
     jobs.sort(key=lambda t: t[0])  # stable, byte-wise
     return (
@@ -353,7 +359,9 @@ def expected_paths(doc) -> set[str]:
         if not isinstance(j, dict):
             out.add(p)
             continue
-        _keys(j, {"name", "schedule", "schedules", "timezone", "request", "policy", "auth"}, p + "/", out)
+        _keys(
+            j, {"name", "schedule", "schedules", "timezone", "request", "policy", "auth", "monitoring"}, p + "/", out
+        )
         name = j.get("name")
         if not isinstance(name, str) or not ID_RE.fullmatch(name):
             out.add(p + "/name")
@@ -452,6 +460,17 @@ def expected_paths(doc) -> set[str]:
                         for k, r in enumerate(refs):
                             if not isinstance(r, str) or not REF_RE.fullmatch(r):
                                 out.add("%s/secret_refs/%d" % (ap, k))
+        mon = j.get("monitoring")
+        if mon is not None:
+            mp = p + "/monitoring"
+            if not isinstance(mon, dict):
+                out.add(mp)
+            else:
+                _keys(mon, {"start_grace_seconds", "run_grace_seconds"}, mp + "/", out)
+                for key, low in (("start_grace_seconds", 1), ("run_grace_seconds", 0)):
+                    x = mon.get(key)
+                    if x is not None and (not _is_int(x) or not low <= x <= 31 * 86400):
+                        out.add(mp + "/" + key)
         if isinstance(name, str) and name:
             if name in seen:
                 out.add(p + "/name")
@@ -1181,6 +1200,41 @@ invalid("secret-ref-trailing-newline", M(J(auth={"secret_refs": ["env:A\n"]})), 
 invalid("secret-ref-129-chars", M(J(auth={"secret_refs": ["a" + "b" * 128]})), ["jobs/0/auth/secret_refs/0"])
 invalid("secret-ref-wrong-type", M(J(auth={"secret_refs": [1]})), ["jobs/0/auth/secret_refs/0"])
 invalid("secret-ref-null-element", M(J(auth={"secret_refs": [None]})), ["jobs/0/auth/secret_refs/0"])
+
+# D-700: the monitoring extension (grace periods for alerts and `cronix status --missed`).
+valid(
+    "monitoring-both-graces",
+    M(J(monitoring={"run_grace_seconds": 60, "start_grace_seconds": 300})),
+    literal=BASE_LIT[:-3] + ',"monitoring":{"start_grace_seconds":300,"run_grace_seconds":60}}]}',
+)
+valid(
+    "monitoring-one-grace",
+    M(J(monitoring={"run_grace_seconds": 0})),
+    literal=BASE_LIT[:-3] + ',"monitoring":{"run_grace_seconds":0}}]}',
+)
+valid("monitoring-empty-object-is-not-written", M(J(monitoring={})), literal=BASE_LIT)
+valid("monitoring-null-is-absent", M(J(monitoring=None)), literal=BASE_LIT)
+valid("monitoring-grace-at-31-days", M(J(monitoring={"start_grace_seconds": 2678400})))
+invalid("monitoring-wrong-type", M(J(monitoring=300)), ["jobs/0/monitoring"])
+invalid("monitoring-unknown-key", M(J(monitoring={"grace": 300})), ["jobs/0/monitoring/grace"])
+invalid(
+    "monitoring-start-grace-zero", M(J(monitoring={"start_grace_seconds": 0})), ["jobs/0/monitoring/start_grace_seconds"]
+)
+invalid(
+    "monitoring-run-grace-negative",
+    M(J(monitoring={"run_grace_seconds": -1})),
+    ["jobs/0/monitoring/run_grace_seconds"],
+)
+invalid(
+    "monitoring-grace-over-31-days",
+    M(J(monitoring={"start_grace_seconds": 2678401})),
+    ["jobs/0/monitoring/start_grace_seconds"],
+)
+invalid(
+    "monitoring-grace-string",
+    M(J(monitoring={"start_grace_seconds": "300"})),
+    ["jobs/0/monitoring/start_grace_seconds"],
+)
 
 invalid(
     "duplicate-job-name",

@@ -48,7 +48,10 @@ __all__ = [
     "FlockConfig",
     "LocksConfig",
     "ManifestSource",
+    "MetricsConfig",
+    "MonitorConfig",
     "PluginsConfig",
+    "PrometheusRulesConfig",
     "RedisConfig",
     "RetriesDefaults",
     "Rule",
@@ -286,6 +289,48 @@ class ApplyConfig:
     )
 
 
+def _http_url(value: Any) -> str | None:
+    if value and not str(value).startswith(("http://", "https://")):
+        return f"must be an http:// or https:// URL, got {value!r}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """Prometheus metrics from every fire (docs/monitoring.md); both empty: none (the default)."""
+
+    textfile_dir: str = field(
+        default="",
+        metadata=_doc(
+            "node_exporter textfile-collector directory: one cronix-<app>.<job>.prom file per job, "
+            "rewritten atomically at the start and end of each fire; empty: none.",
+            check=FILE_PATH.empty_allowed(),
+        ),
+    )
+    pushgateway_url: str = field(
+        default="",
+        metadata=_doc(
+            "Pushgateway base URL (http://host:9091): the same series are PUT to "
+            "/metrics/job/cronix/app/<app>/job_name/<job> at the start and end of each fire; empty: none.",
+            check=_http_url,
+        ),
+    )
+    push_instance: str = field(
+        default="",
+        metadata=_doc(
+            "Adds /instance/<value> to the Pushgateway grouping key (one group per host); "
+            "empty: one group per job, for fires that run in throwaway pods or sandboxes."
+        ),
+    )
+    push_timeout_seconds: int = field(
+        default=2,
+        metadata=_doc(
+            "Deadline of each push; a push that fails is logged and never changes the fire's outcome.",
+            check=_int_range(1, 30),
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class TriggerConfig:
     run_log: str = field(
@@ -307,6 +352,83 @@ class TriggerConfig:
         metadata=_doc("Exit code when the job's lock is held: 4, or 75 (EX_TEMPFAIL).", check=_one_of(4, 75)),
     )
     otel: bool = field(default=False, metadata=_doc("Export OpenTelemetry traces (needs the otel extra)."))
+    metrics: MetricsConfig = field(
+        default_factory=MetricsConfig, metadata=_doc("Prometheus metrics of every fire (docs/monitoring.md).")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusRulesConfig:
+    """The Prometheus rules file ``cronix apply`` keeps in step with the manifests (docs/monitoring.md)."""
+
+    path: str = field(
+        default="",
+        metadata=_doc(
+            "The rules file (listed under rule_files: in prometheus.yml); groups named cronix:… "
+            "are cronix's, every other group is left as it is.",
+            required=True,
+            check=FILE_PATH,
+        ),
+    )
+    group_by: Literal["job", "app"] = field(
+        default="job",
+        metadata=_doc("One rule group per job (cronix:<app>.<job>) or per app (cronix:<app>)."),
+    )
+    labels: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata=_doc(
+            "Labels added to every alert (e.g. severity: page, team: billing).",
+            check=lambda v: next(
+                (
+                    f"{k}: a label name must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __"
+                    for k in v
+                    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", k) or k.startswith("__")
+                ),
+                None,
+            ),
+        ),
+    )
+    reload_url: str = field(
+        default="",
+        metadata=_doc(
+            "POSTed after the file changed, e.g. http://127.0.0.1:9090/-/reload "
+            "(prometheus --web.enable-lifecycle); empty: Prometheus reloads on its own schedule.",
+            check=_http_url,
+        ),
+    )
+    promtool: str = field(
+        default="",
+        metadata=_doc(
+            "promtool to check the new file with (promtool check rules) before it replaces the old one; "
+            "empty: no check.",
+            check=PROGRAM.empty_allowed(),
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorConfig:
+    """Alerts from the schedules themselves: grace defaults and the rules file (docs/monitoring.md)."""
+
+    start_grace_seconds: int = field(
+        default=300,
+        metadata=_doc(
+            "How late a fire may start before its occurrence counts as missed, for jobs whose manifest "
+            "sets no monitoring.start_grace_seconds; longer than the scrape interval.",
+            check=_int_range(1, 31 * 86400),
+        ),
+    )
+    run_grace_seconds: int = field(
+        default=60,
+        metadata=_doc(
+            "How much longer than its policy allows a run may take before it counts as stuck, for jobs "
+            "whose manifest sets no monitoring.run_grace_seconds.",
+            check=_int_range(0, 31 * 86400),
+        ),
+    )
+    prometheus_rules: PrometheusRulesConfig | None = field(
+        default=None, metadata=_doc("The Prometheus rules file apply reconciles; unset: none.")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +533,9 @@ class Config:
         default_factory=PluginsConfig, metadata=_doc("Out-of-tree backend plugins.")
     )
     fire: FireConfig = field(default_factory=FireConfig, metadata=_doc("Fire strategies."))
+    monitor: MonitorConfig = field(
+        default_factory=MonitorConfig, metadata=_doc("Missed, failed and stuck runs (docs/monitoring.md).")
+    )
     path: str | None = field(default=None, metadata={"internal": True})
 
     def backend_options(self, name: str) -> tuple[str, Mapping[str, Any]]:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["MAX_HEADER_BYTES", "HttpError", "Response", "Target", "request"]
+__all__ = ["MAX_HEADER_BYTES", "HttpError", "Response", "Target", "parse_target", "request"]
 
 MAX_HEADER_BYTES = 64 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -61,6 +61,41 @@ class Target(NamedTuple):
         """``host:port`` with the effective port, for messages."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port or (443 if self.https else 80)}"
+
+
+def parse_target(url: str) -> Target:
+    """Split an http(s) URL without re-encoding anything; raise :class:`ValueError` naming the problem.
+
+    The path-and-query is kept exactly as written: it is what a signature covers.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise ValueError(f"URL must start with http:// or https://, got {url!r}")
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    if "@" in authority:
+        raise ValueError("URL must not carry credentials (user@host)")
+    if "#" in tail:
+        raise ValueError("URL must not have a fragment (#…)")
+    path = tail if tail.startswith("/") else "/" + tail
+    host, port = _split_host_port(authority)
+    if not host:
+        raise ValueError(f"URL has no host: {url!r}")
+    return Target(https=scheme.lower() == "https", host=host, port=port, path=path)
+
+
+def _split_host_port(authority: str) -> tuple[str, int | None]:
+    if authority.startswith("["):  # [v6]:port
+        end = authority.find("]")
+        host, rest = authority[1:end], authority[end + 1 :]
+        port_text = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port_text = authority.partition(":")
+    if not port_text:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"URL has an invalid port: {port_text!r}")
+    return host, int(port_text)
 
 
 class Response(NamedTuple):

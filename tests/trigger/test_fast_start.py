@@ -58,3 +58,23 @@ def test_built_in_defaults_are_cronix_configs_defaults() -> None:
 
     assert config.DEFAULT_PATHS == cli.CONFIG_PATHS
     assert cli.settings(config.Config()) == cli.DEFAULTS
+
+
+def test_a_fire_with_metrics_imports_no_heavy_module(host: Host, app: AppServer) -> None:
+    """Metrics on (``--metrics-dir``): the metrics module and nothing heavy (no config, no YAML)."""
+    write_spec(host.spec_dir, app.url())
+    shared = (*SHARED, "cronix.trigger.metrics")
+    code = f"HEAVY = {HEAVY!r}\nSHARED = {shared!r}\n{PROBE}"
+    argv = [sys.executable, "-c", code, *host.argv()[1:], "--metrics-dir", str(host.root / "textfile")]
+    proc = subprocess.run(argv, env=host.env(), capture_output=True, text=True, timeout=60, check=False)
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert report == {"code": 0, "heavy": [], "used": list(shared)}, proc.stdout + proc.stderr
+    assert (host.root / "textfile" / "cronix-billing.ping.prom").exists()
+
+
+def test_a_fire_without_metrics_does_not_load_the_metrics_module(host: Host, app: AppServer) -> None:
+    write_spec(host.spec_dir, app.url())
+    code = f"HEAVY = ('cronix.trigger.metrics',)\nSHARED = ()\n{PROBE}"
+    argv = [sys.executable, "-c", code, *host.argv()[1:]]
+    proc = subprocess.run(argv, env=host.env(), capture_output=True, text=True, timeout=60, check=False)
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == {"code": 0, "heavy": [], "used": []}

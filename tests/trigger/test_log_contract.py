@@ -59,6 +59,7 @@ NOT_OUTCOMES = {
     MSG.HEADER_IGNORED,
     MSG.LOCK_RELEASE,
     MSG.RUN_LOG,
+    MSG.METRICS,  # a metrics file or push failed: a side note, never the outcome (D-701)
     MSG.OTEL_INIT_FAILED,
     MSG.PARSE_EVENT,  # the Lambda's event is no spec: there is no run to record
     MSG.INVALID_EVENT,

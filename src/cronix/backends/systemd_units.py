@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cronix.protocol.ownership import RESOURCE_PREFIX, resource_name
+from cronix.protocol.runbounds import longest_fire_seconds
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,18 +70,11 @@ class ServiceSettings:
 
 
 def run_time_bound(policy: Policy) -> int:
-    """Seconds a fire may take under ``policy``, plus :data:`SLACK_SECONDS`.
+    """Seconds a fire may take under ``policy`` (:func:`longest_fire_seconds`), plus :data:`SLACK_SECONDS`.
 
-    Every attempt may use its whole ``timeout_seconds``; a backoff never exceeds
-    ``max(min_seconds, max_seconds)`` plus 10 % jitter (:mod:`cronix.trigger.retry`); a
-    ``Replace`` job may first wait for the previous holder to go. A one-attempt job is
-    bounded at ``timeout + 30``, the reference's figure.
+    A one-attempt job is bounded at ``timeout + 30``, the reference's figure.
     """
-    attempts = max(policy.retries.max_attempts, 1)
-    backoff = 1.1 * max(policy.retries.min_seconds, policy.retries.max_seconds)
-    lock_wait = max(policy.timeout_seconds / 2, 5.0) if policy.concurrency == "Replace" else 0.0
-    busy = attempts * policy.timeout_seconds + (attempts - 1) * backoff + lock_wait
-    return math.ceil(busy) + SLACK_SECONDS
+    return math.ceil(longest_fire_seconds(policy)) + SLACK_SECONDS
 
 
 def _ownership(app: str, job: str, index: int, hash_: str, calendars: Sequence[str] = ()) -> list[str]:

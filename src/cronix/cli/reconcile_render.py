@@ -32,6 +32,7 @@ __all__ = [
     "print_deletions",
     "print_outcome",
     "print_plan",
+    "print_rules",
     "short",
     "show_plans",
     "summary_line",
@@ -123,7 +124,7 @@ def show_plans(outcomes: Sequence[Outcome], output: str, mode: Mode = "plan") ->
     from cronix.cli.render import emit_json
 
     if output == "json":
-        docs = [o.plan.as_json() for o in outcomes]
+        docs = [_plan_json(o) for o in outcomes]
         emit_json(docs[0] if len(docs) == 1 else docs)
         return
     for i, outcome in enumerate(outcomes):
@@ -132,6 +133,30 @@ def show_plans(outcomes: Sequence[Outcome], output: str, mode: Mode = "plan") ->
         if i:
             echo()
         print_plan(outcome.plan, mode)
+        print_rules(outcome, mode)
+
+
+def _plan_json(outcome: Outcome) -> dict[str, Any]:
+    doc = outcome.plan.as_json()
+    if outcome.monitor is not None:
+        doc["monitor"] = outcome.monitor.as_json()
+    return doc
+
+
+def print_rules(outcome: Outcome, mode: Mode | None = None) -> None:
+    """The app's groups in the Prometheus rules file: what changes (or changed), one line each."""
+    rules = outcome.monitor
+    if rules is None:
+        return
+    if not rules.changes:
+        if mode is not None:
+            echo(f"Rules: {outcome.plan.app}'s {rules.unchanged} group(s) in {rules.path} are in sync.")
+        return
+    verb = {"plan": "Rules to change", "drift": "Rules that differ", None: "Rules written"}[mode]
+    echo(f"{verb} in {rules.path}:", bold=mode is not None)
+    for change in rules.changes:
+        colour = _COLOURS[change.action]
+        echo(f"  {change.mark} {change.group}  ({change.action}: {', '.join(change.jobs)})", fg=colour)
 
 
 def print_deletions(plans: Sequence[Plan]) -> int:
@@ -148,6 +173,7 @@ def print_outcome(outcome: Outcome) -> None:
     result = outcome.result
     if result is None:
         print_plan(outcome.plan)
+        print_rules(outcome, "plan")
         return
     if result.noop:
         echo("Apply: noop (nothing to change)")
@@ -164,6 +190,7 @@ def print_outcome(outcome: Outcome) -> None:
             f"Spec files: {len(specs.written)} written, {len(specs.removed)} removed, "
             f"{specs.unchanged} unchanged"
         )
+    print_rules(outcome)
 
 
 class ProgressLine:

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 from cronix.protocol.schedule import CronFields, Schedule, parse_schedule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
-__all__ = ["day_matches", "fire_times", "next_fire_times", "wall_time_matches"]
+__all__ = ["day_matches", "fire_times", "next_fire_after", "next_fire_times", "wall_time_matches"]
 
 # A schedule with no match within this many years never fires (e.g. "0 0 30 2 *").
 _HORIZON_YEARS = 50
@@ -44,6 +44,24 @@ def next_fire_times(schedule: str | Schedule, tz: tzinfo, after: datetime, count
     Fewer are returned only for a schedule that can never fire again.
     """
     return list(islice(fire_times(schedule, tz, after), count))
+
+
+def next_fire_after(schedules: Iterable[str | Schedule], tz: tzinfo, after: datetime) -> datetime | None:
+    """The first fire of *any* of ``schedules`` strictly after ``after``; ``None`` if none ever fires.
+
+    A job's next expected occurrence: the trigger exports it after every fire and the alert
+    rules compare the clock with it, so "missed" follows the real calendar (weekdays only,
+    month ends, DST) instead of a fixed period. A schedule that does not parse is skipped.
+    """
+    best: datetime | None = None
+    for schedule in schedules:
+        try:
+            first = next(fire_times(schedule, tz, after), None)
+        except ValueError:
+            continue
+        if first is not None and (best is None or first < best):
+            best = first
+    return best
 
 
 def fire_times(schedule: str | Schedule, tz: tzinfo, after: datetime) -> Iterator[datetime]:

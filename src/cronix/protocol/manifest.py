@@ -11,6 +11,13 @@ listing every issue. A :class:`Manifest` is always normalized: defaults filled i
 single ``schedule`` folded into ``schedules``, schedules trimmed, headers sorted, jobs
 sorted by name. :func:`canonical_json` renders it byte-identically to the reference, which
 is what ownership hashes are computed over.
+
+Extensions (``spec/DECISIONS.md`` D-700): a job may carry ``monitoring``
+(``start_grace_seconds``, ``run_grace_seconds``: how late a start and how long a run may be
+before the alert rules and ``cronix status --missed`` call it missed or stuck). The Go
+reference rejects the key, so it is written only when a job sets it — a manifest without
+extensions renders exactly as before — and it is never part of the ownership hash
+(:meth:`Job.to_json` with ``extensions=False``): changing a grace never rewrites an entry.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Job",
     "Manifest",
+    "Monitoring",
     "Policy",
     "Request",
     "Retries",
@@ -64,6 +72,16 @@ class Request(NamedTuple):
         return dict(self.headers)
 
 
+class Monitoring(NamedTuple):
+    """The ``monitoring`` extension of a job (D-700); ``None``: not given, the operator's default."""
+
+    start_grace_seconds: int | None = None
+    run_grace_seconds: int | None = None
+
+    def to_json(self) -> dict[str, int]:
+        return {k: v for k, v in self._asdict().items() if v is not None}
+
+
 class Job(NamedTuple):
     """One normalized job; ``schedules`` is never empty and keeps manifest order (it is the index)."""
 
@@ -73,9 +91,20 @@ class Job(NamedTuple):
     timezone: str = "UTC"
     policy: Policy = Policy()
     secret_refs: tuple[str, ...] = ()
+    monitoring: Monitoring | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """The job as JSON-ready dicts in canonical key order."""
+    def to_json(self, *, extensions: bool = True) -> dict[str, Any]:
+        """The job as JSON-ready dicts in canonical key order.
+
+        Extensions come last and only when set; ``extensions=False`` is the reference's
+        job exactly, what ownership hashes are computed over.
+        """
+        doc = self._core_json()
+        if extensions and self.monitoring is not None and self.monitoring.to_json():
+            doc["monitoring"] = self.monitoring.to_json()
+        return doc
+
+    def _core_json(self) -> dict[str, Any]:
         p = self.policy
         return {
             "name": self.name,
@@ -162,6 +191,7 @@ def _normalize_job(raw: Mapping[str, Any]) -> Job:
     pol = raw.get("policy") or {}
     ret = pol.get("retries") or {}
     auth = raw.get("auth") or {}
+    mon = raw.get("monitoring")
     defaults = Retries()
     pdefaults = Policy()
     return Job(
@@ -185,7 +215,17 @@ def _normalize_job(raw: Mapping[str, Any]) -> Job:
             ),
         ),
         secret_refs=tuple(auth.get("secret_refs") or ()),
+        monitoring=_monitoring(mon) if isinstance(mon, dict) else None,
     )
+
+
+def _monitoring(raw: Mapping[str, Any]) -> Monitoring | None:
+    def seconds(key: str) -> int | None:
+        value = raw.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    found = Monitoring(seconds("start_grace_seconds"), seconds("run_grace_seconds"))
+    return found if found != Monitoring() else None
 
 
 def _given(value: Any, default: Any) -> Any:

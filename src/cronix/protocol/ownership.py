@@ -44,8 +44,8 @@ def resource_name(app: str, job: str, index: int) -> str:
 
 
 def hash_input(job: Job) -> bytes:
-    """The exact bytes the ownership hash is computed over."""
-    doc = {"version": 1, "app": HASH_APP, "jobs": [job.to_json()]}
+    """The exact bytes the ownership hash is computed over (the reference's job: no extensions)."""
+    doc = {"version": 1, "app": HASH_APP, "jobs": [job.to_json(extensions=False)]}
     return go_json_dumps(doc).encode("utf-8")
 
 

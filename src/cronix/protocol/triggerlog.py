@@ -43,6 +43,7 @@ class MSG:
     PANIC: Final = "trigger: panic"
     TERMINATED: Final = "trigger: terminated"  # cronix: SIGTERM (e.g. a Replace peer) mid-fire
     RUN_LOG: Final = "trigger: run log"  # cronix: the run log or state file could not be written
+    METRICS: Final = "trigger: metrics"  # cronix: a metrics file or push failed (D-701)
     OTEL_INIT_FAILED: Final = "trigger: otel init failed; running without traces"
     PARSE_EVENT: Final = "trigger: parse event"  # the Lambda's event is not JSON
     INVALID_EVENT: Final = "trigger: invalid event"  # the Lambda's event is not a trigger spec

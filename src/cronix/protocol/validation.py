@@ -13,7 +13,9 @@ A field with the wrong type is reported once and then treated as present-but-unu
 so no misleading follow-up issues appear. Our own additional rules (``spec/DECISIONS.md``
 D-005..D-007, D-602): ``timezone`` must be an IANA zone, request URLs must be sendable as
 written (no whitespace, no fragment, no user info, a port in 1–65535), and static headers
-must be valid HTTP fields.
+must be valid HTTP fields. The ``monitoring`` extension (D-700) is ours too: an object with
+``start_grace_seconds`` (1 s to 31 days) and ``run_grace_seconds`` (0 to 31 days); the Go
+reference rejects the key as unknown.
 """
 
 from __future__ import annotations
@@ -60,14 +62,19 @@ class LIMITS:
     TIMEOUT_MAX: Final = 600
     RETRY_ATTEMPTS_MIN: Final = 1
     RETRY_ATTEMPTS_MAX: Final = 10
+    #: cronix's own (the ``monitoring`` extension, D-700): at most 31 days of grace.
+    GRACE_MAX: Final = 31 * 86400
 
 
 _TOP_KEYS = frozenset({"version", "app", "jobs"})
-_JOB_KEYS = frozenset({"name", "schedule", "schedules", "timezone", "request", "policy", "auth"})
+_JOB_KEYS = frozenset(
+    {"name", "schedule", "schedules", "timezone", "request", "policy", "auth", "monitoring"}
+)
 _REQUEST_KEYS = frozenset({"method", "url", "headers", "body"})
 _POLICY_KEYS = frozenset({"concurrency", "concurrency_scope", "timeout_seconds", "retries"})
 _RETRIES_KEYS = frozenset({"max_attempts", "min_seconds", "max_seconds"})
 _AUTH_KEYS = frozenset({"secret_refs"})
+_MONITORING_KEYS = frozenset({"start_grace_seconds", "run_grace_seconds"})
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -255,6 +262,7 @@ def _validate_job(c: _Collector, job: JSONObject, path: tuple[str, ...]) -> Any:
     _validate_request(c, job, path)
     _validate_policy(c, job, path)
     _validate_auth(c, job, path)
+    _validate_monitoring(c, job, path)
     return name
 
 
@@ -405,3 +413,17 @@ def _validate_auth(c: _Collector, job: JSONObject, path: tuple[str, ...]) -> Non
     for k, ref in enumerate(refs):
         if isinstance(ref, str) and SECRET_REF_PATTERN.fullmatch(ref) is None:
             c.add((*apath, "secret_refs", str(k)), "invalid secret ref format", "invalid_format")
+
+
+def _validate_monitoring(c: _Collector, job: JSONObject, path: tuple[str, ...]) -> None:
+    mpath = (*path, "monitoring")
+    raw = job.get("monitoring")
+    if raw is None:
+        return
+    monitoring = c.obj(raw, mpath, _MONITORING_KEYS)
+    if monitoring is None:
+        return
+    for key, low in (("start_grace_seconds", 1), ("run_grace_seconds", 0)):
+        value = c.integer(monitoring, key, mpath)
+        if isinstance(value, int) and not low <= value <= LIMITS.GRACE_MAX:
+            c.add((*mpath, key), f"{key} must be between {low} and {LIMITS.GRACE_MAX}", "out_of_range")

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from cronix.backends.base import Backend
     from cronix.protocol.manifest import Manifest
+    from cronix.reconcile.rules_file import RulesOutcome
 
 __all__ = ["LockSettings", "Outcome", "Target", "check_backend", "reconcile", "reconcile_all"]
 
@@ -48,11 +49,15 @@ class Outcome:
     specs: SpecSync | None = None
     warnings: list[str] = field(default_factory=list)
     fire: StrategyChoice | None = None
+    #: This app's part of the Prometheus rules file, when one is configured (D-702).
+    monitor: RulesOutcome | None = None
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"plan": self.plan.as_json(), "warnings": self.warnings}
         if self.fire is not None:
             doc["fire"] = self.fire.as_json()
+        if self.monitor is not None:
+            doc["monitor"] = self.monitor.as_json()
         if self.result is not None:
             doc["result"] = self.result.as_json()
         if self.specs is not None:

@@ -98,6 +98,7 @@ class JobOptions(TypedDict, total=False):
     policy: PolicySpec
     secret_refs: Sequence[str]
     skip_verify: bool  # wins over the instance setting, both ways
+    monitoring: Mapping[str, int]  # extension (D-700): start_grace_seconds, run_grace_seconds
 
 
 class Cron:
@@ -308,6 +309,8 @@ class Cron:
             raw["policy"] = _plain(options["policy"])
         if "secret_refs" in options:
             raw["auth"] = {"secret_refs": _plain(options["secret_refs"])}
+        if "monitoring" in options:
+            raw["monitoring"] = _plain(options["monitoring"])
         try:
             manifest = load_manifest_object({"version": 1, "app": self.app, "jobs": [raw]})
         except ManifestError as exc:

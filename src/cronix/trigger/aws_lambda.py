@@ -96,6 +96,7 @@ def _fire(spec: Any, log: JsonLog) -> tuple[FireResult, int]:
         redis=conf["redis"],
         redis_for_host_jobs=conf["redis_for_host_jobs"],
         host_lock=False,
+        metrics=conf["metrics"],  # a Pushgateway push from the Lambda; its disk is thrown away
     )
     tracer: Tracer = NoTracer()
     if conf["otel"]:

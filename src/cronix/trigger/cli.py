@@ -25,7 +25,14 @@ import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cronix.trigger.run import EXIT_INTERNAL
-from cronix.trigger.settings import CONFIG_PATHS, DEFAULTS, SettingsError, load_settings, settings
+from cronix.trigger.settings import (
+    CONFIG_PATHS,
+    DEFAULTS,
+    MetricsSettings,
+    SettingsError,
+    load_settings,
+    settings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -72,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--state-dir", help="per-job state directory (trigger.state_dir); '' disables it")
     p.add_argument("--fire-time", help="intended fire time, Unix seconds or RFC 3339 ($CRONIX_FIRE_TIME)")
     p.add_argument("--otel", action="store_true", help="export OpenTelemetry traces (trigger.otel)")
+    p.add_argument(
+        "--metrics-dir",
+        help="write Prometheus textfile metrics here (trigger.metrics.textfile_dir); '' disables",
+    )
     p.add_argument("--backend", default="", help="backend name recorded in traces")
     return p
 
@@ -127,8 +138,17 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
         backend=args.backend,
         redis=conf["redis"],
         redis_for_host_jobs=conf["redis_for_host_jobs"],
+        metrics=_metrics(conf["metrics"], args.metrics_dir),
     )
     return options, bool(args.otel or conf["otel"])
+
+
+def _metrics(configured: MetricsSettings | None, flag: str | None) -> MetricsSettings | None:
+    """``trigger.metrics`` with ``--metrics-dir`` applied; ``None`` when nothing is exported."""
+    if flag is None:
+        return configured
+    chosen = (configured or MetricsSettings())._replace(textfile_dir=flag)
+    return chosen if chosen.exports else None
 
 
 def _run(options: Any, otel: bool) -> int:

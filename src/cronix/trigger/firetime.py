@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["WINDOW_SECONDS", "intended_fire_time", "occurrence_index", "parse_fire_time"]
+__all__ = ["WINDOW_SECONDS", "intended_fire_time", "occurrence_index", "parse_fire_time", "zone_of"]
 
 WINDOW_SECONDS = 60
 
@@ -43,7 +43,8 @@ def parse_fire_time(text: str) -> int:
     return int(when.timestamp())
 
 
-def _zone(timezone: str) -> tzinfo | None:
+def zone_of(timezone: str) -> tzinfo | None:
+    """The job's zone (``None`` for a name this host cannot load)."""
     if not timezone or timezone == "UTC":  # zoneinfo costs a few ms of start-up; UTC is the default
         return UTC
     from zoneinfo import ZoneInfo
@@ -58,7 +59,7 @@ def intended_fire_time(schedules: Sequence[str], timezone: str, now: float) -> i
     """The latest scheduled instant in ``(now − WINDOW_SECONDS, now]``, else ``int(now)``."""
     from cronix.protocol.firetimes import fire_times
 
-    tz = _zone(timezone)
+    tz = zone_of(timezone)
     if tz is None:
         return int(now)
     current = datetime.fromtimestamp(now, UTC)
@@ -80,7 +81,7 @@ def occurrence_index(schedules: Sequence[str], timezone: str, when: int, preferr
     """Which schedule the occurrence at ``when`` belongs to (see the module docstring)."""
     from cronix.protocol.firetimes import fire_times
 
-    tz = _zone(timezone)
+    tz = zone_of(timezone)
     try:
         before = datetime.fromtimestamp(when - 1, UTC)
     except (ValueError, OverflowError, OSError):  # beyond what datetime can say

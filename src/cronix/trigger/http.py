@@ -12,14 +12,14 @@ request would either fail verification or — worse — carry a valid signature 
 endpoint. The caller gets the 3xx status and its ``Location``.
 
 The path on the request line is the path-and-query exactly as written in the job URL, and
-it is exactly what the signature covers (:func:`parse_target`).
+it is exactly what the signature covers (:func:`cronix.httpio.parse_target`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from cronix.httpio import HttpError, Target, request
+from cronix.httpio import HttpError, Target, parse_target, request
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,38 +43,6 @@ class AttemptError(Exception):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-def parse_target(url: str) -> Target:
-    """Split a job URL without re-encoding anything; raise :class:`ValueError` naming the problem."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in ("http", "https"):
-        raise ValueError(f"job URL must start with http:// or https://, got {url!r}")
-    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
-    authority, tail = rest[:cut], rest[cut:]
-    if "@" in authority:
-        raise ValueError("job URL must not carry credentials (user@host)")
-    if "#" in tail:
-        raise ValueError("job URL must not have a fragment (#…)")
-    path = tail if tail.startswith("/") else "/" + tail
-    host, port = _split_host_port(authority)
-    if not host:
-        raise ValueError(f"job URL has no host: {url!r}")
-    return Target(https=scheme.lower() == "https", host=host, port=port, path=path)
-
-
-def _split_host_port(authority: str) -> tuple[str, int | None]:
-    if authority.startswith("["):  # [v6]:port
-        end = authority.find("]")
-        host, rest = authority[1:end], authority[end + 1 :]
-        port_text = rest[1:] if rest.startswith(":") else ""
-    else:
-        host, _, port_text = authority.partition(":")
-    if not port_text:
-        return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"job URL has an invalid port: {port_text!r}")
-    return host, int(port_text)
 
 
 def send(

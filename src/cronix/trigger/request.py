@@ -75,7 +75,10 @@ class FireRequest(NamedTuple):
 
 def prepare_request(job: Job) -> FireRequest:
     """Everything about the request that is the same for every attempt; ``ValueError`` if unsendable."""
-    target = parse_target(job.request.url)
+    try:
+        target = parse_target(job.request.url)
+    except ValueError as exc:  # "URL must …" → "job URL must …": say which URL
+        raise ValueError(f"job {exc}") from None
     kept: list[tuple[str, str]] = []
     dropped: list[str] = []
     for name, value in job.request.headers:

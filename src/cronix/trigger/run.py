@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from cronix.trigger.http import Response, Target
     from cronix.trigger.locks import LockHandle
     from cronix.trigger.request import FireRequest
+    from cronix.trigger.settings import MetricsSettings
     from cronix.trigger.tracing import Tracer
 
 __all__ = [
@@ -101,6 +102,8 @@ class FireOptions(NamedTuple):
     #: environment serves one invocation at a time): ``concurrency_scope: host`` then needs
     #: no lock, and the lock directory is not used. ``global`` jobs still take the Redis lock.
     host_lock: bool = True
+    #: Prometheus metrics of the fire (:mod:`cronix.trigger.metrics`); ``None``: none.
+    metrics: MetricsSettings | None = None
 
 
 class FireResult(NamedTuple):
@@ -171,6 +174,8 @@ class _Fire:
         self.attempts = 0
         self.last_status = 0
         self.lock: LockHandle | None = None
+        self.job: Job | None = None
+        self.metrics: Any = None  # cronix.trigger.metrics.JobMetrics, imported only when exported
 
     # ------------------------------------------------------------ the lifecycle
 
@@ -194,6 +199,8 @@ class _Fire:
             self._release()
         self.tracer.end_fire(result.outcome, result.attempts)
         self._record(result)
+        if self.o.metrics is not None:
+            self._metrics().finished(self.clock.now(), result.outcome, self.job, self.intended)
         return result
 
     def _result(self, code: int, outcome: str, detail: str = "", *, terminated: bool = False) -> FireResult:
@@ -265,7 +272,7 @@ class _Fire:
             self._fail(MSG.RESOLVE_SECRETS, f"{exc}{hint}")
 
     def _fire(self, spec: SpecFile, request: FireRequest, secrets: list[str]) -> FireResult:
-        job = spec.job
+        job = self.job = spec.job
         actual = self.clock.now()
         if self.o.fire_time is not None:
             self.intended = self.o.fire_time
@@ -284,6 +291,8 @@ class _Fire:
                 MSG.HEADER_IGNORED, header=name, reason="X-Cron-* and framing headers are set by cronix"
             )
         self._take_lock(policy.concurrency, policy.concurrency_scope, policy.timeout_seconds)
+        if self.o.metrics is not None:
+            self._metrics().started(self.clock.now(), job, self.intended)
         previous = self._previous_success()
         return self._attempts(job, request, secrets[0], int(actual), previous)
 
@@ -452,6 +461,14 @@ class _Fire:
             self.log.warn(MSG.LOCK_RELEASE, err=str(exc))
 
     # ------------------------------------------------------------ state and records
+
+    def _metrics(self) -> Any:
+        if self.metrics is None:
+            from cronix.trigger.metrics import JobMetrics
+
+            assert self.o.metrics is not None
+            self.metrics = JobMetrics(self.o.metrics, self.o.app, self.o.job, self.o.state_dir, self.log)
+        return self.metrics
 
     def _previous_success(self) -> int | None:
         if not self.o.state_dir:

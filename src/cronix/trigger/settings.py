@@ -8,9 +8,25 @@ argparse, because the Lambda entry point needs the settings but not the command 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["CONFIG_PATHS", "DEFAULTS", "SettingsError", "load_settings", "settings"]
+__all__ = ["CONFIG_PATHS", "DEFAULTS", "MetricsSettings", "SettingsError", "load_settings", "settings"]
+
+
+class MetricsSettings(NamedTuple):
+    """``trigger.metrics`` of cronix.yaml (:class:`cronix.config.MetricsConfig`), as the fire reads it.
+
+    A plain tuple, so that ``--metrics-dir`` without a config file costs no config import.
+    """
+
+    textfile_dir: str = ""
+    pushgateway_url: str = ""
+    push_instance: str = ""
+    push_timeout_seconds: float = 2.0
+
+    @property
+    def exports(self) -> bool:
+        return bool(self.textfile_dir or self.pushgateway_url)
 
 
 class SettingsError(Exception):
@@ -31,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "otel": False,
     "redis": None,
     "redis_for_host_jobs": False,
+    "metrics": None,
 }
 
 
@@ -48,7 +65,16 @@ def settings(config: Any) -> dict[str, Any]:
         "otel": trig.otel,
         "redis": config.locks.redis,
         "redis_for_host_jobs": config.locks.default == "redis",
+        "metrics": _metrics(trig.metrics),
     }
+
+
+def _metrics(config: Any) -> MetricsSettings | None:
+    """``None`` when nothing is exported: the fire then never imports the metrics module."""
+    chosen = MetricsSettings(
+        config.textfile_dir, config.pushgateway_url, config.push_instance, float(config.push_timeout_seconds)
+    )
+    return chosen if chosen.exports else None
 
 
 def load_settings(explicit: str | None) -> dict[str, Any]:
