@@ -1,8 +1,9 @@
 """The apps the adapter tests serve with real servers: one set of jobs, every adapter.
 
-Each app serves two :class:`Cron` instances: ``main`` at the root (secrets NEW and OLD
-from the environment, an in-memory idempotency store, hooks that record and then raise)
-and ``open`` mounted under ``/open`` with ``skip_verify=True``. Handlers and hooks
+Each app serves three :class:`Cron` instances: ``main`` at the root (secrets NEW and OLD
+from the environment, an in-memory idempotency store, hooks that record and then raise),
+``open`` mounted under ``/open`` with ``skip_verify=True``, and one that accepts Vercel
+Cron's calls under ``/vercel`` (:mod:`tests.sdk.vercel_app`). Handlers and hooks
 append one JSON line per call to ``$SDK_TEST_RECORD`` so a test can see, across process
 boundaries, exactly what ran. Secrets come from the environment, never from argv.
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from cronix.sdk import Cron, FireJWT, Hooks, JobContext, MemoryIdempotencyStore, Response
 from tests.sdk.tokens import ISSUER, jwks
+from tests.sdk.vercel_app import build_vercel_cron
 
 ENV_NEW = "SDK_TEST_SECRET_NEW"
 ENV_OLD = "SDK_TEST_SECRET_OLD"
@@ -140,6 +142,7 @@ def make_fastapi_app() -> Any:
     from cronix.sdk.asgi import CronASGI
 
     main, opened = build_crons()
+    vercel = build_vercel_cron(os.environ[ENV_BASE])
     app = FastAPI()
 
     @app.get("/hello")
@@ -147,6 +150,7 @@ def make_fastapi_app() -> Any:
         return {"hello": "fastapi"}
 
     app.mount("/open", CronASGI(cron=opened))
+    app.mount("/vercel", CronASGI(cron=vercel))
     app.add_middleware(CronASGI, cron=main)
     return app
 
@@ -160,11 +164,19 @@ def make_routes_app() -> Any:
     from cronix.sdk.asgi import CronASGI, routes
 
     main, opened = build_crons()
+    vercel = CronASGI(cron=build_vercel_cron(os.environ[ENV_BASE]))
 
     async def hello(request: Any) -> JSONResponse:
         return JSONResponse({"hello": "starlette"})
 
-    return Starlette(routes=[Route("/hello", hello), Mount("/open", CronASGI(cron=opened)), *routes(main)])
+    return Starlette(
+        routes=[
+            Route("/hello", hello),
+            Mount("/open", CronASGI(cron=opened)),
+            Mount("/vercel", vercel),
+            *routes(main),
+        ]
+    )
 
 
 def make_flask_app() -> Any:
@@ -182,6 +194,7 @@ def make_flask_app() -> Any:
         return {"hello": "flask"}
 
     app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
-        CronWSGI(app.wsgi_app, cron=main), {"/open": CronWSGI(cron=opened)}
+        CronWSGI(app.wsgi_app, cron=main),
+        {"/open": CronWSGI(cron=opened), "/vercel": CronWSGI(cron=build_vercel_cron(os.environ[ENV_BASE]))},
     )
     return app

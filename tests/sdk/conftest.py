@@ -27,6 +27,7 @@ import pytest
 
 from tests.sdk import apps
 from tests.sdk.signer import Reply, Sender, cron_headers, http_ok, http_sender, shim_fire
+from tests.sdk.vercel_app import ENV_VERCEL
 from tests.support.procs import free_port, running
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,11 +46,12 @@ ALL_SERVERS = [*REAL_SERVERS, "django-test-client"]
 class Secrets:
     new: str
     old: str
+    vercel: str
 
 
 @pytest.fixture(scope="session")
 def sdk_secrets() -> Secrets:
-    return Secrets(new=secrets.token_hex(16), old=secrets.token_hex(16))
+    return Secrets(new=secrets.token_hex(16), old=secrets.token_hex(16), vercel=secrets.token_hex(16))
 
 
 @dataclass
@@ -102,6 +104,7 @@ def _environment(secrets_: Secrets, record: Path, base_url: str) -> dict[str, st
         apps.ENV_OLD: secrets_.old,
         apps.ENV_RECORD: str(record),
         apps.ENV_BASE: base_url,
+        ENV_VERCEL: secrets_.vercel,
     }
 
 

@@ -6,6 +6,7 @@ Django's CSRF and common middleware on, as a real project has them.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import django
@@ -45,11 +46,14 @@ def __getattr__(name: str) -> Any:
 
         from cronix.sdk.django import urls
         from tests.sdk.apps import build_crons
+        from tests.sdk.vercel_app import build_vercel_cron
 
         main, opened = build_crons()
+        vercel = build_vercel_cron(os.environ["SDK_TEST_BASE_URL"])
         patterns = [
             path("hello", lambda request: JsonResponse({"hello": "django"})),
             path("open/", include(urls(opened))),
+            path("vercel/", include(urls(vercel))),
             path("", include(urls(main))),
         ]
         globals()["urlpatterns"] = patterns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -112,3 +113,20 @@ def test_demo_runs_end_to_end_without_printing_the_secret() -> None:
     assert "Apply: noop (nothing to change)" in done.stdout
     assert "demo OK" in done.stdout
     assert not re.search(r"[0-9a-f]{64}", done.stdout + done.stderr)  # the generated secret's shape
+
+
+def test_the_vercel_example_app_declares_the_example_manifest() -> None:
+    """``examples/vercel/app.py`` is the app of ``examples/vercel/manifest.json`` (docs/vercel.md uses both)."""
+    code = (
+        "import runpy, sys; ns = runpy.run_path(sys.argv[1]); "
+        "sys.stdout.buffer.write(ns['cron'].manifest_json())"
+    )
+    env = {**os.environ, "CRON_SECRET": SECRET}
+    env.pop("REDIS_URL", None)
+    script = str(REPO / "examples" / "vercel" / "app.py")
+    served = subprocess.run([sys.executable, "-c", code, script], capture_output=True, check=True, env=env)
+    from cronix.protocol.manifest import canonical_json, load_manifest_object
+
+    doc = json.loads((REPO / "examples" / "vercel" / "manifest.json").read_text())
+    expected = canonical_json(load_manifest_object(doc))
+    assert served.stdout.decode() == expected

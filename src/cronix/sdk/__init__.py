@@ -5,6 +5,8 @@
     from cronix.sdk import Cron, JobContext
 
     cron = Cron(app="billing", base_url="https://billing.internal", secret=os.environ["CRON_SECRET"])
+    # or, on Vercel, for Vercel Cron's own calls (Authorization: Bearer $CRON_SECRET):
+    #   vercel_cron_secret=env_secret("CRON_SECRET")
     # or, for fires from a managed scheduler (managed-jwt), instead of or next to secret=:
     #   fire_jwt=FireJWT(issuer="https://scheduler.example", jwks_url="https://scheduler.example/.well-known/jwks.json")
 
@@ -63,6 +65,7 @@ from cronix.sdk.utilities import (
     sign_request,
     verify_signature,
 )
+from cronix.sdk.vercel import VercelCron, env_secret
 
 __all__ = [
     "MANIFEST_PATH",
@@ -110,8 +113,10 @@ __all__ = [
     "SecretSource",
     "SignedRequest",
     "TriggerVerified",
+    "VercelCron",
     "Verified",
     "canonical_signed_bytes",
+    "env_secret",
     "parse_signature_header",
     "sign_request",
     "verify_fire_jwt",

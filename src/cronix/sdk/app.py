@@ -40,6 +40,7 @@ from cronix.sdk.jobs import RegisteredJob
 from cronix.sdk.logs import SDKLogger, default_logger
 from cronix.sdk.results import Rejection, Response, json_response
 from cronix.sdk.utilities import check_replay_window
+from cronix.sdk.vercel import VercelCron
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -123,6 +124,11 @@ class Cron:
     it defaults to ``claims`` when that is given, else to a store in memory. ``scheduler``
     (a :class:`~cronix.sdk.ManagedScheduler`) is told the next occurrence after each
     claimed token fire (one-shot arms).
+
+    ``vercel_cron_secret`` (a string, a list while rotating, or a callable such as
+    :func:`~cronix.sdk.env_secret` for ``CRON_SECRET``) accepts Vercel Cron's own calls:
+    ``GET`` with ``Authorization: Bearer <secret>``, each occurrence (its minute) claimed once
+    (:mod:`cronix.sdk.vercel`). Without it a bearer is never taken for a Vercel call.
     """
 
     def __init__(
@@ -143,6 +149,7 @@ class Cron:
         claims: ClaimStore | None = None,
         replay: ClaimStore | None = None,
         scheduler: ManagedScheduler | None = None,
+        vercel_cron_secret: SecretSource | None = None,
     ) -> None:
         if not isinstance(app, str) or not is_valid_id(app):
             raise CronConfigError(f"cronix: app id {app!r} must match ^[a-z][a-z0-9-]{{0,62}}$")
@@ -150,7 +157,8 @@ class Cron:
         self._jobs: dict[str, RegisteredJob] = {}
         self._manifest_bytes: bytes | None = None
         self.base_url = base_url
-        _check_secret(secret, skip_verify or fire_jwt is not None)
+        self.vercel = VercelCron(vercel_cron_secret) if vercel_cron_secret is not None else None
+        _check_secret(secret, skip_verify or fire_jwt is not None or self.vercel is not None)
         self._secret = secret
         self.replay_window_seconds = check_replay_window(replay_window_seconds)
         self.skip_verify = bool(skip_verify)
@@ -162,8 +170,8 @@ class Cron:
         if claims is not None and idempotency is not None and claims is not idempotency:
             raise CronConfigError("cronix: pass claims= or its old name idempotency=, not both")
         store = claims if claims is not None else idempotency
-        if store is None and fire_jwt is not None:
-            store = MemoryClaimStore()  # token fires are always claimed: redeliveries are normal
+        if store is None and (fire_jwt is not None or self.vercel is not None):
+            store = MemoryClaimStore()  # token and Vercel fires are always claimed: duplicates are normal
         self.claims: ClaimStore | None = store
         self.replay: ClaimStore = (
             replay or store or MemoryClaimStore(ttl_seconds=2 * replay_window_seconds + 60)

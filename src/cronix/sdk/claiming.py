@@ -11,7 +11,8 @@ claim                 when                                 a loser gets
 ``fire:<fire_id>``    a fire id is known (``Cron.claims``)  done or accepted → 200 ``AlreadyHandled``;
 or ``<app>:<job>:``   else HMAC fires with a run id        running → 503 ``RunInProgress``
 ``<run id>``
-``lock:<app>:<job>``  token fires of ``Forbid`` jobs        running → 409 ``LockContended``
+``lock:<app>:<job>``  token and Vercel fires of             running → 409 ``LockContended``
+                      ``Forbid`` jobs
 ====================  ===================================  ======================================
 
 A store that fails answers 503 ``ClaimUnavailable`` and nothing runs. After the handler:
@@ -85,7 +86,7 @@ def _wanted(cron: CronLike, verified: TriggerVerified, entry: RegisteredJob) -> 
             wants.append(_Want("fire", store, f"fire:{ctx.fire_id}"))
         elif ctx.auth == "hmac" and ctx.run_id:
             wants.append(_Want("fire", store, f"{cron.app}:{ctx.name}:{ctx.run_id}"))
-        if is_token_fire(ctx) and entry.job.policy.concurrency != "Allow":
+        if (is_token_fire(ctx) or ctx.auth == "vercel") and entry.job.policy.concurrency != "Allow":
             wants.append(_Want("lock", store, f"lock:{cron.app}:{ctx.name}"))
     return wants
 

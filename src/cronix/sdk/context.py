@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["AuthKind", "JobContext", "parse_attempt", "parse_unix_time"]
 
 #: How a fire was authenticated: HMAC (``cronix trigger``), a cronix fire token, a Google
-#: OIDC token, or not at all (``skip_verify``).
-AuthKind = Literal["hmac", "jwt", "google-oidc", "none"]
+#: OIDC token, Vercel Cron's static bearer (``vercel_cron_secret``), or not at all (``skip_verify``).
+AuthKind = Literal["hmac", "jwt", "google-oidc", "vercel", "none"]
 
 _RUN_ID = X_CRON_RUN_ID.lower()
 _ATTEMPT = X_CRON_ATTEMPT.lower()
@@ -139,8 +139,11 @@ class JobContext:
 
     @property
     def fire_time(self) -> datetime | None:
-        """When the scheduler meant to fire: the token's occurrence, else ``X-Cron-Fire-Time``."""
-        if self.token is not None and self.fire_id:
+        """When the scheduler meant to fire: the token's or Vercel call's occurrence, else the header.
+
+        The header is ``X-Cron-Fire-Time``; a Vercel call's occurrence is its minute of arrival.
+        """
+        if self.fire_id and (self.token is not None or self.auth == "vercel"):
             return datetime.fromtimestamp(parse_fire_id(self.fire_id).scheduled, tz=UTC)
         return parse_unix_time(self.headers.get(_FIRE_TIME))
 

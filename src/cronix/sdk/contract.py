@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from cronix.sdk.logs import SDKLogger
     from cronix.sdk.results import Rejection, Response
     from cronix.sdk.scheduler import ManagedScheduler
+    from cronix.sdk.vercel import VercelCron
 
 __all__ = ["CronLike", "FireMode"]
 
@@ -38,6 +39,7 @@ class CronLike(Protocol):
     fire_jwt: FireJWT | None
     fire_mode: FireMode
     scheduler: ManagedScheduler | None
+    vercel: VercelCron | None
 
     def get(self, name: str) -> RegisteredJob | None: ...
 

@@ -14,6 +14,7 @@ here once (``fire-time.md`` §4.8, plus our additions recorded in ``spec/DECISIO
     BadSignature · MissingClaim · Expired · NotYetValid · LifetimeTooLong · WrongIssuer ·
     WrongAudience · WrongPurpose · TargetMismatch · BodyMismatch · WrongServiceAccount 401 ·
     KeysUnavailable 503 · TokenReplayed 200
+    Vercel Cron calls (D-761): BearerMismatch 401
 
 A replayed signature or token is answered 200 (not run): the sender's goal, one run of
 the occurrence, is met, and a legitimate resend after a lost response must not look like
@@ -76,6 +77,7 @@ FailureCode = Literal[
     "WrongServiceAccount",
     "KeysUnavailable",
     "TokenReplayed",
+    "BearerMismatch",
 ]
 
 STATUS_BY_CODE: Final[dict[FailureCode, int]] = {
@@ -117,6 +119,7 @@ STATUS_BY_CODE: Final[dict[FailureCode, int]] = {
     "WrongServiceAccount": 401,
     "KeysUnavailable": 503,
     "TokenReplayed": 200,
+    "BearerMismatch": 401,
 }
 
 

@@ -10,7 +10,9 @@ A trigger is authenticated one of two ways (both accepted by every adapter):
 
 * ``X-Cron-Signature`` — HMAC, as ``cronix trigger`` signs (``local-shim``);
 * ``Authorization: Bearer <fire token>`` — a managed scheduler's JWT (``managed-jwt``), when
-  the ``Cron`` has ``fire_jwt=`` (:mod:`cronix.sdk.firejwt`).
+  the ``Cron`` has ``fire_jwt=`` (:mod:`cronix.sdk.firejwt`);
+* ``Authorization: Bearer <CRON_SECRET>`` — Vercel Cron's own call (``vercel-native``), when
+  the ``Cron`` has ``vercel_cron_secret=`` (:mod:`cronix.sdk.vercel`; compared before a token).
 
 A request carrying a signature is checked as HMAC even if it also has a token; one with
 neither is answered ``MissingSignature``, or ``MissingToken`` for an app that verifies
@@ -33,6 +35,7 @@ from cronix.protocol import signing
 from cronix.protocol.errors import SignatureError
 from cronix.protocol.fireid import parse_fire_id
 from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX, X_CRON_FIRE_ID, X_CRON_SIGNATURE
+from cronix.sdk import vercel
 from cronix.sdk.context import JobContext
 from cronix.sdk.firejwt import bearer_token
 from cronix.sdk.hooks import call_hook
@@ -111,6 +114,17 @@ def verify_trigger(cron: CronLike, request: CronRequest) -> TriggerVerified | Re
     if entry is not None and cron.skips_verification(entry):
         context = JobContext.from_request(cron.app, entry.name, request, secret_index=-1, auth="none")
         return TriggerVerified(-1, context)
+    if cron.vercel is not None and _SIGNATURE_HEADER not in request.headers:
+        presented = vercel.authenticate(
+            cron.vercel,
+            request,
+            app=cron.app,
+            logger=cron.logger,
+            others=cron.has_secret() or cron.fire_jwt is not None,
+            tokens=cron.fire_jwt is not None,
+        )
+        if presented is not None:
+            return _verify_vercel(cron, request, presented, name, entry)
     uses_token = (
         cron.fire_jwt is not None
         and _SIGNATURE_HEADER not in request.headers
@@ -169,6 +183,33 @@ def _verify_token(
         cron.app, found.name, request, secret_index=0, auth=auth, fire_id=token.fire_id, token=token
     )
     return TriggerVerified(0, context)
+
+
+def _verify_vercel(
+    cron: CronLike,
+    request: CronRequest,
+    presented: int | Rejection,
+    name: str | None,
+    entry: RegisteredJob | None,
+) -> TriggerVerified | Rejection:
+    """A Vercel Cron call: the bearer (already compared), then ``GET``, the job, the occurrence."""
+    assert cron.vercel is not None
+    if isinstance(presented, Rejection):
+        return _fail(cron, presented, request)
+    if request.method.upper() != "GET":
+        return _fail(
+            cron, rejection("BadMethod", f"Vercel cron calls are GET, got {request.method}"), request
+        )
+    found = _routed(cron, request, name, entry)
+    if isinstance(found, Rejection):
+        return found
+    fire_id = vercel.occurrence(cron.vercel, request, cron.app, found)
+    if isinstance(fire_id, Rejection):
+        return _fail(cron, fire_id, request)
+    context = JobContext.from_request(
+        cron.app, found.name, request, secret_index=presented, auth="vercel", fire_id=fire_id
+    )
+    return TriggerVerified(presented, context)
 
 
 def _replay_key(cron: CronLike, request: CronRequest) -> tuple[str, float]:
