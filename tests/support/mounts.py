@@ -67,10 +67,19 @@ def private_paths_argv(binds: Mapping[str, str | os.PathLike[str]], argv: Sequen
 
 
 def run_with_read_only(
-    directories: Sequence[Path], argv: Sequence[str], *, timeout: float = 60
+    directories: Sequence[Path],
+    argv: Sequence[str],
+    *,
+    timeout: float = 60,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` where ``directories`` (and everything under them) are read-only, even for root."""
     pairs = [("-ro", str(d)) for d in directories]
     return subprocess.run(
-        _argv(pairs, argv), capture_output=True, text=True, timeout=timeout, check=False, env=dict(os.environ)
+        _argv(pairs, argv),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=dict(os.environ if env is None else env),
     )
