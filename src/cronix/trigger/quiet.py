@@ -116,7 +116,8 @@ def failure_line(app: str, job: str, result: FireResult) -> str:
     what = _WHAT.get(result.outcome, result.outcome)
     detail = f": {result.detail}" if result.detail else ""
     plural = "s" if result.attempts != 1 else ""
-    tries = f" after {result.attempts} attempt{plural}" if result.attempts else ""
+    counted = result.outcome == "retries_exhausted"  # its detail already says how many
+    tries = f" after {result.attempts} attempt{plural}" if result.attempts and not counted else ""
     return (
         f"cronix trigger {app}.{job} failed (exit {result.exit_code}): {what}{detail}{tries}; "
         f"run {result.run_id}, see cronix history {app}.{job}"
