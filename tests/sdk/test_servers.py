@@ -18,6 +18,7 @@ import pytest
 
 from cronix.protocol.manifest import canonical_json, parse_manifest
 from tests.sdk.conftest import ALL_SERVERS, REAL_SERVERS, Fire, Served, new_run_id, parametrize_servers
+from tests.support.procs import wait_until
 
 T = "/api/v1/scheduled/"
 MANIFEST = "/.well-known/cron-manifest"
@@ -234,6 +235,16 @@ class TestEveryServer:
 
 @parametrize_servers(REAL_SERVERS)
 class TestRealServers:
+    def test_a_refused_fire_is_logged_by_the_app_with_its_code(self, served: Served, fire: Fire) -> None:
+        wrong = "a-secret-the-app-does-not-have"
+        run_id = new_run_id()
+        reply = fire.fire(T + "sync-job", secret=wrong, run_id=run_id)
+        assert (reply.status, reply.code) == (401, "SignatureMismatch")
+        line = f"cronix: app sdk-test refused POST '{T}sync-job': 401 SignatureMismatch"
+        wait_until(lambda: line in served.log(), timeout=10)
+        assert wrong not in served.log() and fire.secrets.new not in served.log()
+        assert "v1=" not in served.log()  # never the signature
+
     def test_100_parallel_signed_fires_each_verified_and_run_once(self, served: Served, fire: Fire) -> None:
         jobs = ["sync-job", "async-job"]
         run_ids = [new_run_id() for _ in range(100)]

@@ -37,6 +37,7 @@ from cronix.sdk.context import JobContext
 from cronix.sdk.firejwt import bearer_token
 from cronix.sdk.hooks import call_hook
 from cronix.sdk.results import Rejection, TriggerVerified, Verified, rejection
+from cronix.sdk.secretsource import UnusableSecret
 
 if TYPE_CHECKING:
     from cronix.sdk.context import AuthKind
@@ -65,6 +66,9 @@ def check_signature(cron: CronLike, request: CronRequest) -> int | Rejection:
         return rejection("MissingSignature", "missing X-Cron-Signature header")
     try:
         secrets = cron.secrets()
+    except UnusableSecret as exc:
+        cron.logger.error("%s; answering 503 SecretUnavailable", exc)
+        return rejection("SecretUnavailable", "the app could not load its secrets")
     except Exception:
         # A secret provider outage is transient: 503 lets the trigger retry.
         cron.logger.exception("cronix: the secret provider of app %s raised", cron.app)
