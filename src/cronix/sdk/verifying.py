@@ -26,6 +26,7 @@ routing uses ``CronRequest.route``. Triggers accept any method: the method is si
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING
 
@@ -92,10 +93,26 @@ def _fail(cron: CronLike, failure: Rejection, request: CronRequest) -> Rejection
 
 
 def verify_manifest(cron: CronLike, request: CronRequest) -> Verified | Rejection:
-    """Signature (unless the instance skips it), then ``GET``, then the manifest path."""
+    """Signature (unless the instance skips it), then ``GET``, then the manifest path.
+
+    A manifest ``GET`` whose target has a query verifies against the target as received
+    *or* against its path alone (D-605): ``cronix`` and the reference CLI sign the URL's
+    path without ``?env=prod``, older cronix signed the path-and-query. Only the manifest
+    GET gets the second form: it reads, never runs anything, and a trigger's query stays
+    part of what is signed (D-302).
+    """
     index = -1
     if not cron.skip_verify:
         checked = check_signature(cron, request)
+        if (
+            isinstance(checked, Rejection)
+            and checked.code == "SignatureMismatch"
+            and request.method == "GET"
+            and "?" in request.target
+        ):
+            bare = dataclasses.replace(request, target=request.target.partition("?")[0])
+            again = check_signature(cron, bare)
+            checked = checked if isinstance(again, Rejection) else again
         if isinstance(checked, Rejection):
             return _fail(cron, checked, request)
         index = checked
