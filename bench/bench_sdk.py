@@ -38,7 +38,7 @@ BODY = json.dumps({"batch": "x" * 1000}, separators=(",", ":")).encode()[:1024]
 
 
 def make_cron() -> Cron:
-    cron = Cron(app="bench", base_url="http://127.0.0.1:8000", secret=[SECRET, "older-secret"])
+    cron = Cron(app="bench", base_url="http://127.0.0.1:8000", secret=[SECRET, "older-secret-0123456"])
 
     @cron.job("reconcile-payments", schedule="*/15 * * * *")
     async def reconcile(ctx: JobContext) -> None:

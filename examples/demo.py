@@ -60,7 +60,14 @@ class Demo:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.secret = secrets.token_hex(32)
-        self.env = {**os.environ, "CRON_SECRET": self.secret}
+        self.env = {**os.environ, "CRON_SECRET": self.secret}  # the app verifies with it
+        # The trigger reads the same value from a file: cron runs it with an environment of
+        # its own, where $CRON_SECRET is unset (what `cronix init --create-secret-file` makes).
+        self.secret_file = workdir / "secret"
+        fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self.secret + "\n")
+        self.secret_ref = f"file:{self.secret_file}"
         self.log_path = workdir / "app.log"
         self.app: subprocess.Popen[bytes] | None = None
         self.config = workdir / "cronix.yaml"
@@ -137,7 +144,7 @@ class Demo:
     def validate_manifest_url(self) -> None:
         """Validate the app's manifest URL: cronix fetches it with a signed GET."""
         say("  the app answers only requests signed with its secret (X-Cron-Signature, HMAC-SHA256)")
-        self.cronix("validate", self.manifest_url, "--secret-ref", "env:CRON_SECRET", "--next", "1")
+        self.cronix("validate", self.manifest_url, "--secret-ref", self.secret_ref, "--next", "1")
 
     def write_config(self) -> None:
         """Write the operator config: where the manifest is, and a demo crontab file as the backend."""
@@ -148,7 +155,7 @@ class Demo:
 manifest_sources:
   - app: shop
     url: {self.manifest_url}
-    secret_refs: [env:CRON_SECRET]   # a reference: the secret itself is never written
+    secret_refs: [{self.secret_ref}]   # a reference cron can read (0600); never the secret
 backend: crontab
 backends:
   crontab:
@@ -182,7 +189,7 @@ locks:
     def list_and_show(self) -> None:
         """List what cronix owns there, and show one job with its next fire times."""
         self.cronix("list")
-        self.cronix("show", f"shop.{JOB}", "--manifest", self.manifest_url, "--secret-ref", "env:CRON_SECRET")
+        self.cronix("show", f"shop.{JOB}", "--manifest", self.manifest_url, "--secret-ref", self.secret_ref)
 
     def trigger_job(self) -> None:
         """Fire one job the way cron will: `cronix trigger shop.reconcile-payments`."""

@@ -260,7 +260,7 @@ def test_a_request_that_would_smuggle_bytes_is_refused_before_connecting(
     method: str, path: str, headers: list[tuple[str, str]]
 ) -> None:
     with serving_raw(_replying(OK)) as server:
-        with pytest.raises(ValueError, match=r"invalid|space or a control|line break") as caught:
+        with pytest.raises(ValueError, match=r"invalid|space,? (or )?a control|line break") as caught:
             request(Target(False, "127.0.0.1", server.port, path), method, headers, timeout=5, max_body=9)
         assert server.conns == []
     assert str(caught.value).isprintable()

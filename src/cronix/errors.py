@@ -39,6 +39,7 @@ from cronix.protocol.errors import (
     ScheduleError,
     SignatureError,
 )
+from cronix.protocol.extras import DISTRIBUTION, install_hint
 
 __all__ = [
     "DISTRIBUTION",
@@ -73,8 +74,6 @@ __all__ = [
     "UsageError",
 ]
 
-#: The name cronix is installed under (``pip install cronix-py``); the package and command are ``cronix``.
-DISTRIBUTION = "cronix-py"
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -112,7 +111,7 @@ class MissingDependencyError(UsageError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
     def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(f"{feature} needs the '{extra}' extra: pip install '{DISTRIBUTION}[{extra}]'")
+        super().__init__(f"{feature} needs the '{extra}' extra: {install_hint(extra)}")
 
 
 class BackendError(CronixError):

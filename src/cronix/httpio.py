@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["MAX_HEADER_BYTES", "HttpError", "Response", "Target", "parse_target", "request"]
+__all__ = ["MAX_HEADER_BYTES", "HttpError", "Response", "Target", "check_request", "parse_target", "request"]
 
 MAX_HEADER_BYTES = 64 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -160,6 +160,15 @@ def request(
         return exchange.run(head, body, max_body)
     finally:
         exchange.close()
+
+
+def check_request(target: Target, method: str, headers: Sequence[tuple[str, str]]) -> None:
+    """Raise :class:`ValueError` for a request :func:`request` could not write, without sending it.
+
+    The trigger checks a job's request once, when it loads the spec, so an unsendable
+    header is a spec error before any lock is taken, not a failure of every attempt.
+    """
+    _request_head(target, method, headers, b"")
 
 
 class _Exchange:
@@ -454,8 +463,8 @@ def _request_head(target: Target, method: str, headers: Sequence[tuple[str, str]
         raise ValueError("the URL has no host")
     if not method or not all(33 <= ord(c) < 127 for c in method):
         raise ValueError(f"invalid HTTP method {method!r}")
-    if not target.path or any(ord(c) <= 32 or ord(c) == 127 for c in target.path):
-        raise ValueError("the request target contains a space or a control character")
+    if not target.path or any(ord(c) <= 32 or ord(c) >= 127 for c in target.path):
+        raise ValueError("the request target contains a space, a control character or a non-ASCII character")
     lines = [f"{method} {target.path} HTTP/1.1".encode("ascii")]
     names = {name.lower() for name, _ in headers}
     if "host" not in names:
@@ -463,11 +472,17 @@ def _request_head(target: Target, method: str, headers: Sequence[tuple[str, str]
     if "accept-encoding" not in names:
         lines.append(b"Accept-Encoding: identity")
     for name, value in headers:
-        if not name or any(c in name for c in ":\r\n\0 \t"):
+        if not name or not name.isascii() or any(c in name for c in ":\r\n\0 \t"):
             raise ValueError(f"invalid header name {name[:40]!r}")
         if any(c in value for c in "\r\n\0"):  # the value is not shown: it may be a credential
             raise ValueError(f"header {name} has a line break or NUL in its value")
-        lines.append(f"{name}: {value}".encode("latin-1"))
+        # Header values go out as their UTF-8 bytes, as Go's net/http writes them (D-603);
+        # names are tokens (ASCII). Latin-1 would refuse anything beyond U+00FF.
+        try:
+            encoded = value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape
+            raise ValueError(f"header {name} has a value that is not valid Unicode") from None
+        lines.append(name.encode("ascii") + b": " + encoded)
     if "content-length" not in names and (body or method in _BODY_METHODS):
         lines.append(f"Content-Length: {len(body)}".encode("ascii"))
     return b"\r\n".join(lines) + b"\r\n\r\n"

@@ -30,12 +30,15 @@ trigger's own terminal lines ``lock lost``, ``terminated``, ``lock acquire`` and
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import stat
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from cronix.fileio import FileRefused
 from cronix.protocol.triggerlog import KEY, MANUAL, classify
 
 if TYPE_CHECKING:
@@ -145,10 +148,18 @@ def append_run(path: str, record: Mapping[str, Any], *, max_bytes: int, keep: in
     if directory:
         os.makedirs(directory, mode=0o755, exist_ok=True)
     while True:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # Non-blocking open: a FIFO with no reader fails at once instead of blocking the fire.
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+                raise FileRefused("not a regular file") from None
+            raise
+        try:
             st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):  # a FIFO, /dev/zero: not a log anyone can read back
+                raise FileRefused("not a regular file")
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 current = os.stat(path)
             except FileNotFoundError:
@@ -210,8 +221,7 @@ def read_run_log(
     runs: list[HistoryRun] = []
     for file in run_log_files(path):
         try:
-            with open(file, encoding="utf-8", errors="replace") as fh:
-                lines = fh.readlines()
+            lines = _log_lines(file)
         except OSError:
             continue
         for line in lines:
@@ -219,6 +229,15 @@ def read_run_log(
             if run is not None and _keep(run, since, until, status):
                 runs.append(run)
     return runs
+
+
+def _log_lines(path: str) -> list[str]:
+    """The lines of a regular file (a FIFO or device named as the run log is skipped, not read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileRefused("not a regular file")
+        return fh.readlines()
 
 
 def _run_from_record(line: str, app: str | None, job: str | None) -> HistoryRun | None:

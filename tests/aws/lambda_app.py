@@ -39,7 +39,7 @@ class App:
 def app() -> Iterator[App]:
     server = make_server("127.0.0.1", 0, lambda environ, start: [], WSGIServer, _Quiet)
     base = f"http://127.0.0.1:{server.server_port}"
-    cron = Cron(app="billing", base_url=base, secret=["rotated-next", SECRET])
+    cron = Cron(app="billing", base_url=base, secret=["rotated-next-secret-0", SECRET])
     state = App(cron)
     retries = {"max_attempts": 2, "min_seconds": 0, "max_seconds": 1}
 

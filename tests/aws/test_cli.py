@@ -99,7 +99,9 @@ def test_the_operators_commands_on_eventbridge(aws: Moto, env: dict[str, str], t
     )
     drift = cronix(env, config, "drift", "--manifest", manifest, "--exit-on-drift")
     assert drift.returncode == 5, drift.stdout + drift.stderr
-    (status,) = as_json(cronix(env, config, "global-status", "-o", "json"))["backends"]
+    drifted = cronix(env, config, "global-status", "-o", "json")
+    assert drifted.returncode == 5, drifted.stderr  # as verify-ownership
+    (status,) = as_json(drifted)["backends"]
     assert status["drifted"] == 1
     assert cronix(env, config, "verify-ownership").returncode == 5
     assert (

@@ -20,7 +20,7 @@ from cronix.protocol.specfile import render_spec_file
 from tests.trigger.app_server import AppServer
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "packaged-secret"
+SECRET = "packaged-secret-of-the-test"
 
 PROBE = """
 import json, sys

@@ -144,3 +144,45 @@ def test_a_spec_file_with_a_bad_ref_fails_the_fire_without_printing_it(tmp_path:
     assert SECRET not in proc.stdout + proc.stderr
     assert SECRET not in run_log.read_text()
     assert "<invalid secret ref>" in proc.stdout or "lowercase" in proc.stdout
+
+
+def test_init_creates_a_secret_file_and_leads_with_its_file_ref(host: Host) -> None:
+    """Issue 14 item 1: the starter config's ref must work where cron runs the trigger."""
+    m = host.manifest("billing", job("ping", "@hourly"))
+    cfg, secret = host.root / "cronix.yaml", host.root / "etc" / "secret"
+    proc = run_cronix("init", "--config", str(cfg), "--app", "billing", "--manifest-url", str(m),
+                      "--create-secret-file", str(secret))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    value = secret.read_text()
+    assert len(value) == 65 and value.endswith("\n") and int(value, 16) > 0  # 32 random bytes, hex
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert value.strip() not in proc.stdout + proc.stderr  # never printed
+    assert f"wrote {secret} (mode 0600" in proc.stdout
+    assert f'      - "file:{secret}"' in cfg.read_text()
+    assert resolve_secrets([f"file:{secret}"], environ={}) == [value.strip()]
+    # The config it wrote plans with that ref, and no env: diagnostic (nothing to fix).
+    plan = host.run("plan", "--config", str(cfg), *host.backend_flags())
+    assert plan.code == 0, plan.err
+    assert "env:" not in plan.err
+
+
+def test_init_never_replaces_a_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("the secret apps already use\n")
+    proc = run_cronix("init", "--config", str(tmp_path / "c.yaml"), "--create-secret-file", str(secret))
+    assert_one_line_error(proc, 2, f"--create-secret-file: {secret} already exists; init never replaces")
+    assert secret.read_text() == "the secret apps already use\n"
+    assert not (tmp_path / "c.yaml").exists()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")  # dangling: still refused, nothing created through it
+    proc = run_cronix("init", "--config", str(tmp_path / "c.yaml"), "--create-secret-file", str(link))
+    assert proc.returncode == 2
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_the_starter_config_leads_with_a_file_ref(tmp_path: Path) -> None:
+    proc = run_cronix("init", "--config", str(tmp_path / "c.yaml"))
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "c.yaml").read_text()
+    assert "#     - file:/etc/cronix/secret" in text
+    assert "env:CRON_SECRET" not in text

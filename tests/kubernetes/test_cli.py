@@ -89,7 +89,9 @@ def test_the_reconciler_commands(kmock: KmockServer, namespace: str, tmp_path: P
     drift = cli(cfg, "drift", "--manifest", str(m), "--exit-on-drift")
     assert drift.returncode == 5, drift.stdout + drift.stderr
     assert cli(cfg, "verify-ownership").returncode == 5
-    status = json.loads(cli(cfg, "global-status", "-o", "json").stdout)["backends"]
+    drifted = cli(cfg, "global-status", "-o", "json")
+    assert drifted.returncode == 5, drifted.stderr
+    status = json.loads(drifted.stdout)["backends"]
     assert [(r["name"], r["owned"], r["in_sync"], r["drifted"]) for r in status] == [("kubernetes", 2, 1, 1)]
 
     pruned = cli(cfg, "prune", "--yes", "-o", "json")

@@ -176,6 +176,7 @@ def app_server(
         "REDIS_URL": redis.url,
         "APP_BASE_URL": base,
         "APP_ID": env.pop("APP_ID", f"shop-{secrets.token_hex(3)}"),
+        "HOME": str(tmp),  # gunicorn creates ~/.gunicorn: never the real home
         **env,
     }
     log = tmp / f"{kind}-{port}.log"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,37 @@ def store_jobs(state_path: Path, app: str, *jobs: Job) -> None:
     backend = EchoBackend({"state_path": str(state_path)})
     for item in jobs:
         backend.create(app, item, ownership_hashes(item), FireSpec.build(app, item))
+
+
+@contextlib.contextmanager
+def private_cgroup() -> Iterator[str | None]:
+    """A fresh cgroup below this process's own, for a host whose plugins' cgroups must not be
+    swept by anyone else; ``None`` where cgroup v2 is not writable (the tree fallback runs).
+
+    Every cronix that launches a plugin sweeps the stale plugin cgroups beside its own, and
+    on a shared machine that is the root cgroup of every session: a test's killed host left
+    its plugin there, stopping, to be killed by some other session's launch. A host that
+    moves itself in here has its plugins' cgroups created in here, where only it sweeps.
+    """
+    from cronix.plugins.containment import cgroup_parent, sweep_stale_cgroups
+
+    parent = cgroup_parent()
+    if parent is None:
+        yield None
+        return
+    path = os.path.join(parent, f"cronix-test-{os.getpid()}-{next(_cgroups)}")
+    os.mkdir(path)
+    try:
+        yield path
+    finally:
+        sweep_stale_cgroups(path, grace=0)
+        wait_until(lambda: _cgroup_empty(path), timeout=5)
+        os.rmdir(path)
+
+
+def _cgroup_empty(path: str) -> bool:
+    with open(os.path.join(path, "cgroup.procs"), encoding="ascii") as fh:
+        return not fh.read().strip()
+
+
+_cgroups = itertools.count(1)

@@ -21,7 +21,7 @@ import pytest
 from cronix.plugins.containment import CONTAINMENT_ENV, cgroup_parent, sweep_stale_cgroups
 from cronix.plugins.errors import PluginIdentity
 from cronix.plugins.process import PluginProcess
-from tests.plugins.helpers import REPO, install_hostile, make_config, sha256_pin
+from tests.plugins.helpers import REPO, install_hostile, make_config, private_cgroup, sha256_pin
 from tests.support.cli import run_cronix
 from tests.support.procs import wait_until
 
@@ -173,7 +173,7 @@ def test_the_next_launch_ends_what_a_killed_cronix_left_in_its_cgroup(
         os.kill(host.pid, signal.SIGKILL)
         host.wait()
         assert all(_live(p) for p in [plugin_pid, *escapees])  # nothing ended them yet
-        sweep_stale_cgroups()
+        sweep_stale_cgroups(grace=0.5)  # stubborn ignores the SIGTERM: killed after the grace
         wait_until(lambda: not any(_live(p) for p in [plugin_pid, *escapees]), timeout=5)
         assert not os.path.exists(cgroup)
     finally:
@@ -184,3 +184,48 @@ def test_the_next_launch_ends_what_a_killed_cronix_left_in_its_cgroup(
         if plugin_pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(plugin_pid, signal.SIGKILL)
+
+
+# A process in a stale cgroup (its "host" is a pid that does not exist) that ends by itself
+# on SIGTERM after some cleanup — as the SDK's orderly stop does — or ignores SIGTERM.
+STALE_MEMBER = """
+import os, signal, sys, time
+def stop(*_):
+    time.sleep(0.3)                        # the orderly stop: the socket directory goes last
+    os.rmdir(sys.argv[1])
+    os._exit(0)
+signal.signal(signal.SIGTERM, stop if sys.argv[2] == "orderly" else signal.SIG_IGN)
+with open(os.path.join(sys.argv[3], "cgroup.procs"), "w") as fh:
+    fh.write(str(os.getpid()))
+print("in", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(cgroup_parent() is None, reason=NO_CGROUP)
+@pytest.mark.parametrize("kind", ["orderly", "stubborn"])
+def test_a_stale_cgroup_sweep_lets_a_stopping_plugin_finish(tmp_path: Path, kind: str) -> None:
+    """The next launch used to SIGKILL a killed host's plugin in the middle of its own stop,
+    leaving its socket directory behind (the flaky ``test_orphans`` case): it now asks first."""
+    with private_cgroup() as parent:
+        assert parent is not None
+        cgroup = os.path.join(parent, f"cronix-plugin-{2**22 + 1}-1-1")  # its owner does not exist
+        os.mkdir(cgroup)
+        socket_dir = tmp_path / "cx-socket"
+        socket_dir.mkdir()
+        argv = [sys.executable, "-c", STALE_MEMBER, str(socket_dir), kind, cgroup]
+        member = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        try:
+            assert member.stdout is not None and member.stdout.readline() == "in\n"
+            sweep_stale_cgroups(parent, grace=0.3 if kind == "stubborn" else 10)
+            assert member.wait(5) == (0 if kind == "orderly" else -signal.SIGKILL)
+            assert socket_dir.exists() == (kind == "stubborn")  # the orderly one finished its cleanup
+            assert not os.path.exists(cgroup)
+        finally:
+            if member.poll() is None:
+                member.kill()
+                member.wait()
+            if member.stdout is not None:
+                member.stdout.close()
+            with contextlib.suppress(OSError):
+                os.rmdir(cgroup)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,29 @@ import pytest
 from cronix.plugins.contract import ENV_MAGIC_COOKIE, MAGIC_COOKIE
 from cronix.plugins.errors import PluginIdentity
 from cronix.plugins.process import PluginProcess
-from tests.plugins.helpers import ECHO, REPO, kill_leftovers, make_config, session_members, sha256_pin
+from tests.plugins.helpers import (
+    ECHO,
+    REPO,
+    kill_leftovers,
+    make_config,
+    private_cgroup,
+    session_members,
+    sha256_pin,
+)
 from tests.support.procs import wait_until
 
-HOST = """
+# The host first joins the test's own cgroup (when there is one), so that its plugin's
+# cgroup is swept by nobody else while the plugin stops (tests/plugins/helpers.private_cgroup).
+JOIN = """
+import os
+if {cgroup!r}:
+    with open(os.path.join({cgroup!r}, "cgroup.procs"), "w") as fh:
+        fh.write(str(os.getpid()))
+"""
+
+HOST = (
+    JOIN
+    + """
 import sys, time
 sys.path.insert(0, {repo!r})
 from cronix.config import load_config
@@ -27,9 +48,12 @@ backend.list_entries()
 print(backend.process.pid, backend.process.socket_dir, flush=True)
 time.sleep(300)
 """
+)
 
 # The host is inside a call the plugin never answers (echo's hang_on=List) when it is killed.
-HUNG_HOST = """
+HUNG_HOST = (
+    JOIN
+    + """
 import sys, threading, time
 sys.path.insert(0, {repo!r})
 from cronix.config import load_config
@@ -41,15 +65,26 @@ while "hanging in List" not in backend.process.stderr_tail():
 print(backend.process.pid, backend.process.socket_dir, flush=True)
 time.sleep(300)
 """
+)
+
+
+@pytest.fixture
+def stack() -> Iterator[contextlib.ExitStack]:
+    with contextlib.ExitStack() as exits:
+        yield exits
 
 
 @pytest.mark.parametrize("host", [HOST, HUNG_HOST], ids=["between-rpcs", "inside-a-hung-rpc"])
-def test_plugin_exits_when_cronix_is_killed_with_sigkill(tmp_path: Path, plugin_dir: Path, host: str) -> None:
-    """Also when the RPC thread is stuck in the backend: the watchdog ends the process anyway."""
+def test_plugin_exits_when_cronix_is_killed_with_sigkill(
+    tmp_path: Path, plugin_dir: Path, host: str, stack: contextlib.ExitStack
+) -> None:
+    """Also when the RPC thread is stuck in the backend: the watchdog ends the process anyway,
+    and removes its socket directory itself (no host is left to do it)."""
     _, config = make_config(
         tmp_path, dirs=[plugin_dir], pins={"echo": sha256_pin(plugin_dir / "cronix-backend-echo")}
     )
-    code = host.format(repo=str(REPO), config=str(config), state=str(tmp_path / "state.json"))
+    cgroup = stack.enter_context(private_cgroup())
+    code = host.format(repo=str(REPO), config=str(config), state=str(tmp_path / "state.json"), cgroup=cgroup)
     host = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
     assert host.stdout is not None
     plugin_pid = 0

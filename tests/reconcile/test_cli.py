@@ -150,7 +150,8 @@ def test_global_status_reports_every_configured_backend(host: Host) -> None:
     assert host.apply(host.manifest("billing", PING, job("pong", "@daily"))).code == 0
     host.crontab.write_text(host.crontab.read_text().replace("0 0 * * *", "1 0 * * *"))
     result = host.run("global-status", "--config", str(cfg), "-o", "json")
-    assert result.code == 0, result.err
+    assert result.code == 5, result.err  # the edited entry is drift (as verify-ownership)
+    assert "global-status: 1 backend(s) drifted: crontab" in result.err
     rows = {r["name"]: r for r in result.json()["backends"]}
     assert (rows["crontab"]["owned"], rows["crontab"]["in_sync"], rows["crontab"]["drifted"]) == (2, 1, 1)
     assert (rows["second"]["owned"], rows["second"]["error"]) == (0, None)

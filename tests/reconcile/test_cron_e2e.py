@@ -13,6 +13,11 @@ daemon without conflict, and everything vanishes with it. ``apply`` runs in the 
 namespace (``nsenter --mount``). The trigger's run log, state, locks and spec files live
 under the test's directory too (a ``CRONIX_CONFIG=`` line of the crontab, as an operator
 would set it, names the config).
+
+cron mails whatever a job prints. In the namespace ``/usr/sbin`` gains a ``sendmail`` (an
+overlay: the real directory plus one file of the test) that appends each mail to a file,
+so the test sees exactly what an operator's ``MAILTO`` would get: nothing for a fire that
+succeeded, one line for a fire that failed (D-621).
 """
 
 from __future__ import annotations
@@ -66,9 +71,15 @@ def app() -> Iterator[ThreadingHTTPServer]:
 
 
 @pytest.fixture
-def private_cron(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """A cron daemon whose system paths are the test's; yields its pid and its /etc/cron.d."""
+def private_cron(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
+    """A cron daemon whose system paths are the test's; yields its pid, its /etc/cron.d and its mailbox."""
     cron = require_binary("cron", "cron")
+    mailbox = tmp_path / "mailbox"
+    sbin = tmp_path / "sbin-overlay"
+    sendmail = sbin / "upper" / "sendmail"
+    sendmail.parent.mkdir(parents=True)
+    sendmail.write_text(f'#!/bin/sh\n{{ cat; echo "--- end of mail ($*)"; }} >> {mailbox}\n')
+    sendmail.chmod(0o755)
     root = tmp_path / "sys"
     paths = {"/etc/cron.d": root / "cron.d", "/run": root / "run", "/var/spool/cron/crontabs": root / "spool"}
     for d in paths.values():
@@ -77,9 +88,9 @@ def private_cron(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     binds: dict[str, str | os.PathLike[str]] = {k: v for k, v in paths.items() if os.path.isdir(k)}
     binds["/etc/crontab"] = root / "crontab"
     pidfile = root / "run" / "crond.pid"
-    argv = private_paths_argv(binds, [cron, "-f", "-L", "15"])
+    argv = private_paths_argv(binds, [cron, "-f", "-L", "15"], overlays={"/usr/sbin": sbin})
     with running(argv, ready=pidfile.exists, log=tmp_path / "cron.log") as proc:
-        yield proc.pid, paths["/etc/cron.d"]
+        yield proc.pid, paths["/etc/cron.d"], mailbox
 
 
 def _host_target() -> tuple[int, int] | None:
@@ -94,9 +105,9 @@ def _host_target() -> tuple[int, int] | None:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_cron_fires_the_entry_apply_wrote(
-    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path]
+    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path, Path]
 ) -> None:
-    pid, cron_d = private_cron
+    pid, cron_d, mailbox = private_cron
     host_target = _host_target()
     nsenter = require_binary("nsenter", "util-linux")
     secret = tmp_path / "secret"
@@ -117,7 +128,9 @@ def test_cron_fires_the_entry_apply_wrote(
     time.sleep(1.1)
     url = f"http://127.0.0.1:{app.server_address[1]}/api/v1/scheduled/tick"
     manifest = tmp_path / "m.json"
-    manifest.write_text(json.dumps(manifest_doc("e2e", job("tick", "* * * * *", request={"url": url}))))
+    refused = f"http://127.0.0.1:{free_port()}/api/v1/scheduled/down"  # nothing listens there
+    down = job("down", "* * * * *", request={"url": refused}, policy={"retries": {"max_attempts": 1}})
+    manifest.write_text(json.dumps(manifest_doc("e2e", job("tick", "* * * * *", request={"url": url}), down)))
     applied = subprocess.run(
         [nsenter, "--target", str(pid), "--mount", "--", CRONIX, "apply", "--config", str(config),
          "--manifest", str(manifest), "--secret-ref", f"file:{secret}"],
@@ -133,9 +146,24 @@ def test_cron_fires_the_entry_apply_wrote(
     first_at, run_id, verified = app.fired[0]  # type: ignore[attr-defined]
     assert verified, "the app refused the trigger's signature"
     assert run_id
-    wait_until(lambda: (tmp_path / "runs.jsonl").exists(), timeout=30, interval=0.2)
-    record = json.loads((tmp_path / "runs.jsonl").read_text().splitlines()[0])
-    assert record["app"] == "e2e" and record["job"] == "tick"
+    runs = tmp_path / "runs.jsonl"
+    wait_until(lambda: runs.exists() and len(runs.read_text().splitlines()) >= 2, timeout=30, interval=0.2)
+    records = {r["job"]: r for r in map(json.loads, runs.read_text().splitlines()[:2])}
+    assert records["tick"]["app"] == "e2e" and records["tick"]["outcome"] == "success"
+    assert records["down"]["outcome"] == "retries_exhausted"
+    # cron mailed the failure, as one line, and nothing for the success (D-621)
+    wait_until(
+        lambda: mailbox.exists() and "--- end of mail" in mailbox.read_text(), timeout=30, interval=0.2
+    )
+    time.sleep(1.0)  # a second mail, if cron were sending one for tick, would be written by now
+    mail = mailbox.read_text()
+    assert mail.count("--- end of mail") == 1, mail
+    assert "e2e.tick" not in mail
+    body = mail.split("\n\n", 1)[1].split("--- end of mail")[0]
+    assert body.splitlines() == [
+        f"cronix trigger e2e.down failed (exit 2): no attempt succeeded: {records['down']['detail']}; "
+        f"run {records['down']['run_id']}, see cronix history e2e.down"
+    ], mail
     # one fire per minute: nothing else runs this job
     time.sleep(max(0.0, 5 - (time.time() - first_at)))
     assert len([f for f in app.fired if f[0] - first_at < 50]) == 1  # type: ignore[attr-defined]

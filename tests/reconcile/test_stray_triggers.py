@@ -32,8 +32,9 @@ def _status(host: Host) -> dict[str, object]:
     cfg = host.root / "cronix.yaml"
     cfg.write_text(f"spec_dir: {host.spec_dir}\nbackends:\n  crontab:\n    path: {host.crontab}\n")
     result = host.run("global-status", "--config", str(cfg), "-o", "json")
-    assert result.code == 0, result.err
     row: dict[str, object] = result.json()["backends"][0]
+    drifted = bool(row["drifted"] or row["stray"])
+    assert result.code == (5 if drifted else 0), result.err  # exit 5 exactly when drifted
     return row
 
 

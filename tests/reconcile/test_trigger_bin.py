@@ -68,3 +68,17 @@ def test_a_configured_trigger_bin_is_kept_as_given(tmp_path: Path) -> None:
     (tmp_path / "cronix.yaml").write_text("trigger_bin: /opt/nowhere/cronix\n")
     proc = run_cronix("plan", *flags)
     assert_one_line_error(proc, 3, "trigger_bin /opt/nowhere/cronix is not an executable file")
+
+
+def test_the_help_says_the_default_falls_back_to_the_running_cronix() -> None:
+    for command in ("plan", "apply", "drift"):
+        proc = run_cronix(command, "--help")
+        assert proc.returncode == 0, proc.stderr
+        flat = " ".join(proc.stdout.split())
+        assert (
+            "--trigger-bin PATH The cronix executable entries run [trigger_bin in cronix.yaml, else" in flat
+        )
+        assert (
+            "/usr/local/bin/cronix; where that default does not exist, the cronix running this command]"
+            in flat
+        )

@@ -145,6 +145,7 @@ def served(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(REPO), **_environment(sdk_secrets, record, base_url)}
+    env["HOME"] = str(workdir)  # gunicorn creates ~/.gunicorn: never the real home
     log = workdir / "server.log"
     with running(_argv(name, port), ready=lambda: http_ok(port, "/hello"), log=log, env=env, timeout=30):
         yield Served(name, base_url, http_sender(base_url), record, log)

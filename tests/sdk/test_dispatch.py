@@ -23,7 +23,7 @@ from cronix.sdk.dispatch import to_response
 from cronix.sdk.wsgi import CronWSGI
 from tests.sdk.signer import fresh_timestamp, signature
 
-SECRET = "dispatch-secret"
+SECRET = "dispatch-secret-of-the-test"
 T = "/api/v1/scheduled/"
 
 

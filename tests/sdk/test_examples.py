@@ -29,7 +29,7 @@ def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
     name: str = request.param
     port = free_port()
     log = tmp_path / "app.log"
-    env = {**os.environ, "CRON_SECRET": f"{SECRET},old-secret"}
+    env = {**os.environ, "CRON_SECRET": f"{SECRET},old-secret-0123456789"}
     argv = [sys.executable, str(REPO / "examples" / name / "app.py"), "--port", str(port)]
     with running(argv, ready=lambda: http_ok(port, "/healthz"), log=log, env=env, timeout=30):
         yield name, port, log
@@ -53,7 +53,9 @@ def test_example_app_serves_verified_jobs(example: tuple[str, int, Path]) -> Non
         assert reply.status == 200, reply.body
         line = f"{job} ran: run_id={run_id}"
         wait_until(lambda line=line: line in log.read_text(errors="replace"), timeout=10)
-        rotated = send("POST", target, b"", cron_headers("old-secret", "POST", target, b"", run_id="r2"))
+        rotated = send(
+            "POST", target, b"", cron_headers("old-secret-0123456789", "POST", target, b"", run_id="r2")
+        )
         assert rotated.status == 200
     unsigned = send("POST", "/api/v1/scheduled/anything", b"", {})
     assert (unsigned.status, unsigned.code) == (401, "MissingSignature")

@@ -40,7 +40,7 @@ from tests.support.procs import free_port, wait_until
 
 BASE = "https://shop.example"
 T = "/api/v1/scheduled/"
-SECRET = "hmac-secret-1"
+SECRET = "hmac-secret-1-of-the-test"
 FIRE = format_fire_id("shop", "job", 0, 1767225600)
 
 

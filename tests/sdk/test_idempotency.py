@@ -126,7 +126,7 @@ def test_redis_store_from_url(redis: RedisServer) -> None:
 
 
 def _replica(store: IdempotencyStore, calls: list[str], name: str) -> Cron:
-    cron = Cron(app="billing", base_url="https://b.example", secret="s", idempotency=store)
+    cron = Cron(app="billing", base_url="https://b.example", secret="s" * 16, idempotency=store)
     cron.register("reconcile", lambda ctx: calls.append(name), schedule="@daily")
     return cron
 
@@ -134,7 +134,7 @@ def _replica(store: IdempotencyStore, calls: list[str], name: str) -> Cron:
 def _fire(run_id: str) -> CronRequest:
     target = "/api/v1/scheduled/reconcile"
     headers = {
-        "X-Cron-Signature": signature("s", "POST", target, b"", fresh_timestamp("POST", target, b"")),
+        "X-Cron-Signature": signature("s" * 16, "POST", target, b"", fresh_timestamp("POST", target, b"")),
         "X-Cron-Run-Id": run_id,
     }
     return CronRequest.build("POST", target, b"", headers)

@@ -13,7 +13,11 @@ BASE = "https://billing.internal"
 
 
 def make(**kwargs: object) -> Cron:
-    options: dict[str, object] = {"app": "billing", "base_url": BASE, "secret": "s3cret"}
+    options: dict[str, object] = {
+        "app": "billing",
+        "base_url": BASE,
+        "secret": "s3cret-of-the-registry-tests",
+    }
     options.update(kwargs)
     return Cron(**options)  # type: ignore[arg-type]
 
@@ -165,6 +169,11 @@ def test_unusable_base_url_is_refused(base_url: str) -> None:
         ({"secret": ""}, "secret must not be empty"),
         ({"secret": ["", ""]}, "secret must not be empty"),
         ({"secret": [1]}, "secret must be a string"),
+        ({"secret": "abc"}, "secret is 3 bytes; an HMAC secret needs at least 16"),
+        ({"secret": ["a-long-enough-secret", "short"]}, "secret (item 1) is 5 bytes"),
+        ({"secret": lambda: None}, "the secret callable's result is None (an unset environment variable?)"),
+        ({"secret": lambda: "abc"}, "the secret callable's result is 3 bytes"),
+        ({"secret": list}, "the secret callable's result must not be empty"),
         ({"replay_window_seconds": 29}, "replay_window_seconds must be >= 30, got 29"),
         ({"replay_window_seconds": 30.5}, "must be an int"),
         ({"max_body_bytes": 0}, "max_body_bytes must be positive"),
@@ -199,3 +208,49 @@ def test_skip_verify_warns_loudly(caplog: pytest.LogCaptureFixture) -> None:
     assert any("skip_verify=True for app billing" in m and "NOT authenticated" in m for m in messages)
     assert any("skip_verify=True for job billing.public" in m for m in messages)
     assert not any("billing.open" in m for m in messages)  # inherits the instance setting: warned once
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"timezon": "Europe/Berlin"}, "unknown option timezon= for job a; did you mean timezone=?"),
+        ({"schedual": "@daily"}, "unknown option schedual= for job a; did you mean schedule=?"),
+        ({"tz": "Europe/Berlin"}, "unknown option tz= for job a; did you mean timezone=?"),
+        ({"retries": 5}, "unknown option retries= for job a; it belongs in policy: policy={'retries': …}"),
+        (
+            {"timeout_seconds": 30},
+            "unknown option timeout_seconds= for job a; it belongs in policy: policy={'timeout_seconds': …}",
+        ),
+        (
+            {"max_attempts": 5},
+            "unknown option max_attempts= for job a; it belongs in policy: policy={'retries': {'max_attempts': …}}",
+        ),
+        ({"flavour": "x"}, "unknown option flavour= for job a (options: body, enabled, headers,"),
+    ],
+)
+def test_unknown_job_options_are_refused_by_name(options: dict[str, object], message: str) -> None:
+    cron = make()
+    with pytest.raises(JobDefinitionError) as info:
+        cron.register("a", noop, schedule="@hourly", **options)  # type: ignore[call-overload]
+    assert str(info.value).startswith("cronix: " + message)
+    assert info.value.name == "a"
+    assert cron.get("a") is None  # not registered with the defaults, as it used to be
+
+
+def test_a_misspelt_policy_field_gets_a_did_you_mean() -> None:
+    cron = make()
+    policy = {"timeot_seconds": 3, "retries": {"max_atempts": 2}}
+    with pytest.raises(JobDefinitionError) as info:
+        cron.register("a", noop, schedule="@hourly", policy=policy)  # type: ignore[call-overload]
+    message = str(info.value)
+    assert 'policy/timeot_seconds: unknown field "timeot_seconds"; did you mean timeout_seconds?' in message
+    assert 'policy/retries/max_atempts: unknown field "max_atempts"; did you mean max_attempts?' in message
+
+
+def test_a_short_secret_is_refused_without_echoing_it() -> None:
+    with pytest.raises(CronConfigError) as info:
+        make(secret="fifteen-bytes!!")
+    assert "secret is 15 bytes; an HMAC secret needs at least 16" in str(info.value)
+    assert "fifteen" not in str(info.value)
+    assert make(secret="sixteen-bytes!!!").has_secret()
+    assert make(secret="é" * 8).has_secret()  # counted in UTF-8 bytes, as HMAC keys them

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +20,7 @@ import pytest
 
 from cronix.protocol.manifest import canonical_json, parse_manifest
 from tests.sdk.conftest import ALL_SERVERS, REAL_SERVERS, Fire, Served, new_run_id, parametrize_servers
+from tests.support.procs import wait_until
 
 T = "/api/v1/scheduled/"
 MANIFEST = "/.well-known/cron-manifest"
@@ -134,6 +137,17 @@ class TestEveryServer:
         reply = fire.fire(MANIFEST + "?v=2", method="GET", sign_target=MANIFEST + "?v=1")
         assert (reply.status, reply.code) == (401, "SignatureMismatch")
 
+    def test_manifest_with_query_also_verifies_against_the_bare_path(self, fire: Fire) -> None:
+        # What cronix and the reference CLI sign for ...cron-manifest?env=prod (D-605).
+        assert fire.fire(MANIFEST + "?env=prod", method="GET", sign_target=MANIFEST).status == 200
+        # Only for the manifest GET: a trigger's query stays signed, and the path must match.
+        reply = fire.fire(T + "sync-job?x=1", sign_target=T + "sync-job")
+        assert (reply.status, reply.code) == (401, "SignatureMismatch")
+        reply = fire.fire(MANIFEST + "?env=prod", method="GET", sign_target="/other")
+        assert (reply.status, reply.code) == (401, "SignatureMismatch")
+        post = fire.fire(MANIFEST + "?env=prod", method="POST", sign_target=MANIFEST)
+        assert (post.status, post.code) == (401, "SignatureMismatch")  # the bare form is for GET only
+
     def test_manifest_unsigned_or_wrong_method(self, fire: Fire) -> None:
         unsigned = fire.fire(MANIFEST, method="GET", signed=False)
         assert (unsigned.status, unsigned.code) == (401, "MissingSignature")
@@ -234,6 +248,28 @@ class TestEveryServer:
 
 @parametrize_servers(REAL_SERVERS)
 class TestRealServers:
+    def test_the_cli_fetches_a_manifest_url_with_a_query(
+        self, served: Served, fire: Fire, tmp_path: Path
+    ) -> None:
+        url = f"{served.base_url}{MANIFEST}?env=prod&x=y"
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "APP_SECRET": fire.secrets.new}
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("cronix")), "validate", url, "--secret-ref", "env:APP_SECRET"],
+            capture_output=True, text=True, timeout=60, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "OK  app=sdk-test jobs=6" in done.stdout
+
+    def test_a_refused_fire_is_logged_by_the_app_with_its_code(self, served: Served, fire: Fire) -> None:
+        wrong = "a-secret-the-app-does-not-have"
+        run_id = new_run_id()
+        reply = fire.fire(T + "sync-job", secret=wrong, run_id=run_id)
+        assert (reply.status, reply.code) == (401, "SignatureMismatch")
+        line = f"cronix: app sdk-test refused POST '{T}sync-job': 401 SignatureMismatch"
+        wait_until(lambda: line in served.log(), timeout=10)
+        assert wrong not in served.log() and fire.secrets.new not in served.log()
+        assert "v1=" not in served.log()  # never the signature
+
     def test_100_parallel_signed_fires_each_verified_and_run_once(self, served: Served, fire: Fire) -> None:
         jobs = ["sync-job", "async-job"]
         run_ids = [new_run_id() for _ in range(100)]

@@ -12,7 +12,7 @@ import pytest
 from cronix.sdk import Cron, CronRequest, Hooks, JobContext, Rejection, TriggerVerified, Verified
 from tests.sdk.signer import fresh_timestamp, signature
 
-SECRET = "first-secret"
+SECRET = "first-secret-of-the-tests"
 T = "/api/v1/scheduled/"
 MANIFEST = "/.well-known/cron-manifest"
 
@@ -122,13 +122,13 @@ def test_manifest_order_signature_then_method_then_path() -> None:
 
 
 def test_rotation_reports_the_matching_secret_and_callables_are_read_each_time() -> None:
-    current = ["new", "old"]
+    current = ["new-secret-0123456789", "old-secret-0123456789"]
     cron = make(secret=lambda: list(current))
-    old = cron.verify_trigger(request("POST", T + "reconcile", secret="old"))
+    old = cron.verify_trigger(request("POST", T + "reconcile", secret="old-secret-0123456789"))
     assert isinstance(old, TriggerVerified)
     assert old.secret_index == 1
-    current.remove("old")
-    retired = cron.verify_trigger(request("POST", T + "reconcile", secret="old"))
+    current.remove("old-secret-0123456789")
+    retired = cron.verify_trigger(request("POST", T + "reconcile", secret="old-secret-0123456789"))
     assert isinstance(retired, Rejection)
     assert retired.code == "SignatureMismatch"
 
@@ -137,7 +137,9 @@ def test_secret_provider_failure_is_503_and_logged_without_secrets(caplog: pytes
     def vault() -> str:
         raise ConnectionError("vault down")
 
-    cron = make(secret=vault)
+    with caplog.at_level(logging.INFO, logger="cronix.sdk"):
+        cron = make(secret=vault)  # an outage at startup may end: the app starts, and says so
+    assert "secret callable raised ConnectionError at startup" in caplog.text
     with caplog.at_level(logging.ERROR, logger="cronix.sdk"):
         result = cron.verify_trigger(request("POST", T + "reconcile"))
     assert isinstance(result, Rejection)
@@ -146,11 +148,20 @@ def test_secret_provider_failure_is_503_and_logged_without_secrets(caplog: pytes
     assert SECRET not in caplog.text
 
 
-def test_no_usable_secret_is_malformed_header() -> None:
-    cron = make(secret=list)
-    result = cron.verify_trigger(request("POST", T + "reconcile"))
-    assert isinstance(result, Rejection)
-    assert result.code == "MalformedHeader"
+def test_a_secret_callable_that_stops_answering_usably_is_503_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answers: list[object] = [SECRET]
+    cron = make(secret=lambda: answers[-1])
+    for broken, problem in ((None, "result is None"), ([], "must not be empty"), ("abc", "is 3 bytes")):
+        answers.append(broken)
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="cronix.sdk"):
+            result = cron.verify_trigger(request("POST", T + "reconcile"))
+        assert isinstance(result, Rejection)
+        assert (result.status, result.code) == (503, "SecretUnavailable")  # the trigger retries
+        assert problem in caplog.text
+        assert SECRET not in caplog.text
 
 
 def test_skip_verify_precedence() -> None:

@@ -72,7 +72,7 @@ def test_fire_time_from_the_scheduler_wins(host: Host, app: AppServer) -> None:
     assert host.trigger(env=host.env(CRONIX_FIRE_TIME="1767323040")).returncode == 0
     assert [r.header("X-Cron-Fire-Time") for r in app.requests] == ["1767323040", "1767323040"]
     bad = host.trigger("billing.ping", "--fire-time", "yesterday")
-    assert bad.returncode == 3
+    assert bad.returncode == 2  # a usage error: nothing fired (D-620)
     assert "fire time must be Unix seconds or RFC 3339" in bad.stderr
 
 
@@ -260,13 +260,15 @@ def test_missing_secret_is_internal_and_names_only_the_reference(host: Host, app
     assert app.requests == []
 
 
-def test_bad_arguments_are_internal_with_one_line(host: Host) -> None:
-    for argv in (["billing"], ["Billing.ping"], ["billing.../etc/passwd"]):
+def test_bad_arguments_are_usage_errors_with_one_line(host: Host) -> None:
+    """Exit 2, as for every cronix command (D-620, was 3): nothing fired, nothing recorded."""
+    for argv in (["billing"], ["Billing.ping"], ["billing.../etc/passwd"], ["billing.ping", "--bogus"]):
         proc = host.trigger(*argv)
-        assert proc.returncode == 3
+        assert proc.returncode == 2
         assert len(proc.stderr.splitlines()) == 1
         assert proc.stderr.startswith("cronix trigger: error:")
-    assert "exit codes" in host.trigger("--help").stdout
+        assert proc.stderr.rstrip().endswith("(see 'cronix trigger --help')")
+    assert host.runs() == []
 
 
 def test_invalid_config_is_internal(host: Host, app: AppServer) -> None:

@@ -30,7 +30,7 @@ def sdk_app() -> Iterator[tuple[WSGIServer, Cron, list[JobContext]]]:
     seen: list[JobContext] = []
     server = make_server("127.0.0.1", 0, lambda environ, start: [], handler_class=_Quiet)
     base = f"http://127.0.0.1:{server.server_port}"
-    cron = Cron(app="billing", base_url=base, secret=["rotated-new", SECRET])
+    cron = Cron(app="billing", base_url=base, secret=["rotated-new-secret-0", SECRET])
 
     @cron.job("ping", schedule="* * * * *", url=f"{base}/api/v1/scheduled/ping?tenant=acme&x=%2F")
     def ping(ctx: JobContext) -> None:

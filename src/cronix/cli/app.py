@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "Every job: last run, next fire, drift, pause (--missed: exit 5; --html FILE)."),
     "init": ("init", "Write a commented starter cronix.yaml."),
     # -- trigger
+    "trigger": ("trigger", "Fire one job now: what the scheduler runs at each fire time (signed, retried)."),
     "history": ("history", "Show the past runs of one job (run log and journald)."),
     "run": ("run", "Fire a job now, or backfill one occurrence (--at), recorded as manual."),
     # -- sdk / examples
@@ -75,7 +76,7 @@ class LazyGroup(click.Group):
         if name and not name.startswith("-") and name not in COMMANDS:
             import difflib
 
-            near = difflib.get_close_matches(name, [*COMMANDS, "trigger"], n=1, cutoff=0.6)
+            near = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
             hint = f" Did you mean '{near[0]}'?" if near else ""
             ctx.fail(f"No such command '{name}'.{hint}")
         return super().resolve_command(ctx, args)

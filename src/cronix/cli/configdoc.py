@@ -125,7 +125,7 @@ def _sources(app: str | None, url: str | None, refs: Sequence[str]) -> list[str]
             "# - app: billing",
             "#   url: https://billing.example.com/.well-known/cron-manifest",
             "#   secret_refs:",
-            "#     - env:CRON_SECRET",
+            "#     - file:/etc/cronix/secret   # not env:: fires run in the scheduler's environment",
         ]
     out = [
         "manifest_sources:",
@@ -133,7 +133,7 @@ def _sources(app: str | None, url: str | None, refs: Sequence[str]) -> list[str]
         f"    url: {_scalar(url or 'https://example.com/.well-known/cron-manifest')}",
         "    secret_refs:",
     ]
-    out += [f"      - {_scalar(r)}" for r in refs or ["env:CRON_SECRET"]]
+    out += [f"      - {_scalar(r)}" for r in refs or ["file:/etc/cronix/secret"]]
     return out
 
 

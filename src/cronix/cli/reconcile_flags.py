@@ -132,7 +132,10 @@ def backend_flags(f: F) -> F:
             help="A built-in backend or a name under backends: in cronix.yaml [default: crontab].",
         ),
         click.option(
-            "--trigger-bin", metavar="PATH", help="The cronix executable entries run [/usr/local/bin/cronix]."
+            "--trigger-bin",
+            metavar="PATH",
+            help="The cronix executable entries run [trigger_bin in cronix.yaml, else "
+            "/usr/local/bin/cronix; where that default does not exist, the cronix running this command].",
         ),
         click.option(
             "--backend-config",

@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import jwt  # noqa: F401
     except ImportError:
-        _die("cronix-managed-ref needs PyJWT: pip install 'cronix[jwt]'")
+        from cronix.protocol.extras import install_hint
+
+        _die(f"cronix-managed-ref needs PyJWT: {install_hint('jwt')}")
 
     from cronix.managedref.clock import DueLoop
     from cronix.managedref.delivery import Deliverer

@@ -9,7 +9,8 @@ setsid(2) and, after a double fork, stop being its descendant. Two ways to keep 
     exec, before any of its code runs. Whatever it starts stays in there; stopping writes
     ``cgroup.kill`` (Linux ≥ 5.14; before that every member is killed until none is left)
     and removes the cgroup. A cgroup whose host was killed is emptied and removed by the
-    next launch from the same cgroup (:func:`sweep_stale_cgroups`).
+    next launch from the same cgroup (:func:`sweep_stale_cgroups`), which first gives its
+    plugin a few seconds to end by itself.
 ``tree``
     The fallback (no cgroup v2, or not writable — common for unprivileged users and in
     containers). The plugin is made a child subreaper between fork and exec, so orphans
@@ -153,17 +154,45 @@ def cgroup_parent() -> str | None:
     return own
 
 
-def sweep_stale_cgroups(parent: str | None = None) -> None:
-    """Empty and remove plugin cgroups in ``parent`` whose host process is gone."""
+#: How long a stale cgroup's plugin is given to end by itself before it is killed: the
+#: SDK's bound from noticing its host is gone to ``os._exit`` (watch interval + the 1 s
+#: grace + the close limit of ``cronix.plugins.sdk``), with a margin.
+STALE_GRACE_SECONDS = 6.5
+
+
+def sweep_stale_cgroups(parent: str | None = None, *, grace: float = STALE_GRACE_SECONDS) -> None:
+    """Empty and remove plugin cgroups in ``parent`` whose host process is gone.
+
+    A killed host's plugin normally ends by itself (its watchdog notices within 0.2 s) and
+    removes its socket directory on the way out; SIGKILLing it in the middle of that — as
+    the next launch anywhere in the same cgroup used to — left the directory behind. So
+    the members are asked first (SIGTERM: the SDK's orderly stop, a no-op for one already
+    stopping), and killed only if the cgroup is not empty after ``grace`` seconds. The
+    wait happens only when a stale cgroup is still populated, i.e. after a host was killed.
+    """
     parent = parent or cgroup_parent()
     if parent is None:
         return
     with contextlib.suppress(OSError):
-        for entry in os.listdir(parent):
-            if entry.startswith(_PREFIX) and not _owner_alive(entry[len(_PREFIX) :]):
-                path = os.path.join(parent, entry)
-                _kill_cgroup(path)
-                _remove_cgroup(path)
+        stale = [
+            os.path.join(parent, entry)
+            for entry in os.listdir(parent)
+            if entry.startswith(_PREFIX) and not _owner_alive(entry[len(_PREFIX) :])
+        ]
+        for path in stale:
+            _signal_members(path, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while any(_members(path) for path in stale) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for path in stale:
+            _kill_cgroup(path)
+            _remove_cgroup(path)
+
+
+def _signal_members(path: str, signum: int) -> None:
+    for pid in _members(path):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
 
 
 def _owner() -> str:

@@ -9,7 +9,8 @@ A plugin never shadows a built-in backend: a candidate with a built-in name is n
 A candidate is *unsafe* — refused, never executed — when, after resolving symlinks, it is
 not a regular executable file, is group- or world-writable, is owned by someone other
 than root or the current user, or sits in a group- or world-writable directory (the
-directory of the entry and that of the resolved file). The SHA-256 pin
+directory of the entry and that of the resolved file) that is not a read-only mount —
+:func:`cronix.fileio.trust_problem`, the rule trigger spec files follow too. The SHA-256 pin
 (:mod:`cronix.plugins.trust`) says *which* bytes may run; this check makes sure nobody
 but root and the invoking user can swap them between the check and ``exec``.
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from cronix.backends.registry import selectable_types
+from cronix.fileio import trust_problem
 from cronix.plugins.contract import EXECUTABLE_PREFIX, NAME_PATTERN, RESERVED_BACKEND_NAMES
 from cronix.plugins.errors import PluginNotFound, PluginUntrusted
 
@@ -120,7 +122,7 @@ def find_plugin(name: str, dirs: Sequence[str]) -> Candidate:
 
 
 def safety_problem(path: str) -> str:
-    """Why running ``path`` would be unsafe, or ``""``."""
+    """Why running ``path`` would be unsafe, or ``""`` (the ownership rule is :func:`trust_problem`'s)."""
     resolved = os.path.realpath(path)
     try:
         st = os.stat(resolved)
@@ -130,19 +132,7 @@ def safety_problem(path: str) -> str:
         return f"{resolved} is not a regular file"
     if not os.access(resolved, os.X_OK):
         return f"{resolved} is not executable"
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"{resolved} is group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o})"
-    if st.st_uid not in (0, os.geteuid()):
-        return f"{resolved} is owned by uid {st.st_uid}, not by root or the current user"
-    for directory in dict.fromkeys((os.path.dirname(os.path.abspath(path)), os.path.dirname(resolved))):
-        try:
-            dst = os.stat(directory)
-        except OSError as exc:
-            return f"cannot stat {directory}: {exc.strerror}"
-        if dst.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            mode = stat.S_IMODE(dst.st_mode)
-            return f"it is in {directory}, which is group- or world-writable (mode {mode:04o})"
-    return ""
+    return trust_problem(path, st)
 
 
 def _entries(directory: str) -> list[os.DirEntry[str]]:

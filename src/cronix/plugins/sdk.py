@@ -182,7 +182,9 @@ def serve(
 
         from cronix.plugins.v1 import backend_pb2_grpc
     except ImportError:
-        _die("the plugin needs the 'plugins' extra: pip install 'cronix[plugins]'")
+        from cronix.protocol.extras import install_hint
+
+        _die(f"the plugin needs the 'plugins' extra: {install_hint('plugins')}")
 
     from concurrent.futures import ThreadPoolExecutor
 

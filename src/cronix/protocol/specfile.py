@@ -12,8 +12,13 @@ The format is a contract with the reference (DESIGN §2): a Python ``apply`` and
     }
 
 Reading is tolerant like the reference's Go decoder: unknown keys are ignored and missing
-policy fields take their defaults, so files written by other versions still fire. Only
-``app``, ``job.name`` and ``job.request.url`` are required.
+(or ``null``) fields take their defaults, so files written by other versions still fire.
+Only ``app``, ``job.name`` and ``job.request.url`` are required. Like Go's decoder, it is
+not tolerant of a value of the wrong type (a string or ``1.5`` where an integer belongs,
+``1e999``): that is a :class:`SpecFileError` naming the field, and so is a number outside
+the bounds validation enforces (:data:`cronix.protocol.limits.LIMITS`), because the
+trigger acts on these values — a timeout of ``1e999`` seconds or a billion attempts is
+never what apply wrote. Nesting too deep for the decoder is a :class:`SpecFileError` too.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cronix.protocol.errors import CronixError
 from cronix.protocol.gojson import go_json_dumps
+from cronix.protocol.limits import INT64_MAX, LIMITS
 from cronix.protocol.manifest import Job, job_from_json
 
 if TYPE_CHECKING:
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MANUAL_RUN_KEY",
+    "MAX_SPEC_BYTES",
     "SpecFile",
     "SpecFileError",
     "parse_spec_file",
@@ -43,6 +50,9 @@ __all__ = [
 #: ``{"fire_time": <Unix seconds>}`` (D-745). A spec *file* never has it; readers of the
 #: spec ignore keys they do not know, so the event is still a spec.
 MANUAL_RUN_KEY = "manual_run"
+#: Larger than any spec a valid manifest renders to (the manifest itself is capped at 10 MiB);
+#: readers (the trigger, drift) refuse bigger files unread.
+MAX_SPEC_BYTES = 16 * 1024 * 1024
 
 
 class SpecFileError(CronixError):
@@ -79,6 +89,8 @@ def parse_spec_file(data: bytes | str) -> SpecFile:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SpecFileError(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SpecFileError("not a spec file: JSON nested too deeply") from None
     return spec_from_object(doc)
 
 
@@ -99,6 +111,7 @@ def spec_from_object(doc: Any) -> SpecFile:
     if refs is not None and (not isinstance(refs, list) or not all(isinstance(r, str) for r in refs)):
         raise SpecFileError('"secret_refs" must be a list of strings or null')
     index = doc.get("schedule_index", 0)
+    _check_types(raw_job)
     try:
         job = job_from_json(raw_job)
     except (TypeError, AttributeError, ValueError) as exc:
@@ -109,3 +122,57 @@ def spec_from_object(doc: Any) -> SpecFile:
         secret_refs=None if refs is None else tuple(refs),
         schedule_index=index if isinstance(index, int) and not isinstance(index, bool) else 0,
     )
+
+
+# Where the trigger relies on a type: (path, kind, bounds). ``None`` (JSON null) or an
+# absent key always means the default, as in Go.
+# Backoff has no upper limit in a manifest; beyond ~31 years no clock or sleep can take it
+# (Go's time.Duration overflows at ~292 years and then does not sleep at all).
+_MAX_BACKOFF = 10**9
+_STR, _INT, _STRINGS, _STR_MAP, _OBJ = "a string", "an integer", "a list of strings", "strings", "an object"
+_FIELDS: tuple[tuple[tuple[str, ...], str, tuple[int, int] | None], ...] = (
+    (("schedule",), _STR, None),
+    (("schedules",), _STRINGS, None),
+    (("timezone",), _STR, None),
+    (("request",), _OBJ, None),
+    (("request", "method"), _STR, None),
+    (("request", "headers"), _STR_MAP, None),
+    (("request", "body"), _STR, None),
+    (("policy",), _OBJ, None),
+    (("policy", "concurrency"), _STR, None),
+    (("policy", "concurrency_scope"), _STR, None),
+    (("policy", "timeout_seconds"), _INT, (LIMITS.TIMEOUT_MIN, LIMITS.TIMEOUT_MAX)),
+    (("policy", "retries"), _OBJ, None),
+    (("policy", "retries", "max_attempts"), _INT, (LIMITS.RETRY_ATTEMPTS_MIN, LIMITS.RETRY_ATTEMPTS_MAX)),
+    (("policy", "retries", "min_seconds"), _INT, (0, _MAX_BACKOFF)),
+    (("policy", "retries", "max_seconds"), _INT, (0, _MAX_BACKOFF)),
+    (("auth",), _OBJ, None),
+    (("auth", "secret_refs"), _STRINGS, None),
+)
+
+
+def _check_types(raw_job: dict[str, Any]) -> None:
+    """Raise :class:`SpecFileError` for the first field whose type (or range) the trigger cannot use."""
+    for path, kind, bounds in _FIELDS:
+        value: Any = raw_job
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        name = "job." + ".".join(path)
+        if kind == _STR and not isinstance(value, str):
+            raise SpecFileError(f'"{name}" must be {kind}')
+        if kind == _OBJ and not isinstance(value, dict):
+            raise SpecFileError(f'"{name}" must be {kind}')
+        if kind == _STRINGS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise SpecFileError(f'"{name}" must be {kind}')
+        if kind == _STR_MAP and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        ):
+            raise SpecFileError(f'"{name}" must be an object of strings')
+        if kind == _INT:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise SpecFileError(f'"{name}" must be {kind}')
+            low, high = bounds or (0, INT64_MAX)
+            if not low <= value <= high:
+                raise SpecFileError(f'"{name}" must be between {low} and {high}')

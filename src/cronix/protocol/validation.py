@@ -32,6 +32,9 @@ from typing import TYPE_CHECKING, Any, Final
 from cronix.protocol.errors import Issue, ScheduleError
 from cronix.protocol.identifiers import ID_PATTERN, is_valid_id
 from cronix.protocol.jsondecode import JSONFloat, JSONObject
+from cronix.protocol.limits import INT64_MAX as _INT64_MAX
+from cronix.protocol.limits import INT64_MIN as _INT64_MIN
+from cronix.protocol.limits import LIMITS
 from cronix.protocol.schedule import parse_schedule
 
 if TYPE_CHECKING:
@@ -55,22 +58,6 @@ CONCURRENCY_POLICIES: Final = ("Allow", "Forbid", "Replace")
 CONCURRENCY_SCOPES: Final = ("host", "global")
 
 
-class LIMITS:
-    """The reference's numeric limits (Go constants of the same names)."""
-
-    MAX_JOBS: Final = 256
-    MAX_SCHEDULES_PER_JOB: Final = 64
-    MAX_SECRET_REFS: Final = 8
-    TIMEOUT_MIN: Final = 1
-    TIMEOUT_MAX: Final = 600
-    RETRY_ATTEMPTS_MIN: Final = 1
-    RETRY_ATTEMPTS_MAX: Final = 10
-    #: cronix's own (the ``monitoring`` extension, D-700): at most 31 days of grace.
-    GRACE_MAX: Final = 31 * 86400
-    #: cronix's own (D-722): a fire is spread over at most an hour after its occurrence.
-    JITTER_MAX: Final = 3600
-
-
 _TOP_KEYS = frozenset({"version", "app", "jobs"})
 _JOB_KEYS = frozenset(
     {"name", "schedule", "schedules", "timezone", "request", "policy", "auth", "enabled", "monitoring"}
@@ -85,8 +72,6 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _URL_FORBIDDEN = re.compile(r"[^\x21-\x7e]")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_INT64_MAX = (1 << 63) - 1
-_INT64_MIN = -(1 << 63)
 # tz database entries that exist as files but are not place names a job should use.
 _NOT_A_ZONE = frozenset({"localtime", "posixrules", "Factory"})
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cronix.errors import ApplyError
-from cronix.fileio import write_atomic
+from cronix.fileio import FileRefused, read_regular, write_atomic
 from cronix.protocol.specfile import (
+    MAX_SPEC_BYTES,
     SpecFile,
     SpecFileError,
     parse_spec_file,
@@ -58,8 +59,6 @@ __all__ = [
 ]
 
 SPEC_FILE_MODE = 0o640
-#: Larger than any spec a valid manifest renders to (the manifest itself is capped at 10 MiB).
-MAX_SPEC_BYTES = 16 * 1024 * 1024
 _JOB_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
@@ -99,26 +98,14 @@ def read_spec(spec_dir: str, app: str, job: str) -> SpecRead:
 def read_spec_path(path: str) -> SpecRead:
     """:func:`read_spec` for a path."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        data, st = read_regular(path, MAX_SPEC_BYTES, follow_symlinks=False)
     except FileNotFoundError:
         return SpecRead(path, problem="missing")
+    except FileRefused as exc:
+        return SpecRead(path, problem=f"is {exc.strerror}")
     except OSError as exc:
         reason = "is a symlink" if exc.errno == errno.ELOOP else f"cannot be read: {exc.strerror or exc}"
         return SpecRead(path, problem=reason)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return SpecRead(path, problem="is not a regular file")
-        if st.st_size > MAX_SPEC_BYTES:
-            return SpecRead(path, problem=f"is larger than {MAX_SPEC_BYTES} bytes")
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        data = b"".join(chunks)
-    except OSError as exc:
-        return SpecRead(path, problem=f"cannot be read: {exc.strerror or exc}")
-    finally:
-        os.close(fd)
     if stat.S_IMODE(st.st_mode) != SPEC_FILE_MODE:
         return SpecRead(path, data, f"has mode {stat.S_IMODE(st.st_mode):04o}, not {SPEC_FILE_MODE:04o}")
     return SpecRead(path, data)

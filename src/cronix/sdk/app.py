@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from cronix.protocol.errors import ManifestError
 from cronix.protocol.headers import MANIFEST_PATH, TRIGGER_PATH_PREFIX
@@ -37,8 +37,10 @@ from cronix.sdk.claims import MemoryClaimStore
 from cronix.sdk.errors import CronConfigError, JobDefinitionError
 from cronix.sdk.hooks import Hooks
 from cronix.sdk.jobs import RegisteredJob
-from cronix.sdk.logs import SDKLogger, default_logger
+from cronix.sdk.logs import SDKLogger, default_logger, log_refusal
+from cronix.sdk.options import JobOptions, PolicySpec, RetriesSpec, check_options, near_field
 from cronix.sdk.results import Rejection, Response, json_response
+from cronix.sdk.secretsource import SecretSource, check_source, current
 from cronix.sdk.utilities import check_replay_window
 from cronix.sdk.vercel import VercelCron
 
@@ -68,39 +70,7 @@ __all__ = [
 #: it may be ``async def``.
 Handler = Callable[["JobContext"], Any]
 H = TypeVar("H", bound=Handler)
-SecretSource = str | Sequence[str] | Callable[[], str | Sequence[str]]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
-
-
-class RetriesSpec(TypedDict, total=False):
-    max_attempts: int
-    min_seconds: int
-    max_seconds: int
-
-
-class PolicySpec(TypedDict, total=False):
-    concurrency: str
-    concurrency_scope: str
-    timeout_seconds: int
-    retries: RetriesSpec
-    jitter_seconds: int  # cronix extension (D-722): spread each fire over [0, N] seconds
-
-
-class JobOptions(TypedDict, total=False):
-    """Keyword options of :meth:`Cron.register` / :meth:`Cron.job` (manifest field names)."""
-
-    schedule: str
-    schedules: Sequence[str]
-    timezone: str
-    method: str
-    headers: Mapping[str, str]
-    body: str
-    url: str  # overrides <base_url>/api/v1/scheduled/<name>
-    policy: PolicySpec
-    secret_refs: Sequence[str]
-    enabled: bool  # cronix extension (D-720): False declares the job paused
-    skip_verify: bool  # wins over the instance setting, both ways
-    monitoring: Mapping[str, int]  # extension (D-700): start_grace_seconds, run_grace_seconds
 
 
 class Cron:
@@ -158,7 +128,11 @@ class Cron:
         self._manifest_bytes: bytes | None = None
         self.base_url = base_url
         self.vercel = VercelCron(vercel_cron_secret) if vercel_cron_secret is not None else None
-        _check_secret(secret, skip_verify or fire_jwt is not None or self.vercel is not None)
+        if secret is None and not (skip_verify or fire_jwt is not None or self.vercel is not None):
+            raise CronConfigError(
+                "cronix: secret is required (or fire_jwt= for managed-jwt fires; vercel_cron_secret= "
+                "for Vercel Cron's calls; skip_verify=True for local development)"
+            )
         self._secret = secret
         self.replay_window_seconds = check_replay_window(replay_window_seconds)
         self.skip_verify = bool(skip_verify)
@@ -166,6 +140,7 @@ class Cron:
         if not isinstance(self.hooks, Hooks):
             raise CronConfigError("cronix: hooks must be a cronix.sdk.Hooks")
         self.logger: SDKLogger = logger if logger is not None else default_logger()
+        check_source(secret, self.logger)
         self.error_response = error_response
         if claims is not None and idempotency is not None and claims is not idempotency:
             raise CronConfigError("cronix: pass claims= or its old name idempotency=, not both")
@@ -212,6 +187,7 @@ class Cron:
             raise JobDefinitionError(name, f"cronix: job already registered: {name}")
         if len(self._jobs) >= LIMITS.MAX_JOBS:
             raise JobDefinitionError(name, f"cronix: an app may declare at most {LIMITS.MAX_JOBS} jobs")
+        check_options(name, options)
         skip = options.pop("skip_verify", None)
         if skip is not None and not isinstance(skip, bool):
             raise JobDefinitionError(name, f"cronix: skip_verify for job {name} must be a bool")
@@ -318,8 +294,10 @@ class Cron:
         except ManifestError as exc:
             prefix = ("jobs", "0")
             rendered = "; ".join(
-                f"{'/'.join(i.path[2:] if i.path[:2] == prefix else i.path) or '(job)'}: {i.message}"
+                f"{'/'.join(path) or '(job)'}: {i.message}"
+                + (near_field(path) if i.code == "unrecognized_key" else "")
                 for i in exc.issues
+                for path in [i.path[2:] if i.path[:2] == prefix else i.path]
             )
             raise JobDefinitionError(
                 name, f"cronix: invalid job definition for {name}: {rendered}", exc.issues
@@ -349,14 +327,12 @@ class Cron:
         return self._secret is not None
 
     def secrets(self) -> list[str]:
-        """The secrets to verify with now (a callable source is called each time)."""
-        source = self._secret
-        value = source() if callable(source) else source
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [value]
-        return [s for s in value if isinstance(s, str)]
+        """The secrets to verify with now (a callable source is called each time).
+
+        Raises :class:`~cronix.sdk.secretsource.UnusableSecret` when a callable returns
+        something unusable (``None``, empty, too short): verification answers 503.
+        """
+        return current(self._secret)
 
     def serves(self, route: str) -> bool:
         """Whether the SDK answers this route (the manifest or anything under the trigger prefix)."""
@@ -383,11 +359,14 @@ class Cron:
     async def run_async(self, verified: TriggerVerified) -> Response:
         return await dispatch.run_async(self, verified)
 
-    def error(self, failure: Rejection) -> Response:
+    def error(self, failure: Rejection, request: CronRequest | None = None) -> Response:
         """The response for a failure: ``error_response(failure)`` if set, else JSON code/message.
 
-        A failure that says when to retry gets a ``Retry-After`` header either way.
+        A failure that says when to retry gets a ``Retry-After`` header either way. Every
+        refusal is logged (:func:`~cronix.sdk.logs.log_refusal`: its status and code, the
+        request's method and path when given; never a signature, token or secret).
         """
+        log_refusal(self.logger, self.app, failure, request)
         response: Response | None = None
         if self.error_response is not None:
             try:
@@ -410,20 +389,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return copy.copy(value)
-
-
-def _check_secret(secret: SecretSource | None, skip_verify: bool) -> None:
-    if secret is None:
-        if not skip_verify:
-            raise CronConfigError(
-                "cronix: secret is required (or fire_jwt= for managed-jwt fires; "
-                "skip_verify=True for local development)"
-            )
-        return
-    if callable(secret):
-        return
-    values = [secret] if isinstance(secret, str) else list(secret)
-    if not all(isinstance(s, str) for s in values):
-        raise CronConfigError("cronix: secret must be a string, a list of strings, or a callable")
-    if not any(values):
-        raise CronConfigError("cronix: secret must not be empty")

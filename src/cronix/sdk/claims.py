@@ -352,7 +352,7 @@ class RedisClaimStore:
     A claim is ``SET key <state>:<token> NX PX <heartbeat>``; finishing, releasing and the
     keeper's renewals are Lua compare-and-set scripts on that exact value, so a holder whose
     lease expired can neither mark a newer claim done nor free it. Pass a ``redis.Redis``
-    client, or a ``url`` (needs the ``redis`` extra: ``pip install 'cronix[redis]'``).
+    client, or a ``url`` (needs the ``redis`` extra: ``pip install 'cronix-py[redis]'``).
     """
 
     blocking = True
@@ -374,8 +374,10 @@ class RedisClaimStore:
             try:
                 import redis
             except ImportError as exc:
+                from cronix.protocol.extras import install_hint
+
                 raise ImportError(
-                    "RedisClaimStore needs the redis package: pip install 'cronix[redis]'"
+                    f"RedisClaimStore needs the redis package: {install_hint('redis')}"
                 ) from exc
             client = redis.Redis.from_url(url or "")
         self._client = client

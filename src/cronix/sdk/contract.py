@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from cronix.sdk.claims import ClaimStore
     from cronix.sdk.firejwt import FireJWT
     from cronix.sdk.hooks import Hooks
+    from cronix.sdk.incoming import CronRequest
     from cronix.sdk.jobs import RegisteredJob
     from cronix.sdk.logs import SDKLogger
     from cronix.sdk.results import Rejection, Response
@@ -47,7 +48,7 @@ class CronLike(Protocol):
 
     def has_secret(self) -> bool: ...
 
-    def error(self, failure: Rejection) -> Response: ...
+    def error(self, failure: Rejection, request: CronRequest | None = None) -> Response: ...
 
     def skips_verification(self, entry: RegisteredJob) -> bool: ...
 

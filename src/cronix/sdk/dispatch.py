@@ -77,17 +77,19 @@ def to_response(value: object) -> Response:
 def _route(cron: CronLike, request: CronRequest) -> Response | TriggerVerified:
     """A finished response (manifest, rejection, unknown path) or a trigger ready to run."""
     if len(request.body) > cron.max_body_bytes:
-        return cron.error(rejection("BodyTooLarge", f"request body exceeds {cron.max_body_bytes} bytes"))
+        return cron.error(
+            rejection("BodyTooLarge", f"request body exceeds {cron.max_body_bytes} bytes"), request
+        )
     route = request.route
     if route == MANIFEST_PATH:
         checked = verify_manifest(cron, request)
         if isinstance(checked, Rejection):
-            return cron.error(checked)
+            return cron.error(checked, request)
         return Response(200, cron.manifest_json(), (("content-type", "application/json"),))
     if route.startswith(TRIGGER_PATH_PREFIX):
         verified = verify_trigger(cron, request)
-        return cron.error(verified) if isinstance(verified, Rejection) else verified
-    return cron.error(rejection("UnknownPath", f"path {route} is not served by cronix"))
+        return cron.error(verified, request) if isinstance(verified, Rejection) else verified
+    return cron.error(rejection("UnknownPath", f"path {route} is not served by cronix"), request)
 
 
 def handle(cron: CronLike, request: CronRequest) -> Response:

@@ -331,7 +331,9 @@ class FireJWT:
         try:
             import jwt  # noqa: F401
         except ImportError:
-            raise CronConfigError("cronix: fire tokens need PyJWT: pip install 'cronix[jwt]'") from None
+            from cronix.protocol.extras import install_hint
+
+            raise CronConfigError(f"cronix: fire tokens need PyJWT: {install_hint('jwt')}") from None
         from cronix.sdk.jwks import PinnedKeys, jwks_keys
 
         if not self.issuer:

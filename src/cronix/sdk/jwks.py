@@ -12,7 +12,7 @@ already known; the fetch sends explicit ``Accept`` and ``User-Agent`` headers, t
 most 5 s and 1 MiB, and is ``https://`` only (``http://`` only for loopback hosts).
 
 PyJWT is imported here, so this module is loaded only when a ``Cron`` verifies fire
-tokens (the ``jwt`` extra: ``pip install 'cronix[jwt]'``).
+tokens (the ``jwt`` extra: ``pip install 'cronix-py[jwt]'``).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ routing uses ``CronRequest.route``. Triggers accept any method: the method is si
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ from cronix.sdk.context import JobContext
 from cronix.sdk.firejwt import bearer_token
 from cronix.sdk.hooks import call_hook
 from cronix.sdk.results import Rejection, TriggerVerified, Verified, rejection
+from cronix.sdk.secretsource import UnusableSecret
 
 if TYPE_CHECKING:
     from cronix.sdk.context import AuthKind
@@ -68,6 +70,9 @@ def check_signature(cron: CronLike, request: CronRequest) -> int | Rejection:
         return rejection("MissingSignature", "missing X-Cron-Signature header")
     try:
         secrets = cron.secrets()
+    except UnusableSecret as exc:
+        cron.logger.error("%s; answering 503 SecretUnavailable", exc)
+        return rejection("SecretUnavailable", "the app could not load its secrets")
     except Exception:
         # A secret provider outage is transient: 503 lets the trigger retry.
         cron.logger.exception("cronix: the secret provider of app %s raised", cron.app)
@@ -91,10 +96,26 @@ def _fail(cron: CronLike, failure: Rejection, request: CronRequest) -> Rejection
 
 
 def verify_manifest(cron: CronLike, request: CronRequest) -> Verified | Rejection:
-    """Signature (unless the instance skips it), then ``GET``, then the manifest path."""
+    """Signature (unless the instance skips it), then ``GET``, then the manifest path.
+
+    A manifest ``GET`` whose target has a query verifies against the target as received
+    *or* against its path alone (D-605): ``cronix`` and the reference CLI sign the URL's
+    path without ``?env=prod``, older cronix signed the path-and-query. Only the manifest
+    GET gets the second form: it reads, never runs anything, and a trigger's query stays
+    part of what is signed (D-302).
+    """
     index = -1
     if not cron.skip_verify:
         checked = check_signature(cron, request)
+        if (
+            isinstance(checked, Rejection)
+            and checked.code == "SignatureMismatch"
+            and request.method == "GET"
+            and "?" in request.target
+        ):
+            bare = dataclasses.replace(request, target=request.target.partition("?")[0])
+            again = check_signature(cron, bare)
+            checked = checked if isinstance(again, Rejection) else again
         if isinstance(checked, Rejection):
             return _fail(cron, checked, request)
         index = checked

@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
+from cronix.fileio import read_regular
 from cronix.secrets.errors import SecretError
 
 if TYPE_CHECKING:
@@ -97,13 +98,11 @@ def _from_credential(name: str, env: Mapping[str, str]) -> str:
 
 
 def _read_secret_file(path: str, where: str) -> str:
+    # A regular file only: a FIFO would block the fire forever, a device never ends.
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(_MAX_SECRET_FILE_BYTES + 1)
+        data, _ = read_regular(path, _MAX_SECRET_FILE_BYTES)
     except OSError as exc:
         raise SecretError(f"cannot read secret file {where}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_SECRET_FILE_BYTES:
-        raise SecretError(f"secret file {where} is larger than {_MAX_SECRET_FILE_BYTES} bytes")
     try:
         return data.decode("utf-8").strip()
     except UnicodeDecodeError:

@@ -12,17 +12,23 @@ derived from the schedule (:mod:`cronix.trigger.firetime`), counting back from t
 systemd timer elapsed (``$TRIGGER_TIMER_REALTIME_USEC``, set for timer-activated services)
 rather than from the shim's own start when that is known.
 
-A command line or config file that cannot be used is exit 3 (internal) with one line on
-stderr: exit 1 is reserved for the app rejecting the fire (the reference used 1, D-210).
+A command line that cannot be used is a usage error: one line on stderr and exit 2, as
+for every cronix command (D-620; nothing was fired, nothing is recorded). A config file
+that cannot be used is exit 3 (internal, D-210): exit 1 is reserved for the app rejecting
+the fire. ``--help`` is rendered by click, in the style of the other commands, from the
+same :data:`FLAGS` table the parser is built from; only ``--help`` imports click.
+
+Under cron a success is silent and a failure one human line (:mod:`cronix.trigger.quiet`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from cronix.trigger.run import EXIT_INTERNAL
 from cronix.trigger.settings import (
@@ -37,20 +43,71 @@ from cronix.trigger.settings import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["CONFIG_PATHS", "DEFAULTS", "main", "settings"]
+__all__ = [
+    "CONFIG_PATHS",
+    "DEFAULTS",
+    "DESCRIPTION",
+    "EXIT_CODES",
+    "FLAGS",
+    "Flag",
+    "main",
+    "settings",
+]
 
-_EPILOG = """\
-exit codes: 0 ok · 1 app rejected (4xx, or a 3xx: redirects are not followed) ·
-2 retries exhausted · 3 internal (spec, secret, config or lock error) ·
-4 lock contended (75 with trigger.contended_exit_code: 75)
+#: A command line the trigger cannot use: nothing was fired (``2``, as for every cronix command).
+EXIT_USAGE = 2
 
-Logs are JSON lines on stdout; each finished run is also appended to the run log
-(trigger.run_log, default /var/log/cronix/runs.jsonl) for `cronix history`.
-"""
+#: What ``cronix trigger --help`` says (rendered by :mod:`cronix.cli.commands.trigger`).
+DESCRIPTION = """\
+Fire <app>.<job> (e.g. billing.reconcile) once, as the scheduler does at every fire time: read its spec file
+(written by cronix apply), take its concurrency lock, send the HMAC-signed request
+with retries, record the run in the run log, and exit with a code.
+
+Settings come from the flag, else the environment, else cronix.yaml, else the default.
+Environment variables read: CRONIX_CONFIG (cronix.yaml), CRONIX_JOB_SPEC_DIR (--spec-dir),
+CRONIX_RUN_LOG (--run-log), CRONIX_FIRE_TIME (--fire-time), CRONIX_TRIGGER_QUIET
+(1: quiet, 0: JSON lines even under cron), TRIGGER_TIMER_REALTIME_USEC (set by systemd
+timers: when the timer elapsed), CREDENTIALS_DIRECTORY (credential: secret refs), the
+variables env: secret refs name, and HOME (~/.cronix/cronix.yaml).
+
+Output: one JSON log line per event on stdout (journald, pod logs and CloudWatch keep
+them for cronix history). Under cron (or with CRONIX_TRIGGER_QUIET=1) a success prints
+nothing and a failure one line on stderr, so cron mails only failures (MAILTO)."""
+EXIT_CODES = """\
+Exit codes: 0 ok · 1 app rejected (4xx, or a 3xx: redirects are not followed) ·
+2 retries exhausted, or a usage error (nothing fired) · 3 internal (spec, secret,
+config or lock error) · 4 lock contended (75 with trigger.contended_exit_code: 75)"""
+
+
+class Flag(NamedTuple):
+    """One option of ``cronix trigger``: argparse parses it on the fast path, click shows it in help."""
+
+    name: str
+    help: str
+    metavar: str = ""  # "" for an on/off flag
+
+
+#: The options, once: the fast path's argparse parser and the click help are both built from these.
+FLAGS: tuple[Flag, ...] = (
+    Flag("--config", "cronix.yaml to read (default: $CRONIX_CONFIG, ~/.cronix/, /etc/cronix/).", "FILE"),
+    Flag("--spec-dir", "Directory of <app>.<job>.json spec files ($CRONIX_JOB_SPEC_DIR, spec_dir).", "DIR"),
+    Flag("--lock-dir", "Directory of host lock files (locks.flock.dir).", "DIR"),
+    Flag("--run-log", "Run log file ($CRONIX_RUN_LOG, trigger.run_log); '' disables it.", "FILE"),
+    Flag("--state-dir", "Per-job state directory (trigger.state_dir); '' disables it.", "DIR"),
+    Flag("--fire-time", "Intended fire time, Unix seconds or RFC 3339 ($CRONIX_FIRE_TIME).", "TIME"),
+    Flag("--otel", "Export OpenTelemetry traces (trigger.otel)."),
+    Flag(
+        "--metrics-dir",
+        "Write Prometheus textfile metrics here (trigger.metrics.textfile_dir); '' disables.",
+        "DIR",
+    ),
+    Flag("--quiet", "Print nothing on success and one line on failure (as under cron)."),
+    Flag("--backend", "Backend name recorded in traces.", "NAME"),
+)
 
 
 class _UsageError(Exception):
-    """A command line the trigger cannot use (exit 3, one line on stderr)."""
+    """A command line the trigger cannot use (exit 2, one line on stderr, nothing fired)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,49 +115,32 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _formatter(prog: str) -> argparse.HelpFormatter:
-    # An explicit width keeps argparse from importing shutil (and bz2, lzma) on every fire.
-    width = int(os.environ.get("COLUMNS", "0") or 0) or 80
-    return argparse.RawDescriptionHelpFormatter(prog, width=width - 2)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="cronix trigger",
-        description="Fire one job now: lock, send the signed HTTP request with retries, exit with a code.",
-        epilog=_EPILOG,
-        formatter_class=_formatter,
-    )
-    p.add_argument("target", metavar="<app>.<job>", help="the job to fire, e.g. billing.reconcile")
-    p.add_argument("--config", help="cronix.yaml (default: $CRONIX_CONFIG, ~/.cronix/, /etc/cronix/)")
-    p.add_argument("--spec-dir", help="directory of <app>.<job>.json spec files")
-    p.add_argument("--lock-dir", help="directory of host lock files (locks.flock.dir)")
-    p.add_argument("--run-log", help="run log file (trigger.run_log); '' disables it")
-    p.add_argument("--state-dir", help="per-job state directory (trigger.state_dir); '' disables it")
-    p.add_argument("--fire-time", help="intended fire time, Unix seconds or RFC 3339 ($CRONIX_FIRE_TIME)")
-    p.add_argument("--otel", action="store_true", help="export OpenTelemetry traces (trigger.otel)")
-    p.add_argument(
-        "--metrics-dir",
-        help="write Prometheus textfile metrics here (trigger.metrics.textfile_dir); '' disables",
-    )
-    p.add_argument("--backend", default="", help="backend name recorded in traces")
+    p = _Parser(prog="cronix trigger", add_help=False)
+    p.add_argument("target", metavar="<app>.<job>")
+    for flag in FLAGS:
+        if flag.metavar:
+            p.add_argument(flag.name, metavar=flag.metavar)
+        else:
+            p.add_argument(flag.name, action="store_true")
     return p
 
 
 def main(argv: Sequence[str]) -> int:
+    """Fire the job ``argv`` names; ``--help`` is answered before this (``cronix.cli.entry``)."""
     try:
-        try:
-            args = _parser().parse_args(list(argv))
-        except SystemExit as exc:  # --help
-            return exc.code if isinstance(exc.code, int) else 0
-        options, otel = _options(args)
-    except (_UsageError, SettingsError) as exc:
+        args = _parser().parse_args(list(argv))
+        options, otel, quiet = _options(args)
+    except _UsageError as exc:
+        print(f"cronix trigger: error: {exc} (see 'cronix trigger --help')", file=sys.stderr)
+        return EXIT_USAGE
+    except SettingsError as exc:
         print(f"cronix trigger: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
-    return _run(options, otel)
+    return _run(options, otel, quiet)
 
 
-def _options(args: argparse.Namespace) -> tuple[Any, bool]:
+def _options(args: argparse.Namespace) -> tuple[Any, bool, bool]:
     app, dot, job = args.target.partition(".")
     if not dot or not app or not job:
         raise _UsageError(f'argument must be "<app>.<job>", got "{args.target}"')
@@ -123,26 +163,29 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
     from cronix.trigger.run import FireOptions
 
     conf = load_settings(args.config)
+    run_log = args.run_log if args.run_log is not None else os.environ.get("CRONIX_RUN_LOG")
     options = FireOptions(
         app=app,
         job=job,
         spec_dir=args.spec_dir or os.environ.get("CRONIX_JOB_SPEC_DIR") or conf["spec_dir"],
         lock_dir=args.lock_dir or conf["lock_dir"],
-        run_log=conf["run_log"] if args.run_log is None else args.run_log,
+        run_log=conf["run_log"] if run_log is None else run_log,
         run_log_max_bytes=conf["run_log_max_bytes"],
         run_log_keep=conf["run_log_keep"],
         state_dir=conf["state_dir"] if args.state_dir is None else args.state_dir,
         contended_exit_code=conf["contended_exit_code"],
         fire_time=intended,
         elapsed_at=elapsed_at,
-        backend=args.backend,
+        backend=args.backend or "",
         redis=conf["redis"],
         redis_for_host_jobs=conf["redis_for_host_jobs"],
         metrics=_metrics(conf["metrics"], args.metrics_dir),
         # A Job that ``cronix run`` made from a CronJob says so (D-742).
         manual=os.environ.get("CRONIX_MANUAL_RUN") == "1",
     )
-    return options, bool(args.otel or conf["otel"])
+    from cronix.trigger.quiet import quiet_wanted
+
+    return options, bool(args.otel or conf["otel"]), quiet_wanted(args.quiet, os.environ)
 
 
 def _metrics(configured: MetricsSettings | None, flag: str | None) -> MetricsSettings | None:
@@ -153,12 +196,17 @@ def _metrics(configured: MetricsSettings | None, flag: str | None) -> MetricsSet
     return chosen if chosen.exports else None
 
 
-def _run(options: Any, otel: bool) -> int:
+def _run(options: Any, otel: bool, quiet: bool) -> int:
     from cronix.trigger.logs import JsonLog
     from cronix.trigger.run import FireResult, Terminated, fire
     from cronix.trigger.tracing import NoTracer, Tracer
 
-    log = JsonLog()
+    if quiet:
+        from cronix.trigger.quiet import Discard
+
+        log = JsonLog(Discard())
+    else:
+        log = JsonLog()
     tracer: Tracer = NoTracer()
     if otel:
         from cronix.trigger.otel import start_tracer
@@ -177,9 +225,19 @@ def _run(options: Any, otel: bool) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         tracer.shutdown()
+    if quiet and result is not None:
+        from cronix.trigger.quiet import failure_line
+
+        _say(failure_line(options.app, options.job, result))
     if result is None or result.terminated:
         # Cleaned up (lock released, run recorded): now die of the signal as the caller expects.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return EXIT_INTERNAL  # not reached
     return result.exit_code
+
+
+def _say(line: str) -> None:
+    if line:
+        with contextlib.suppress(OSError, ValueError):  # stderr closed: the run log has the record
+            print(line, file=sys.stderr, flush=True)

@@ -24,23 +24,45 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["WINDOW_SECONDS", "intended_fire_time", "occurrence_index", "parse_fire_time", "zone_of"]
+__all__ = [
+    "LATEST_FIRE_TIME",
+    "WINDOW_SECONDS",
+    "intended_fire_time",
+    "occurrence_index",
+    "parse_fire_time",
+    "zone_of",
+]
 
 WINDOW_SECONDS = 60
 
 
+#: The last second RFC 3339 can write (9999-12-31T23:59:59Z): headers, fire ids and the run
+#: log all carry the fire time, so a later one is refused up front, not mid-fire.
+LATEST_FIRE_TIME = 253402300799
+
+
 def parse_fire_time(text: str) -> int:
-    """Unix seconds from ``1730000000`` or an RFC 3339 time; :class:`ValueError` otherwise."""
+    """Unix seconds from ``1730000000`` or an RFC 3339 time; :class:`ValueError` otherwise.
+
+    The time must lie in 1970-01-01T00:00:01Z … 9999-12-31T23:59:59Z.
+    """
     text = text.strip()
     if text.isascii() and text.isdigit():
-        return int(text)
-    try:
-        when = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(f"fire time must be Unix seconds or RFC 3339, got {text!r}") from None
-    if when.tzinfo is None:
-        raise ValueError(f"fire time needs a UTC offset (…Z or …+02:00), got {text!r}")
-    return int(when.timestamp())
+        seconds = int(text[:20])  # more digits than that are out of range anyway
+    else:
+        try:
+            when = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            raise ValueError(f"fire time must be Unix seconds or RFC 3339, got {text[:64]!r}") from None
+        if when.tzinfo is None:
+            raise ValueError(f"fire time needs a UTC offset (…Z or …+02:00), got {text[:64]!r}")
+        seconds = int(when.timestamp())
+    if not 0 < seconds <= LATEST_FIRE_TIME:
+        raise ValueError(
+            f"fire time must lie between 1970 and the end of year 9999 (Unix seconds 1…{LATEST_FIRE_TIME}), "
+            f"got {text[:64]!r}"
+        )
+    return seconds
 
 
 def zone_of(timezone: str) -> tzinfo | None:

@@ -16,11 +16,19 @@ import json
 import sys
 import time
 from datetime import datetime
-from typing import IO, Any
+from typing import Any, Protocol
 
 from cronix.protocol.triggerlog import KEY
 
-__all__ = ["JsonLog", "rfc3339_local"]
+__all__ = ["JsonLog", "TextSink", "rfc3339_local"]
+
+
+class TextSink(Protocol):
+    """Where the lines go: stdout, a test's buffer, or nowhere (a quiet fire)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 def rfc3339_local(ns: int | None = None) -> str:
@@ -45,7 +53,7 @@ class JsonLog:
 
     __slots__ = ("_bound", "_stream")
 
-    def __init__(self, stream: IO[str] | None = None, bound: dict[str, Any] | None = None) -> None:
+    def __init__(self, stream: TextSink | None = None, bound: dict[str, Any] | None = None) -> None:
         self._stream = stream
         self._bound: dict[str, Any] = bound or {}
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from cronix._version import __version__
+from cronix.httpio import check_request
 from cronix.protocol import headers as h
 from cronix.protocol.signing import sign
 from cronix.trigger.http import Target, parse_target
@@ -87,8 +88,10 @@ def prepare_request(job: Job) -> FireRequest:
             dropped.append(name)
         else:
             kept.append((name, value))
+    method = (job.request.method or "POST").upper()
+    check_request(target, method, kept)
     return FireRequest(
-        method=(job.request.method or "POST").upper(),
+        method=method,
         url=job.request.url,
         target=target,
         body=job.request.body.encode("utf-8"),

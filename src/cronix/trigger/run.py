@@ -58,6 +58,9 @@ EXIT_CONTENDED = 4
 
 # outcome → the run log's status (history's vocabulary); every other outcome is a failure.
 _STATUS = {"success": RunStatus.OK, "lock_contended": RunStatus.LOCK_CONTENDED}
+#: The detail of a Forbid fire that found the previous one still running (cron working as designed).
+FORBID_CONTENDED = "lock held by another fire"
+REPLACE_CONTENDED = "lock held by a fire that could not be replaced"
 
 
 class Terminated(BaseException):
@@ -179,6 +182,7 @@ class _Fire:
         self.fire_id = ""
         self.attempts = 0
         self.last_status = 0
+        self.last_error = ""  # why the last attempt got no response ("" when it got one)
         self.lock: LockHandle | None = None
         self.job: Job | None = None
         self.metrics: Any = None  # cronix.trigger.metrics.JobMetrics, imported only when exported
@@ -234,8 +238,9 @@ class _Fire:
             return ""  # a time beyond year 9999 or a bad index: fire without one
 
     def _load_spec(self, given: SpecFile | None) -> tuple[SpecFile, FireRequest]:
-        from cronix.protocol.specfile import SpecFileError, parse_spec_file, spec_file_name
+        from cronix.protocol.specfile import SpecFileError, spec_file_name
         from cronix.trigger.request import prepare_request
+        from cronix.trigger.specread import SpecUnusable, read_spec_file
 
         path = (
             "the event"
@@ -243,20 +248,14 @@ class _Fire:
             else os.path.join(self.o.spec_dir, spec_file_name(self.o.app, self.o.job))
         )
         try:
-            if given is not None:
-                spec = given
-            else:
-                with open(path, "rb") as fh:
-                    spec = parse_spec_file(fh.read())
+            spec = given if given is not None else read_spec_file(path)
             if spec.app != self.o.app:
                 raise SpecFileError(f'app="{spec.app}" does not match expected "{self.o.app}"')
             if spec.job.name != self.o.job:
                 raise SpecFileError(f'job="{spec.job.name}" does not match expected "{self.o.job}"')
             request = prepare_request(spec.job)
-        except FileNotFoundError:
-            self._fail(MSG.LOAD_SPEC, f"spec {path} does not exist (run cronix apply, or check --spec-dir)")
-        except OSError as exc:
-            self._fail(MSG.LOAD_SPEC, f"read spec {path}: {exc.strerror or exc}")
+        except SpecUnusable as exc:
+            self._fail(MSG.LOAD_SPEC, str(exc))
         except (SpecFileError, ValueError) as exc:
             self._fail(MSG.LOAD_SPEC, f"spec {path}: {exc}")
         return spec, request
@@ -350,8 +349,10 @@ class _Fire:
             except AttemptError as exc:
                 span.failed(exc.reason, str(exc))
                 span.end()
+                self.last_error = str(exc)
                 self.log.warn(MSG.ATTEMPT_FAILED, attempt=attempt, err=str(exc))
             else:
+                self.last_error = ""
                 status = self.last_status = response.status
                 excerpt = _excerpt(response.body)
                 if 200 <= status < 300:
@@ -367,9 +368,8 @@ class _Fire:
                     self.log.error(
                         MSG.APP_REJECTED, attempt=attempt, status=status, body_excerpt=excerpt, **extra
                     )
-                    detail = f"HTTP {status}" + (
-                        f" redirect to {response.location} not followed" if extra else ""
-                    )
+                    why = f" redirect to {response.location} not followed" if extra else ""
+                    detail = f"HTTP {status}" + (why or _refusal_code(response.body))
                     return self._result(EXIT_APP_REJECTED, "app_rejected", detail)
                 span.response(status, "server_error")
                 span.end()
@@ -381,7 +381,15 @@ class _Fire:
                 if self.clock.sleep(backoff, self.lock):
                     self._check_lock()
         self.log.error(MSG.RETRIES_EXHAUSTED, attempts=max_attempts, last_status=self.last_status)
-        return self._result(EXIT_RETRIES_EXHAUSTED, "retries_exhausted", f"last status {self.last_status}")
+        return self._result(EXIT_RETRIES_EXHAUSTED, "retries_exhausted", self._exhausted_detail(max_attempts))
+
+    def _exhausted_detail(self, attempts: int) -> str:
+        """What the last attempt met (``connection refused by 127.0.0.1:8088 (3 attempts)``), not status 0."""
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        if not self.last_error:
+            return f"last status {self.last_status} ({tries})"
+        earlier = f"; last response HTTP {self.last_status}" if self.last_status else ""
+        return f"{self.last_error} ({tries}{earlier})"
 
     # ------------------------------------------------------------ locks
 
@@ -395,6 +403,9 @@ class _Fire:
         if not use_redis and not self.o.host_lock:
             return  # this fire is alone on its "host" (a Lambda sandbox): nothing to exclude
         contended_msg = MSG.REPLACE_GAVE_UP if policy == "Replace" else MSG.LOCK_CONTENDED
+        contended = (
+            "lock held by a fire that could not be replaced" if policy == "Replace" else FORBID_CONTENDED
+        )
         begun = time.monotonic()
         try:
             if use_redis:
@@ -412,7 +423,7 @@ class _Fire:
         except LockContended:
             self.tracer.end_lock("contended")
             (self.log.warn if policy == "Replace" else self.log.info)(contended_msg, scope=scope)
-            raise _End(self.o.contended_exit_code, "lock_contended", "lock held by another fire") from None
+            raise _End(self.o.contended_exit_code, "lock_contended", contended) from None
         except LockError as exc:
             self.tracer.end_lock("", error=str(exc))
             self._fail(MSG.LOCK_ACQUIRE, str(exc))
@@ -499,7 +510,7 @@ class _Fire:
     def _record(self, result: FireResult) -> None:
         if not self.o.run_log:
             return
-        from cronix.runlog import RUN_LOG_VERSION, append_run, format_time, from_unix
+        from cronix.runlog import RUN_LOG_VERSION, append_run
 
         finished = self.clock.now()
         record = {
@@ -511,10 +522,10 @@ class _Fire:
             "outcome": result.outcome,
             "exit_code": result.exit_code,
             "attempts": result.attempts,
-            "http_status": result.http_status,
-            "started_at": format_time(from_unix(self.started)),
-            "finished_at": format_time(from_unix(finished)),
-            "fire_time": format_time(from_unix(self.intended)) if self.intended else None,
+            "http_status": result.http_status or None,  # null: no response came back at all
+            "started_at": _rfc3339(self.started),
+            "finished_at": _rfc3339(finished),
+            "fire_time": _rfc3339(self.intended) if self.intended else None,
             "duration_ms": int((finished - self.started) * 1000),
             "host": socket.gethostname(),
             "detail": result.detail,
@@ -527,22 +538,43 @@ class _Fire:
             self.log.warn(MSG.RUN_LOG, err=f"run log {self.o.run_log}: {exc.strerror or exc}")
 
     def _fire_attrs(self, job: Job, actual: float) -> dict[str, Any]:
-        from cronix.runlog import format_time, from_unix
-
         policy = job.policy
         return {
             "cronix.app": self.o.app,
             "cronix.job": self.o.job,
             "cronix.run_id": self.run_id,
             "cronix.schedule": ", ".join(job.schedules),
-            "cronix.intended_fire_time": format_time(from_unix(self.intended)) or "",
-            "cronix.actual_fire_time": format_time(from_unix(actual)) or "",
+            "cronix.intended_fire_time": _rfc3339(self.intended) or "",
+            "cronix.actual_fire_time": _rfc3339(actual) or "",
             "cronix.backend": self.o.backend or "unknown",
             "cronix.timeout_seconds": policy.timeout_seconds,
             "cronix.concurrency_policy": policy.concurrency,
             "cronix.concurrency_scope": policy.concurrency_scope,
             "cronix.max_attempts": max(policy.retries.max_attempts, 1),
         }
+
+
+def _rfc3339(seconds: float) -> str | None:
+    """The run log's time format; ``None`` for a time RFC 3339 cannot write (the record is still written)."""
+    from cronix.runlog import format_time, from_unix
+
+    try:
+        return format_time(from_unix(seconds))
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _refusal_code(body: bytes) -> str:
+    """`` (SignatureMismatch)`` from the SDKs' ``{"code": …}`` refusal body, else ``""``."""
+    if not body.startswith(b"{") or len(body) > 4096:
+        return ""
+    import json
+
+    try:
+        code = json.loads(body).get("code")
+    except (ValueError, AttributeError, RecursionError):
+        return ""
+    return f" ({code})" if isinstance(code, str) and code.isidentifier() and len(code) <= 64 else ""
 
 
 def _excerpt(body: bytes) -> str:

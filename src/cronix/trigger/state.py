@@ -24,10 +24,12 @@ def state_path(state_dir: str, app: str, job: str) -> str:
 
 
 def read_last_success(state_dir: str, app: str, job: str) -> int | None:
-    try:
-        with open(state_path(state_dir, app, job), "rb") as fh:
-            doc = json.loads(fh.read(4096))
-    except (OSError, ValueError):
+    from cronix.fileio import read_regular
+
+    try:  # a regular file only: a FIFO planted here must not block the fire
+        data, _ = read_regular(state_path(state_dir, app, job), 4096)
+        doc = json.loads(data)
+    except (OSError, ValueError, RecursionError):
         return None
     value = doc.get("last_success_time") if isinstance(doc, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

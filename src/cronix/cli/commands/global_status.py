@@ -21,9 +21,18 @@ def command(
     """For every backend under backends: in cronix.yaml (or the default backend when there are
     none): how many entries cronix owns, how many match what apply last wrote (the recorded
     jobs), how many were edited or changed since, how many cannot be checked, and the fire
-    strategies its jobs use (DEGRADED when a fallback is in force)."""
+    strategies its jobs use (DEGRADED when a fallback is in force).
+
+    \b
+    Exit status:
+      0  every backend that could be read is OK, EMPTY or DEGRADED
+      5  a backend is DRIFTED: an owned entry was edited or changed since apply, a spec
+         file differs, or a line outside cronix's entries fires a managed job (as
+         drift --exit-on-drift and verify-ownership)
+      3  with --strict, a backend could not be read (checked before drift)
+      2  a bad option or cronix.yaml"""
     from cronix.cli.reconcile_flags import warn
-    from cronix.errors import BackendError
+    from cronix.errors import BackendError, DriftDetected
     from cronix.operations import Overrides, Workspace, status
 
     rows = status(Workspace(Overrides(config_path=config_path, spec_dir=spec_dir), notify=warn), only)
@@ -45,3 +54,6 @@ def command(
     failed = [r.name for r in rows if r.error]
     if strict and failed:
         raise BackendError(f"global-status: {len(failed)} backend(s) could not be read: {', '.join(failed)}")
+    drifted = [r.name for r in rows if r.state == "DRIFTED"]
+    if drifted:
+        raise DriftDetected(f"global-status: {len(drifted)} backend(s) drifted: {', '.join(drifted)}")

@@ -104,8 +104,10 @@ class RedisLocks:
             from redis.backoff import NoBackoff
             from redis.retry import Retry
         except ImportError:
+            from cronix.protocol.extras import install_hint
+
             raise LockError(
-                "concurrency_scope: global needs the 'redis' extra: pip install 'cronix[redis]'"
+                f"concurrency_scope: global needs the 'redis' extra: {install_hint('redis')}"
             ) from None
         host, _, port = self._config.addr.rpartition(":")
         if not host or not port.isdigit():
