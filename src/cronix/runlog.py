@@ -8,7 +8,8 @@ line, ``O_APPEND``, a single ``write`` — to ``/var/log/cronix/runs.jsonl``
      "exit_code":0,"attempts":1,"http_status":200,"started_at":"…Z","finished_at":"…Z",
      "fire_time":"…Z","duration_ms":84,"host":"web-1","detail":""}
 
-``status`` uses history's vocabulary (``ok``, ``failed``, ``lock-contended``); ``outcome``
+``status`` uses history's vocabulary (``ok``, ``failed``, ``lock-contended``, and
+``skipped`` for a guarded start that was not an occurrence, D-725); ``outcome``
 is the trigger's (the OTel ``cronix.outcome`` values plus ``lock_lost`` and
 ``terminated``). When the file would grow past ``max_bytes`` it is rotated like
 logrotate's numbered scheme (``runs.jsonl.1`` is the newest old file, ``keep`` are kept);

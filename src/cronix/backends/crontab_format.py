@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BEGIN",
     "END",
+    "GUARD_FLAG",
     "HEADER",
     "MARKER_PREFIX",
     "MARKER_RE",
@@ -66,6 +67,8 @@ BEGIN = "# BEGIN cronix-managed"
 END = "# END cronix-managed"
 HEADER = "# Managed by cronix apply: hand edits here are reported as drift and overwritten."
 MARKER_PREFIX = "# cronix:owned "
+#: Follows ``trigger <app>.<job>`` on the line of a job in another zone than cron's (D-725).
+GUARD_FLAG = "--guard"
 MARKER_RE = re.compile(
     r"^# cronix:owned app=(?P<app>[a-z][a-z0-9-]{0,62}) job=(?P<job>[a-z][a-z0-9-]{0,62}) "
     r"hash=(?P<hash>[0-9a-f]{1,64}) idx=(?P<idx>\d+)$"
@@ -122,9 +125,13 @@ def _every(source: str, seconds: int) -> str:
 # ---------------------------------------------------------------- lines
 
 
-def render_entry_line(cron5: str, user: str | None, trigger_bin: str, app: str, job: str) -> str:
+def render_entry_line(
+    cron5: str, user: str | None, trigger_bin: str, app: str, job: str, guard: int | None = None
+) -> str:
+    """One entry's schedule line; ``guard`` adds ``--guard N`` (a union line, D-725)."""
     who = f"{user} " if user else ""
-    return f"{cron5} {who}{trigger_bin} trigger {app}.{job}"
+    tail = "" if guard is None else f" {GUARD_FLAG} {guard}"
+    return f"{cron5} {who}{trigger_bin} trigger {app}.{job}{tail}"
 
 
 def tz_line(zone: str) -> str:
@@ -182,9 +189,12 @@ def trigger_target(line: str, programs: Iterable[str] = ("cronix",)) -> tuple[st
 
 
 def _runs_trigger(line: str, app: str, job: str) -> bool:
+    """Whether ``line`` is a cron line ending in ``trigger <app>.<job>`` (``--guard N`` may follow)."""
     if line.lstrip().startswith("#"):
         return False
     tokens = line.split()
+    if len(tokens) >= 10 and tokens[-2] == GUARD_FLAG and tokens[-1].isdigit():
+        tokens = tokens[:-2]
     return len(tokens) >= 8 and tokens[-2] == "trigger" and tokens[-1] == f"{app}.{job}"
 
 

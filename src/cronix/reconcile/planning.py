@@ -149,8 +149,8 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
 
     The warnings are the manifest's own (:mod:`cronix.protocol.advice`) and the backend's.
 
-    A warning several jobs share (the same zone accepted with ``accept_timezone_shift`` on
-    every job, say) is said once, naming each job: ``billing.a, billing.b timezone: …``.
+    A warning several jobs share (the same backend caveat about the same zone on every
+    job, say) is said once, naming each job: ``billing.a, billing.b timezone: …``.
     """
     errors: list[tuple[str, Diagnostic]] = []
     advice: list[str] = []

@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fire-time", help="intended fire time, Unix seconds or RFC 3339 ($CRONIX_FIRE_TIME)")
     p.add_argument("--otel", action="store_true", help="export OpenTelemetry traces (trigger.otel)")
     p.add_argument("--backend", default="", help="backend name recorded in traces")
+    p.add_argument(
+        "--guard",
+        type=int,
+        metavar="N",
+        help="fire only when this minute is an occurrence of schedule N in the job's timezone, "
+        "else exit 0 quietly (crontab entries of jobs in another zone than cron's)",
+    )
     return p
 
 
@@ -98,6 +105,8 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
     for kind, value in (("app", app), ("job", job)):
         if not is_valid_id(value):
             raise _UsageError(f'{kind} "{value}" must match ^[a-z][a-z0-9-]{{0,62}}$')
+    if args.guard is not None and not 0 <= args.guard <= 63:
+        raise _UsageError(f"--guard {args.guard}: a schedule index is 0 to 63")
     fire_time = args.fire_time or os.environ.get("CRONIX_FIRE_TIME") or None
     intended: int | None = None
     if fire_time:
@@ -127,6 +136,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
         backend=args.backend,
         redis=conf["redis"],
         redis_for_host_jobs=conf["redis_for_host_jobs"],
+        guard=args.guard,
     )
     return options, bool(args.otel or conf["otel"])
 

@@ -56,7 +56,7 @@ EXIT_INTERNAL = 3
 EXIT_CONTENDED = 4
 
 # outcome → the run log's status (history's vocabulary); every other outcome is a failure.
-_STATUS = {"success": RunStatus.OK, "lock_contended": RunStatus.LOCK_CONTENDED}
+_STATUS = {"success": RunStatus.OK, "lock_contended": RunStatus.LOCK_CONTENDED, "skipped": RunStatus.SKIPPED}
 
 
 class Terminated(BaseException):
@@ -101,6 +101,8 @@ class FireOptions(NamedTuple):
     #: environment serves one invocation at a time): ``concurrency_scope: host`` then needs
     #: no lock, and the lock directory is not used. ``global`` jobs still take the Redis lock.
     host_lock: bool = True
+    #: ``--guard N``: fire only at an occurrence of schedule N in the job's zone (D-725).
+    guard: int | None = None
 
 
 class FireResult(NamedTuple):
@@ -179,6 +181,8 @@ class _Fire:
         try:
             try:
                 spec, request = self._load_spec(given)
+                if self.o.guard is not None:
+                    self._guard(spec.job, self.o.guard)
                 secrets = self._resolve_secrets(spec)
                 self.run_id = _new_run_id()
                 result = self._fire(spec, request, secrets)
@@ -207,13 +211,24 @@ class _Fire:
             terminated=terminated,
         )
 
+    def _guard(self, job: Job, index: int) -> None:
+        """End the fire here (exit 0, a ``skipped`` record) unless this start is an occurrence."""
+        from cronix.trigger.guard import guarded_occurrence, skip_reason
+
+        now = self.clock.now()
+        when = guarded_occurrence(job, index, now)
+        if when is None:
+            raise _End(EXIT_OK, "skipped", skip_reason(job, index, now))
+        self.intended = when
+
     def _occurrence(self, spec: SpecFile) -> str:
         """The fire id of this occurrence (``X-Cron-Fire-Id``, D-500); ``""`` if it cannot be written."""
         from cronix.protocol.fireid import format_fire_id
         from cronix.trigger.firetime import occurrence_index
 
         job = spec.job
-        index = occurrence_index(job.schedules, job.timezone, self.intended, spec.schedule_index)
+        preferred = spec.schedule_index if self.o.guard is None else self.o.guard
+        index = occurrence_index(job.schedules, job.timezone, self.intended, preferred)
         try:
             return format_fire_id(self.o.app, self.o.job, index, self.intended)
         except ValueError:
@@ -269,7 +284,7 @@ class _Fire:
         actual = self.clock.now()
         if self.o.fire_time is not None:
             self.intended = self.o.fire_time
-        else:
+        elif not self.intended:  # the guard has not found it already
             from cronix.trigger.firetime import intended_fire_time
 
             reference = actual if self.o.elapsed_at is None else self.o.elapsed_at
