@@ -227,7 +227,7 @@ class CrontabBackend:
 
     def list_entries(self) -> list[ManagedEntry]:
         doc = self._listed = self._document()
-        return [ManagedEntry(e.app, e.job, e.index, e.hash, e.line) for e in doc.entries]
+        return [ManagedEntry(e.app, e.job, e.index, e.hash, e.line, e.paused) for e in doc.entries]
 
     def entry_matches(self, app: str, job: Job, entry: ManagedEntry) -> bool:
         if entry.index >= len(job.schedules):
@@ -245,9 +245,12 @@ class CrontabBackend:
             return False
         # Same text, or the same schedule spelled differently (the reference writes
         # "mon-fri" verbatim where cronix writes "1-5"): both are what cron will run.
-        return installed.line == want.line or self.split_candidate(installed.line) == self.split_candidate(
-            want.line
-        )
+        if installed.line == want.line:
+            return True
+        if installed.line.startswith("#") or want.line.startswith("#"):
+            return False  # a pause is written one way only (D-721)
+        have = self.split_candidate(installed.line)
+        return have is not None and have == self.split_candidate(want.line)
 
     def verify_ownership(self, entry: ManagedEntry) -> bool:
         installed = self._installed(entry.app, entry.job, entry.index)
@@ -287,7 +290,7 @@ class CrontabBackend:
         return AdoptResult(
             found=True,
             adopted=True,
-            entries=tuple(ManagedEntry(app, job.name, e.index, e.hash, e.line) for e in rendered),
+            entries=tuple(ManagedEntry(app, job.name, e.index, e.hash, e.line, e.paused) for e in rendered),
         )
 
     def audit_markers(self) -> list[Diagnostic]:
@@ -455,7 +458,9 @@ class CrontabBackend:
             # @every is zone-independent (multiples of its interval); cron steps express it.
             union = host_line(cron5, job.timezone, self.host_zone, self._now())
             cron5, guard = union.fields, (index if union.guarded else None)
-        line = render_entry_line(cron5, self.user_field, self.trigger_bin, app, job.name, guard)
+        line = render_entry_line(
+            cron5, self.user_field, self.trigger_bin, app, job.name, guard, paused=not job.enabled
+        )
         zone: str | None = None
         if self.options.cron_tz:
             zone = job.timezone

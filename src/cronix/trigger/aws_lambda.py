@@ -18,6 +18,9 @@ What differs on Lambda:
 * Secrets: ``ssm:`` and ``secretsmanager:`` refs resolve with the function's role, cached
   per container (:mod:`cronix.secrets.aws`), besides ``env:``/``file:``.
 * Nothing is written to disk: no run log, no previous-success state file.
+* The occurrence: the schedule's ``Input`` carries ``"scheduled_time"``, which EventBridge
+  fills in with the time the schedule was due (D-724); it is the fire's intended time and
+  its fire id, the same on every retry of that occurrence.
 * The outcome: a successful fire, or one skipped because another holds the job's lock,
   returns ``{"exit_code", "outcome", "run_id", "status", "attempts"}``. Any other ending
   (the app rejected it, retries exhausted, an internal error) raises :class:`FireFailed`,
@@ -30,6 +33,7 @@ Imports only what ``cronix trigger`` imports, plus boto3 when an AWS secret ref 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from cronix.protocol.triggerlog import MSG
@@ -58,7 +62,13 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         msg = MSG.INVALID_EVENT if "missing" in str(exc) else MSG.PARSE_EVENT
         log.error(msg, err=str(exc))
         raise InvalidEvent(f"the event is not a cronix trigger spec: {exc}") from None
-    result, contended = _fire(spec, log)
+    from cronix.trigger.jitter import NATIVE_ENV
+    from cronix.trigger.occurrence import event_occurrence
+
+    # EventBridge's flexible window is the jitter here (D-723): the function never waits.
+    os.environ[NATIVE_ENV] = "1"
+
+    result, contended = _fire(spec, log, event_occurrence(event))
     outcome = {
         "exit_code": result.exit_code,
         "outcome": result.outcome,
@@ -74,7 +84,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     )
 
 
-def _fire(spec: Any, log: JsonLog) -> tuple[FireResult, int]:
+def _fire(spec: Any, log: JsonLog, scheduled: int | None = None) -> tuple[FireResult, int]:
     from cronix.trigger.run import FireOptions, fire
     from cronix.trigger.settings import SettingsError, load_settings
     from cronix.trigger.tracing import NoTracer, Tracer
@@ -96,6 +106,7 @@ def _fire(spec: Any, log: JsonLog) -> tuple[FireResult, int]:
         redis=conf["redis"],
         redis_for_host_jobs=conf["redis_for_host_jobs"],
         host_lock=False,
+        fire_time=scheduled,  # the occurrence EventBridge says this is (D-724), else the clock's
     )
     tracer: Tracer = NoTracer()
     if conf["otel"]:

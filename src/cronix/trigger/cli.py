@@ -116,6 +116,10 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool]:
             intended = parse_fire_time(fire_time)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
+    if intended is None and "CRONIX_KUBERNETES_JOB" in os.environ:  # D-724: the CronJob's occurrence
+        from cronix.trigger.occurrence import kubernetes_occurrence
+
+        intended = kubernetes_occurrence(app, job, os.environ)
     elapsed = os.environ.get("TRIGGER_TIMER_REALTIME_USEC", "")
     elapsed_at = int(elapsed) / 1e6 if elapsed.isascii() and elapsed.isdigit() else None
     from cronix.trigger.run import FireOptions

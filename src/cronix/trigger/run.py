@@ -286,10 +286,15 @@ class _Fire:
             self.intended = self.o.fire_time
         elif not self.intended:  # the guard has not found it already
             from cronix.trigger.firetime import intended_fire_time
+            from cronix.trigger.jitter import lookback_seconds
 
             reference = actual if self.o.elapsed_at is None else self.o.elapsed_at
-            self.intended = intended_fire_time(job.schedules, job.timezone, reference)
+            self.intended = intended_fire_time(job.schedules, job.timezone, reference, lookback_seconds(job))
         self.fire_id = self._occurrence(spec)
+        if job.policy.jitter_seconds:  # D-723: this host's delay, before the lock; the fire id stays
+            from cronix.trigger.jitter import wait as wait_jitter
+
+            actual = wait_jitter(self.o.app, job, self.clock)
         policy = job.policy
         self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
         self.tracer.start_fire(self._fire_attrs(job, actual))

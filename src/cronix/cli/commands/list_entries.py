@@ -39,6 +39,9 @@ def command(output: str, **opts: Any) -> None:
             rows.append((e, None, None, None))
             continue
         schedule, zone = known
+        if e.paused:  # D-721: a paused entry does not fire
+            rows.append((e, schedule, zone, "paused"))
+            continue
         times = next_fire_times(schedule, ZoneInfo(zone), now, 1)
         rows.append((e, schedule, zone, times[0].isoformat() if times else "never"))
     if output == "json":
