@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import time
 from datetime import UTC, datetime
 
 from cronix.trigger.logs import JsonLog
 from cronix.trigger.run import Clock, FireOptions, fire
 from tests.trigger.app_server import AppServer
-from tests.trigger.conftest import SECRET, Host, write_spec
+from tests.trigger.conftest import CRONIX, SECRET, Host, write_spec
 
 SUMMER_OCCURRENCE = datetime(2026, 7, 1, 11, 30, tzinfo=UTC).timestamp()  # 07:30 EDT
 SUMMER_OTHER_START = datetime(2026, 7, 1, 12, 30, tzinfo=UTC).timestamp()  # 08:30 EDT: not one
@@ -107,6 +108,13 @@ def test_the_real_trigger_skips_quietly_before_secrets_and_locks(host: Host, app
     # Decided before secrets (the missing secret file was never read) and before any lock.
     assert record["status"] == "skipped" and record["outcome"] == "skipped"
     assert not host.lock_dir.exists()
+    # History shows it as what it was: a skip, not a run (D-727).
+    history = subprocess.run(
+        [CRONIX, "history", "billing.ping", "--run-log", str(host.run_log), "--status", "skipped", "-o", "json"],
+        capture_output=True, text=True, env=host.env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert history.returncode == 0, history.stderr
+    assert [r["status"] for r in json.loads(history.stdout)["entries"]] == ["skipped"]
 
 
 def test_the_real_trigger_fires_when_every_minute_is_an_occurrence(host: Host, app: AppServer) -> None:
