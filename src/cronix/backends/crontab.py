@@ -17,6 +17,10 @@ lines say:
   ``CRON_TZ`` above the block never changes what cronix's mean
   (:mod:`~cronix.backends.crontab_format`, D-155). ``accept_timezone_shift`` is
   deprecated and ignored (a warning from ``check``).
+* Declared pause (``enabled: false``, D-721): the line is written commented out behind
+  ``# cronix:paused `` with its marker after it, so it stays owned and listed
+  (``ManagedEntry.paused``); a line an operator commented out by hand is read as a paused
+  entry too, which for a job the manifest runs is drift.
 * Hand edits: the marker's hash covers the job, not the line, so
   :meth:`CrontabBackend.entry_matches` re-renders the line for the job whose hash the
   marker claims and compares; any difference is drift.
