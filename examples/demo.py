@@ -160,7 +160,6 @@ backend: crontab
 backends:
   crontab:
     path: {self.crontab}
-    accept_timezone_shift: true      # this host runs cron in UTC; the jobs say Europe/Berlin
 trigger_bin: {BIN / "cronix"}
 spec_dir: {w / "jobs"}
 apply:

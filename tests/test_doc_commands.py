@@ -46,10 +46,6 @@ SKIP: dict[tuple[str, str], str] = {
         "./run demo",
     ): "runs the whole demo and the whole suite; tests/sdk/test_examples.py runs the demo",
     ("README.md", "pip install cronix-py"): "installs from the public package index",
-    ("README.md", "cronix init --create-secret-file"): (
-        "examples/manifest.json's Europe/Berlin jobs cannot be planned onto a UTC host's cron until "
-        "issue 14 item 3 (host-zone times + the trigger's zone guard) lands; remove this entry then"
-    ),
     (
         "README.md",
         "cronix apply --backend systemd-timer",

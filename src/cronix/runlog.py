@@ -11,7 +11,8 @@ line, ``O_APPEND``, a single ``write`` — to ``/var/log/cronix/runs.jsonl``
 A run started by ``cronix run`` also carries ``"trigger":"manual"`` (D-742; absent on a
 scheduled fire, so older readers see an ordinary record).
 
-``status`` uses history's vocabulary (``ok``, ``failed``, ``lock-contended``); ``outcome``
+``status`` uses history's vocabulary (``ok``, ``failed``, ``lock-contended``, and
+``skipped`` for a guarded start that was not an occurrence, D-725); ``outcome``
 is the trigger's (the OTel ``cronix.outcome`` values plus ``lock_lost`` and
 ``terminated``). When the file would grow past ``max_bytes`` it is rotated like
 logrotate's numbered scheme (``runs.jsonl.1`` is the newest old file, ``keep`` are kept);

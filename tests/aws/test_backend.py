@@ -72,7 +72,10 @@ def test_apply_writes_one_schedule_per_index_with_every_field(aws: Moto) -> None
         assert s["State"] == "ENABLED"
         target = s["Target"]
         assert (target["Arn"], target["RoleArn"]) == (TARGET_ARN, ROLE_ARN)
-        assert target["Input"] == fire.spec_json(i)
+        # The spec, and the occurrence EventBridge fills in on every invocation (D-724).
+        assert (
+            target["Input"] == fire.spec_json(i)[:-1] + ',"scheduled_time":"<aws.scheduler.scheduled-time>"}'
+        )
         spec = parse_spec_file(target["Input"])
         assert (spec.app, spec.job.name, spec.schedule_index, spec.secret_refs) == (
             "billing",
@@ -337,3 +340,48 @@ def test_a_changed_secret_ref_reaches_existing_schedules(aws: Moto) -> None:
     (doc,) = schedules(aws).values()
     assert parse_spec_file(doc["Target"]["Input"]).secret_refs == tuple(rotated)
     assert reconcile(manifest(), open_aws(aws), secret_refs=rotated, dry_run=True).plan.noop
+
+
+def test_a_declared_pause_is_disabled_and_an_undeclared_one_is_drift(aws: Moto) -> None:
+    """Issue 15 item 5 (D-721): ``enabled: false`` writes ``State: DISABLED``; a schedule
+    disabled in the console for a job the manifest runs is drift, and apply enables it."""
+    from cronix.reconcile import compute_plan
+
+    paused = manifest(nightly={"schedule": "0 2 * * *", "enabled": False})
+    reconcile(paused, open_aws(aws), secret_refs=REFS)
+    (doc,) = schedules(aws).values()
+    assert doc["State"] == "DISABLED"
+    assert [e.paused for e in open_aws(aws).list_entries()] == [True]
+    assert compute_plan(open_aws(aws), paused).noop
+    running = manifest()
+    reconcile(running, open_aws(aws), secret_refs=REFS)
+    (doc,) = schedules(aws).values()
+    assert doc["State"] == "ENABLED"
+    reader = aws.client("scheduler")
+    live = reader.get_schedule(Name="cronix-billing-nightly-0")
+    reader.update_schedule(
+        Name=live["Name"],
+        GroupName=live["GroupName"],
+        ScheduleExpression=live["ScheduleExpression"],
+        ScheduleExpressionTimezone=live["ScheduleExpressionTimezone"],
+        Description=live["Description"],
+        FlexibleTimeWindow=live["FlexibleTimeWindow"],
+        Target=live["Target"],
+        State="DISABLED",
+    )
+    (op,) = compute_plan(open_aws(aws), running).ops
+    assert op.action == "update" and "paused on the backend" in op.reason
+    reconcile(running, open_aws(aws), secret_refs=REFS)
+    (doc,) = schedules(aws).values()
+    assert doc["State"] == "ENABLED"
+
+
+def test_jitter_is_eventbridges_flexible_window(aws: Moto) -> None:
+    """Issue 15 item 6 (D-723): EventBridge spreads the start itself; the Lambda does not wait."""
+    m = manifest(nightly={"schedule": "0 2 * * *", "policy": {"jitter_seconds": 90}})
+    reconcile(m, open_aws(aws), secret_refs=REFS)
+    (doc,) = schedules(aws).values()
+    assert doc["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 2}
+    from cronix.reconcile import compute_plan
+
+    assert compute_plan(open_aws(aws), m).noop

@@ -105,3 +105,18 @@ def test_an_event_that_is_not_a_spec_is_refused(capsys: pytest.CaptureFixture[st
         handler("{nope", None)
     msgs = [line["msg"] for line in lines(capsys.readouterr().out)]
     assert msgs == ["trigger: invalid event", "trigger: parse event"]
+
+
+def test_the_fire_id_is_the_occurrence_eventbridge_fills_in(aws: Moto, app: App) -> None:
+    """Issue 15 item 4 (D-724): the Input carries ``<aws.scheduler.scheduled-time>``, which
+    EventBridge replaces on every invocation, retries included (moto invokes no targets: the
+    test replaces it as EventBridge does). Two invocations of one occurrence carry one fire id,
+    and the SDK runs it once (the second is answered 200 ``AlreadyHandled``)."""
+    aws.client("ssm").put_parameter(Name="/cronix/billing/secret", Value=SECRET, Type="SecureString")
+    event = applied_events(aws, app, ["ssm:/cronix/billing/secret"])["settle"]
+    assert event["scheduled_time"] == "<aws.scheduler.scheduled-time>"
+    delivered = {**event, "scheduled_time": "2026-03-22T18:55:00Z"}
+    for _ in range(2):  # EventBridge's retry, or Lambda's
+        assert handler(json.loads(json.dumps(delivered)), None)["exit_code"] == 0
+    assert [ctx.fire_id for ctx in app.seen] == ["billing.settle#0@2026-03-22T18:55:00Z"]
+    assert [ctx.headers.get("x-cron-fire-time") for ctx in app.seen] == ["1774205700"]

@@ -316,17 +316,29 @@ def test_an_edited_config_map_is_drift(kmock: KmockServer, namespace: str) -> No
     assert [op.reason for op in compute_plan(open_k8s(kmock, namespace), m).ops] == ["edited by hand"]
 
 
-def test_a_paused_cron_job_stays_paused(kmock: KmockServer, namespace: str) -> None:
+def test_a_declared_pause_suspends_and_an_undeclared_one_is_drift(kmock: KmockServer, namespace: str) -> None:
+    """Issue 15 item 5 (D-721): ``enabled: false`` is ``suspend: true``; a suspend made with
+    kubectl for a job the manifest runs is drift, and apply resumes it."""
     backend = open_k8s(kmock, namespace)
-    reconcile(manifest("billing", job_doc("ping", "0 * * * *")), backend)
+    paused = manifest("billing", {**job_doc("ping", "0 * * * *"), "enabled": False})
+    reconcile(paused, backend)
+    live = backend.api.get("cronjobs", "cronix-billing-ping-0")
+    assert live is not None and live["spec"]["suspend"] is True
+    listed = open_k8s(kmock, namespace).list_entries()
+    assert [e.paused for e in listed] == [True]
+    assert compute_plan(open_k8s(kmock, namespace), paused).noop
+    running = manifest("billing", job_doc("ping", "0 * * * *"))
+    reconcile(running, open_k8s(kmock, namespace))
+    live = backend.api.get("cronjobs", "cronix-billing-ping-0")
+    assert live is not None and not live["spec"].get("suspend")
     backend.api.patch(
         "cronjobs", "cronix-billing-ping-0", [{"op": "add", "path": "/spec/suspend", "value": True}]
     )
-    assert compute_plan(open_k8s(kmock, namespace), manifest("billing", job_doc("ping", "0 * * * *"))).noop
-    reconcile(manifest("billing", job_doc("ping", "5 * * * *")), open_k8s(kmock, namespace))
+    (op,) = compute_plan(open_k8s(kmock, namespace), running).ops
+    assert op.action == "update" and "paused on the backend" in op.reason
+    reconcile(running, open_k8s(kmock, namespace))
     live = backend.api.get("cronjobs", "cronix-billing-ping-0")
-    assert live is not None
-    assert (live["spec"]["schedule"], live["spec"]["suspend"]) == ("5 * * * *", True)
+    assert live is not None and not live["spec"].get("suspend")
 
 
 def test_a_deleted_object_is_created_again(kmock: KmockServer, namespace: str) -> None:

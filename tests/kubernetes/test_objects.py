@@ -136,6 +136,17 @@ def test_cron_job_shape() -> None:
     volumes = {v["name"]: v for v in template["spec"]["volumes"]}
     assert volumes[mounts[SPEC_DIR]["name"]]["configMap"]["name"] == config_map["metadata"]["name"]
     assert trigger_target(cron_job) == "billing.reconcile"
+    # The Job's name (<cronjob>-<Unix minutes>) reaches the trigger: its occurrence (D-724).
+    # The cronjob-scheduled-timestamp annotation is on the Job only; a pod's downward API
+    # sees the pod's labels, and the Job controller labels every pod with its Job's name.
+    env = {e["name"]: e for e in container["env"]}
+    assert env["CRONIX_KUBERNETES_JOB"]["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
+    }
+    assert "suspend" not in spec  # the server's default false; a declared pause sets it (D-721)
+    jittered, _ = rendered(KubernetesOptions(image=IMAGE), policy={"jitter_seconds": 120})
+    deadline = jittered["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"]
+    assert deadline == spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] + 120  # the pod waits it (D-723)
 
 
 def test_the_config_map_is_the_trigger_spec_the_pod_reads() -> None:
@@ -281,7 +292,7 @@ def test_matches_allows_server_defaults_but_not_edits() -> None:
     pod = live["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     pod["dnsPolicy"] = "ClusterFirst"  # what an API server adds
     pod["containers"][0]["terminationMessagePath"] = "/dev/termination-log"
-    live["spec"]["suspend"] = True  # an operator's pause
+    live["spec"]["suspend"] = True  # a pause: compared through ManagedEntry.paused (D-721), not here
     assert matches(cron_job, live)
     for edit in (
         lambda o: o["spec"].update(schedule="1 * * * *"),
@@ -311,7 +322,7 @@ def test_update_ops_replace_the_body_merge_labels_and_assert_the_version() -> No
         "value": {"team": "payments", **cron_job["metadata"]["labels"]},
     }
     assert ops[1]["path"] == "/spec"
-    assert ops[1]["value"] == {**cron_job["spec"], "suspend": True}
+    assert ops[1]["value"] == cron_job["spec"]  # an undeclared suspend is not kept (D-721)
     assert ops[2] == {"op": "add", "path": "/metadata/resourceVersion", "value": "41"}
     assert [op["path"] for op in update_ops(cron_job, {"metadata": {}}, "spec")] == [
         "/metadata/labels",

@@ -163,7 +163,7 @@ def test_an_unusable_fire_strategy_fails_apply_with_exit_2(tmp_path: Path) -> No
         assert svc.client.arms() == []  # nothing was armed
 
 
-def test_cold_start_rebuilds_idempotently_and_pauses_are_kept(tmp_path: Path) -> None:
+def test_cold_start_rebuilds_idempotently_and_pauses_follow_the_manifest(tmp_path: Path) -> None:
     manifest = tmp_path / "m.json"
     doc = (
         '{"version":1,"app":"shop","jobs":[{"name":"ping","schedules":["*/5 * * * *","0 3 * * *"],'
@@ -185,9 +185,18 @@ def test_cold_start_rebuilds_idempotently_and_pauses_are_kept(tmp_path: Path) ->
         plan = op.run("plan", "--manifest", str(manifest))
         assert plan.stdout.startswith("No changes: "), plan.stdout + plan.stderr
         assert svc.call("POST", "/v1/arms/shop/ping/1/pause")[0] == 200
+        # A pause the manifest does not declare is drift (D-721); apply resumes the slot.
+        drift = op.run("drift", "--manifest", str(manifest), "--exit-on-drift")
+        assert drift.returncode == 5, drift.stdout + drift.stderr
         manifest.write_text(doc % "v2")  # the job changed: both slots are re-armed
         applied = op.run("apply", "--manifest", str(manifest))
         assert applied.returncode == 0 and "updated=1" in applied.stdout, applied.stdout + applied.stderr
         arms = {a.index: a for a in svc.client.arms("shop")}
-        assert (arms[0].paused, arms[1].paused) == (False, True)  # the operator's pause survives
+        assert (arms[0].paused, arms[1].paused) == (False, False)
         assert {a.body for a in arms.values()} == {"v2"}
+        # enabled: false pauses every slot of the job; the plan is then a no-op.
+        manifest.write_text((doc % "v2").replace('"name":"ping",', '"name":"ping","enabled":false,'))
+        assert op.run("apply", "--manifest", str(manifest)).returncode == 0
+        assert [a.paused for a in svc.client.arms("shop")] == [True, True]
+        plan = op.run("plan", "--manifest", str(manifest))
+        assert plan.stdout.startswith("No changes: "), plan.stdout + plan.stderr

@@ -3,22 +3,17 @@ a suspension the backend reports but the manifest does not declare — or a decl
 backend does not hold — is drift.
 
 How a backend reports suspension is its own (a commented-out crontab line, a disabled timer,
-``suspend: true``, ``State: DISABLED``); status reads a ``suspended`` flag on the entries it
-lists, so these entries carry one the way such a backend's do.
+``suspend: true``, ``State: DISABLED``); every backend puts it on the entries it lists
+(``ManagedEntry.paused``, D-721), and the audit and status read it there. The real backends'
+pause is tested with them (tests/reconcile, tests/systemd, tests/kubernetes, tests/aws).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cronix.backends.base import ManagedEntry
-from cronix.operations.job_status import JobStatus, pause_drift, suspension
+from cronix.operations.job_status import JobStatus, suspension
 from cronix.protocol.manifest import Job, Request
-
-
-@dataclass(frozen=True, slots=True)
-class PausableEntry(ManagedEntry):
-    suspended: bool | None = None
+from cronix.reconcile.planning import pause_drift
 
 
 def _job(enabled: bool) -> Job:
@@ -28,17 +23,17 @@ def _job(enabled: bool) -> Job:
 def test_a_backend_that_does_not_say_is_never_drift() -> None:
     plain = [ManagedEntry("billing", "nightly", 0, "h")]
     assert suspension(plain) is None
-    assert pause_drift(_job(False), None) == pause_drift(_job(True), None) == ""
+    assert pause_drift(_job(False), plain) == pause_drift(_job(True), plain) == ""
 
 
 def test_an_undeclared_suspension_and_an_unheld_pause_are_drift() -> None:
-    off = [PausableEntry("billing", "nightly", 0, "h", suspended=True)]
-    on = [PausableEntry("billing", "nightly", 0, "h", suspended=False)]
-    mixed = [on[0], PausableEntry("billing", "nightly", 1, "h", suspended=True)]
+    off = [ManagedEntry("billing", "nightly", 0, "h", paused=True)]
+    on = [ManagedEntry("billing", "nightly", 0, "h", paused=False)]
+    mixed = [on[0], ManagedEntry("billing", "nightly", 1, "h", paused=True)]
     assert (suspension(off), suspension(on), suspension(mixed)) == (True, False, True)
-    assert pause_drift(_job(True), True) == "paused on the backend, not declared"
-    assert pause_drift(_job(False), False) == "declared paused, active on the backend"
-    assert pause_drift(_job(False), True) == pause_drift(_job(True), False) == ""
+    assert pause_drift(_job(True), off).startswith("paused on the backend")
+    assert pause_drift(_job(False), on).startswith("declared paused (enabled: false)")
+    assert pause_drift(_job(False), off) == pause_drift(_job(True), on) == ""
 
 
 def test_the_pause_column_says_which() -> None:

@@ -36,7 +36,7 @@ def test_echo_passes_every_vector(tmp_path: Path, vectors: BackendVectors) -> No
     assert set(verdicts.values()) == {"pass"}
     # Capability-gated "unsupported" vectors do not run for a backend that has the capability.
     assert "adopt is refused as unsupported when not advertised" not in verdicts
-    assert len(verdicts) == 12
+    assert len(verdicts) == 13
 
 
 def test_the_suite_cleans_up_after_itself(tmp_path: Path, vectors: BackendVectors) -> None:

@@ -153,7 +153,7 @@ def test_conformance_backend_echo_passes(tmp_path: Path, layout: dict[str, Path]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert all(line.startswith("PASS") for line in lines[:-1]), proc.stdout
-    assert lines[-1] == "12 total / 12 passed / 0 failed / 0 skipped"
+    assert lines[-1] == "13 total / 13 passed / 0 failed / 0 skipped"
     assert "foreign entries are never listed or touched" in proc.stdout
     assert "adopt: dry run, adopt, already managed, divergence, no candidate" in proc.stdout
 
@@ -169,7 +169,7 @@ def test_conformance_plugin_echo_passes(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[-1] == "20 total / 20 passed / 0 failed / 0 skipped"
+    assert lines[-1] == "21 total / 21 passed / 0 failed / 0 skipped"
     for check in (
         "handshake: first stdout line matches the grammar",
         "grpc.health: '' and the Backend service are SERVING",

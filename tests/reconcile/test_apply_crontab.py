@@ -9,6 +9,7 @@ import stat
 
 import pytest
 
+from cronix.protocol.manifest import Job
 from tests.reconcile.conftest import BIN, REF, Host, another_cronix, job
 
 PING = job("ping", "@hourly")
@@ -198,28 +199,85 @@ def test_cron_d_file_with_a_dot_is_refused(host: Host) -> None:
     assert any(d.code == "ignored_by_cron" and d.severity == "error" for d in problems)
 
 
-def test_timezone_other_than_the_hosts_is_an_error_listing_every_issue(host: Host) -> None:
+def test_a_job_in_another_zone_installs_a_guarded_union_line(host: Host) -> None:
+    """Issue 14 item 3: one job in America/New_York made ``plan`` fail for the whole app on Debian
+    cron. Now it installs at the host times that can be its occurrences, guarded (D-725)."""
     m = host.manifest(
         "billing",
         job("a", "@every 7m"),
-        job("b", "@hourly", tz="Europe/Berlin"),
+        job("b", "30 7 * * *", tz="America/New_York"),
         job("c", "@hourly", tz="Etc/UTC"),
     )
     result = host.apply(m, "--crontab-run-as", "root")
     assert result.code == 1
     assert result.err.count("\n") == 1  # one line
     assert "billing.a schedules/0: crontab cannot express" in result.err
-    assert "billing.b timezone: Europe/Berlin differs from the host's zone" in result.err
-    assert "billing.c" not in result.err  # Etc/UTC has the same rules as the host's UTC
+    assert "billing.b" not in result.err and "billing.c" not in result.err
     assert not host.crontab.exists()
+    m = host.manifest(
+        "billing", job("b", "30 7 * * *", tz="America/New_York"), job("c", "@hourly", tz="Etc/UTC")
+    )
+    result = host.apply(m)
+    assert result.code == 0, result.err
+    text = host.crontab.read_text()
+    # 07:30 in New York is 11:30 UTC in summer (EDT) and 12:30 UTC in winter (EST).
+    assert f"30 11,12 * * * {BIN} trigger billing.b --guard 0\n" in text
+    assert f"0 * * * * {BIN} trigger billing.c\n" in text  # Etc/UTC has the host's rules: no guard
+    assert "CRON_TZ" not in text
+    assert host.plan(m, "-o", "json").json()["noop"]
 
 
-def test_accept_timezone_shift_installs_with_a_warning(host: Host) -> None:
-    m = host.manifest("billing", job("b", "@hourly", tz="Europe/Berlin"))
+def test_show_prints_the_times_the_guarded_line_really_fires(host: Host) -> None:
+    """Issue 14 item 3: ``show`` printed 07:30 New York for a line that fired 07:30 UTC. Every
+    time it prints now is a minute the installed line matches on the host's clock and the
+    trigger's guard passes: the job's own local times."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cronix.protocol.firetimes import fire_times
+    from cronix.protocol.manifest import Request
+    from cronix.trigger.guard import guarded_occurrence
+
+    m = host.manifest("billing", job("b", "30 7 * * *", tz="America/New_York"))
+    assert host.apply(m, "--crontab-host-timezone", "UTC").code == 0
+    shown = host.run(
+        "show",
+        "billing.b",
+        "--manifest",
+        str(m),
+        *host.plan_flags(),
+        "--next",
+        "5",
+        "-o",
+        "json",
+        "--crontab-host-timezone",
+        "UTC",
+    )
+    (fires,) = shown.json()["next_fire_times"]
+    times = [datetime.fromisoformat(t) for t in fires["times"]]
+    assert len(times) == 5 and all((t.hour, t.minute) == (7, 30) for t in times)
+    (line,) = [ln for ln in host.crontab.read_text().splitlines() if "trigger billing.b" in ln]
+    fields = " ".join(line.split()[:5])
+    utc = ZoneInfo("UTC")
+    j = Job("b", ("30 7 * * *",), Request("https://app.example/b"), timezone="America/New_York")
+    for t in times:
+        instant = t.timestamp()
+        # cron (UTC here) starts the line at that minute, and the guard passes it.
+        assert (
+            next(iter(fire_times(fields, utc, datetime.fromtimestamp(instant - 1, utc)))).timestamp()
+            == instant
+        )
+        assert guarded_occurrence(j, 0, instant + 1.5) == int(instant)
+
+
+def test_accept_timezone_shift_is_deprecated_and_changes_nothing(host: Host) -> None:
+    m = host.manifest("billing", job("b", "@hourly", tz="Asia/Kolkata"))
     result = host.apply(m, "--accept-timezone-shift")
     assert result.code == 0
-    assert "warning: billing.b timezone:" in result.err
-    assert "CRON_TZ" not in host.crontab.read_text()
+    assert "accept_timezone_shift is deprecated and has no effect" in result.err
+    # +05:30 all year: the hourly job fires at half past every UTC hour, exactly.
+    assert f"30 * * * * {BIN} trigger billing.b --guard 0\n" in host.crontab.read_text()
+    assert host.plan(m, "-o", "json").json()["noop"]
 
 
 def test_cron_tz_support_writes_the_zone(host: Host) -> None:
@@ -251,11 +309,19 @@ def test_dry_run_changes_nothing(host: Host) -> None:
     assert not host.spec_dir.exists()
 
 
-def test_a_warning_shared_by_many_jobs_is_said_once(host: Host) -> None:
+def test_a_warning_shared_by_many_jobs_is_said_once() -> None:
     """Issue 14 (smaller items): the timezone warning repeated for every job of every command."""
-    m = host.manifest("billing", *[job(f"j{i}", "@hourly", tz="Europe/Berlin") for i in range(5)])
-    for result in (host.plan(m, "--accept-timezone-shift"), host.apply(m, "--accept-timezone-shift")):
-        assert result.code == 0
-        warnings = [line for line in result.err.splitlines() if "Europe/Berlin differs" in line]
-        assert len(warnings) == 1, result.err
-        assert "billing.j0, billing.j1, billing.j2, billing.j3, billing.j4 timezone:" in warnings[0]
+    from cronix.backends.base import Diagnostic
+    from cronix.backends.memory import MemoryBackend
+    from cronix.protocol.manifest import load_manifest_object
+    from cronix.reconcile.planning import validate_jobs
+
+    class Warns(MemoryBackend):
+        def validate(self, app: str, job: Job) -> list[Diagnostic]:
+            return [Diagnostic("warning", "Europe/Berlin differs", "timezone", "shared")]
+
+    doc = {"version": 1, "app": "billing", "jobs": [job(f"j{i}", "@hourly") for i in range(5)]}
+    warnings = validate_jobs(Warns(), load_manifest_object(doc))
+    assert warnings == [
+        "billing.j0, billing.j1, billing.j2, billing.j3, billing.j4 timezone: Europe/Berlin differs"
+    ]

@@ -58,6 +58,7 @@ def test_list_and_show_json_use_lowercase_keys(host: Host) -> None:
         "index": 1,
         "hash": listed["entries"][1]["hash"],
         "raw": f"0 9 * * 1 {BIN} trigger billing.ping",
+        "paused": False,  # D-721: crontab can tell
         "schedule": None,  # no --spec-dir: the job is not recorded where list looked
         "timezone": None,
         "next_fire_time": None,

@@ -29,8 +29,10 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -168,3 +170,74 @@ def test_cron_fires_the_entry_apply_wrote(
     time.sleep(max(0.0, 5 - (time.time() - first_at)))
     assert len([f for f in app.fired if f[0] - first_at < 50]) == 1  # type: ignore[attr-defined]
     assert _host_target() == host_target  # the host's /etc/cron.d/cronix was never touched
+
+
+def _local_schedules(delta_hours: int, starts: list[datetime]) -> list[str]:
+    """One schedule per start (UTC), at the wall time ``start - delta_hours``."""
+    return [
+        f"{(s - timedelta(hours=delta_hours)).minute} {(s - timedelta(hours=delta_hours)).hour} * * *"
+        for s in starts
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_cron_fires_a_job_of_another_zone_only_at_its_occurrences(
+    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path]
+) -> None:
+    """Issue 14 item 3 with the real daemon (no CRON_TZ): two New York jobs, each installed at
+    both of its possible UTC times. At the coming minutes one job's line is its occurrence and
+    fires; the other's line matches too, but by the offset New York does not have now: its
+    guard skips it — nothing sent, a ``skipped`` record."""
+    pid, cron_d = private_cron
+    nsenter = require_binary("nsenter", "util-linux")
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET + "\n")
+    secret.chmod(0o600)
+    config = tmp_path / "cronix.yaml"
+    config.write_text(
+        f"spec_dir: {tmp_path / 'jobs'}\n"
+        f"trigger_bin: {CRONIX}\n"
+        f"apply: {{lock_path: {tmp_path / 'apply.lock'}}}\n"
+        f"trigger: {{run_log: {tmp_path / 'runs.jsonl'}, state_dir: {tmp_path / 'state'}}}\n"
+        f"locks: {{flock: {{dir: {tmp_path / 'locks'}}}}}\n"
+        "backends: {crontab: {host_timezone: UTC}}\n"
+    )
+    (cron_d / "cronix").write_text(f"CRONIX_CONFIG={config}\n")
+    (cron_d / "cronix").chmod(0o644)
+    time.sleep(1.1)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    starts = [now + timedelta(minutes=k) for k in (2, 3, 4)]  # time for cron to read the file first
+    zone = "America/New_York"
+    offset_now = -int(ZoneInfo(zone).utcoffset(now).total_seconds() // 3600)  # host minus job: 4 or 5
+    other = 9 - offset_now  # the offset New York has in the other half of the year
+    base = f"http://127.0.0.1:{app.server_address[1]}/api/v1/scheduled"
+    manifest = tmp_path / "m.json"
+    jobs = [
+        job("now", *_local_schedules(offset_now, starts), tz=zone, request={"url": f"{base}/now"}),
+        job("other", *_local_schedules(other, starts), tz=zone, request={"url": f"{base}/other"}),
+    ]
+    manifest.write_text(json.dumps(manifest_doc("e2e", *jobs)))
+    applied = subprocess.run(
+        [nsenter, "--target", str(pid), "--mount", "--", CRONIX, "apply", "--config", str(config),
+         "--manifest", str(manifest), "--secret-ref", f"file:{secret}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    text = (cron_d / "cronix").read_text()
+    first = starts[0]
+    hours = sorted({first.hour, (first - timedelta(hours=other) + timedelta(hours=offset_now)).hour})
+    assert (
+        f"{first.minute} {','.join(map(str, hours))} * * * root {CRONIX} trigger e2e.other --guard 0" in text
+    )
+    runs = tmp_path / "runs.jsonl"
+
+    def records() -> list[dict[str, object]]:
+        return [json.loads(line) for line in runs.read_text().splitlines()] if runs.exists() else []
+
+    wait_until(lambda: len(records()) >= 6, timeout=starts[-1].timestamp() - time.time() + 90, interval=0.5)
+    by_job: dict[str, list[str]] = {}
+    for record in records():
+        by_job.setdefault(str(record["job"]), []).append(str(record["status"]))
+    assert by_job == {"now": ["ok"] * 3, "other": ["skipped"] * 3}, by_job
+    assert len(app.fired) == 3 and all(ok for _, _, ok in app.fired)  # type: ignore[attr-defined]

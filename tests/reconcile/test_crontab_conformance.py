@@ -12,7 +12,6 @@ def test_crontab_passes_the_backend_conformance_suite(tmp_path: Path) -> None:
     proc = run_cronix(
         "conformance", "backend", "--backend", "crontab",
         "--backend-config", f"path={crontab}",
-        "--backend-config", "accept_timezone_shift=true",
         env={"HOME": str(tmp_path)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -42,7 +42,7 @@ def test_the_backend_conformance_suite_passes_on_memory(transactional: str) -> N
         "conformance", "backend", "--backend", "memory", "--backend-config", f"transactional={transactional}"
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "12 total / 12 passed / 0 failed / 0 skipped" in result.stdout
+    assert "13 total / 13 passed / 0 failed / 0 skipped" in result.stdout
 
 
 def test_it_is_hidden_but_opens_when_named() -> None:

@@ -120,6 +120,30 @@ def test_a_real_systemd_fires_the_timer_apply_installed(tmp_path: Path) -> None:
         after = unit.stat()
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
+        # A declared pause (D-721): the units stay, the timer is disabled and stopped; resuming
+        # enables and starts it again.
+        paused = tmp_path / "paused.json"
+        paused.write_text(
+            json.dumps(
+                manifest_doc("e2e", job("tick", "* * * * *", enabled=False, request={"url": app.url()}))
+            )
+        )
+        pausing = run_cronix("apply", "--config", str(config), "--manifest", str(paused),
+                             "--secret-ref", "credential:cron-secret", env=env)  # fmt: skip
+        assert pausing.returncode == 0, pausing.stderr
+        assert unit.exists()
+        timer = "cronix-e2e-tick-0.timer"
+        assert box.run("systemctl", "is-enabled", timer, check=False).stdout.strip() == "disabled"
+        assert box.run("systemctl", "is-active", timer, check=False).stdout.strip() == "inactive"
+        listed = run_cronix("list", "--config", str(config), "-o", "json", env=env)
+        assert [e["paused"] for e in json.loads(listed.stdout)["entries"]] == [True]
+        resuming = run_cronix("apply", "--config", str(config), "--manifest", str(manifest),
+                              "--secret-ref", "credential:cron-secret", env=env)  # fmt: skip
+        assert resuming.returncode == 0, resuming.stderr
+        assert box.run("systemctl", "is-enabled", timer).stdout.strip() == "enabled"
+        assert box.run("systemctl", "is-active", timer).stdout.strip() == "active"
+        reloads = _reloads(box)
+
         # Replacing the job disables the old timer by its exact name and reloads once.
         empty = tmp_path / "empty.json"
         empty.write_text(

@@ -234,3 +234,20 @@ def test_the_backend_conformance_suite_passes(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " 0 failed" in proc.stdout
     assert "PASS  backend   foreign entries are never listed or touched" in proc.stdout
+
+
+def test_a_paused_job_is_omitted_and_resuming_adds_it_back(project: Project) -> None:
+    """Issue 15 item 5 (D-721): vercel.json cannot hold a cron that does not run."""
+    both = project.manifest("billing", job("a", "0 2 * * *"), job("b", "0 3 * * *"))
+    assert project.apply(both).code == 0
+    paused = project.manifest(
+        "billing", job("a", "0 2 * * *", enabled=False), job("b", "0 3 * * *"), name="p.json"
+    )
+    plan = json.loads(project.run("plan", "--manifest", str(paused), "-o", "json").out)
+    assert [(op["action"], op["job"]) for op in plan["ops"]] == [("delete", "a"), ("skip", "b")]
+    assert project.apply(paused).code == 0
+    assert [c["path"].split("?")[0] for c in project.doc()["crons"]] == ["/api/v1/scheduled/b"]
+    again = json.loads(project.run("plan", "--manifest", str(paused), "-o", "json").out)
+    assert again["noop"]
+    assert project.apply(both).code == 0
+    assert len(project.doc()["crons"]) == 2

@@ -42,6 +42,7 @@ from cronix.backends.aws_schedules import (
     Marker,
     name_prefix,
     render_request,
+    schedule_input,
     schedule_name,
 )
 from cronix.backends.base import (
@@ -199,7 +200,9 @@ class AwsSchedulerBackend:
         """The schedule's ``Input`` is exactly the spec apply would write (refs, strategy included)."""
         live = self._live.get(schedule_name(app, job.name, entry.index))
         return (
-            live is not None and entry.index < len(fire.specs) and live.input == fire.spec_json(entry.index)
+            live is not None
+            and entry.index < len(fire.specs)
+            and live.input == schedule_input(fire.spec_json(entry.index))
         )
 
     def verify_ownership(self, entry: ManagedEntry) -> bool:
@@ -375,7 +378,18 @@ class AwsSchedulerBackend:
             expression = translate(job.schedules[index], job.timezone)
         except AwsTranslationError as exc:
             raise BackendError(f"aws-scheduler: {app}.{job.name} schedules/{index}: {exc}") from None
-        return render_request(app, job.name, index, hash_, expression, spec, self.options)
+        jitter = job.policy.jitter_seconds
+        return render_request(
+            app,
+            job.name,
+            index,
+            hash_,
+            expression,
+            spec,
+            self.options,
+            enabled=job.enabled,
+            jitter_seconds=jitter,
+        )
 
     def _ensure_group(self) -> None:
         self._group_ok = self._group_ok or self.api.group_exists()
@@ -398,7 +412,9 @@ class AwsSchedulerBackend:
             want = translate(recorded.schedules[marker.index], recorded.timezone)
             if (want.expression, want.timezone) != (live.expression, live.timezone):
                 digest = DRIFT_SENTINEL  # edited by hand: the schedule no longer says what its Input does
-        return ManagedEntry(marker.app, marker.job, marker.index, digest, live.raw())
+        return ManagedEntry(
+            marker.app, marker.job, marker.index, digest, live.raw(), live.state == "DISABLED"
+        )
 
     def _owned(self, app: str, job: str) -> dict[int, LiveSchedule]:
         """The job's owned schedules by index (from the listing, else a scan of the job's names)."""

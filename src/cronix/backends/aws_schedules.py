@@ -10,10 +10,12 @@ reference leaves out)::
     Description                 cronix-managed app=<app> job=<job> idx=<index> hash=<hash16>
     ScheduleExpression          cron(…) / rate(…)  (cronix.backends.aws_expressions)
     ScheduleExpressionTimezone  the job's zone (UTC for @every)
-    FlexibleTimeWindow          {"Mode": "OFF"}
-    State                       ENABLED
+    FlexibleTimeWindow          {"Mode": "OFF"}, or FLEXIBLE over policy.jitter_seconds (D-723)
+    State                       ENABLED, or DISABLED for a paused job (enabled: false, D-721)
     Target.Arn / RoleArn        the configured target (the cronix Lambda) and role
-    Target.Input                the compact trigger spec (FireSpec.spec_json(index))
+    Target.Input                the compact trigger spec (FireSpec.spec_json(index)) with
+                                "scheduled_time":"<aws.scheduler.scheduled-time>", which
+                                EventBridge replaces by the occurrence (D-724)
     Target.RetryPolicy          {MaximumRetryAttempts, MaximumEventAgeInSeconds}
     Target.DeadLetterConfig     {"Arn": <SQS queue>} when configured
 
@@ -44,10 +46,12 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "LiveSchedule",
     "Marker",
+    "flexible_window",
     "name_prefix",
     "parse_marker",
     "render_marker",
     "render_request",
+    "schedule_input",
     "schedule_name",
 ]
 
@@ -94,6 +98,33 @@ def parse_marker(description: str) -> Marker | str | None:
     return Marker(app, job, int(idx), digest)
 
 
+#: The key of the Input that carries the occurrence; EventBridge fills in the context attribute.
+SCHEDULED_TIME_KEY = "scheduled_time"
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
+
+def schedule_input(spec_json: str) -> str:
+    """The schedule's ``Input``: the compact spec with the occurrence's placeholder last (D-724).
+
+    EventBridge replaces ``<aws.scheduler.scheduled-time>`` with the time the schedule was
+    due (``2026-03-22T18:59:00Z``) on every invocation, retries included, so the Lambda's
+    fire id names the occurrence, not the moment it happened to run.
+    """
+    body = spec_json.rstrip()
+    if not body.endswith("}"):
+        raise ValueError("a trigger spec is a JSON object")
+    return f'{body[:-1]},"{SCHEDULED_TIME_KEY}":"{SCHEDULED_TIME}"}}'
+
+
+def flexible_window(jitter_seconds: int) -> dict[str, Any]:
+    """EventBridge's own jitter for ``policy.jitter_seconds`` (D-723): a flexible window of
+    whole minutes (at least one). The Lambda then does not wait again; the occurrence and
+    fire id still come from ``<aws.scheduler.scheduled-time>``."""
+    if jitter_seconds <= 0:
+        return {"Mode": "OFF"}
+    return {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": max(1, -(-jitter_seconds // 60))}
+
+
 def render_request(
     app: str,
     job: str,
@@ -102,12 +133,15 @@ def render_request(
     expression: AwsExpression,
     spec_json: str,
     options: AwsSchedulerOptions,
+    *,
+    enabled: bool = True,
+    jitter_seconds: int = 0,
 ) -> dict[str, Any]:
     """The full ``CreateSchedule``/``UpdateSchedule`` arguments (Update resets what it omits)."""
     target: dict[str, Any] = {
         "Arn": options.target_arn,
         "RoleArn": options.role_arn,
-        "Input": spec_json,
+        "Input": schedule_input(spec_json),
         "RetryPolicy": {
             "MaximumRetryAttempts": options.retry_attempts,
             "MaximumEventAgeInSeconds": options.max_event_age_seconds,
@@ -121,8 +155,8 @@ def render_request(
         "Description": render_marker(app, job, index, hash_),
         "ScheduleExpression": expression.expression,
         "ScheduleExpressionTimezone": expression.timezone,
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "State": "ENABLED",
+        "FlexibleTimeWindow": flexible_window(jitter_seconds),
+        "State": "ENABLED" if enabled else "DISABLED",
         "Target": target,
     }
 

@@ -47,6 +47,13 @@ Recipe for an implementer (in-tree or plugin author):
    (past runs); advertise them in ``capabilities``. Without the capability the method
    raises :class:`UnsupportedOperation`.
 8. ``close()`` — release connections or child processes; called exactly once.
+9. Declared pause (D-721): a job with ``enabled=False`` keeps its entries, paused the way
+   the scheduler can (a commented-out line, a disabled timer, ``suspend: true``,
+   ``State: DISABLED``). ``list_entries`` reports each entry's state in
+   :attr:`ManagedEntry.paused` (``None``: this backend cannot tell); an entry whose state
+   is not what the job declares is drift, found by the reconciler from that field alone.
+   A scheduler that cannot pause an entry declares :class:`PausesByOmission`: a paused
+   job then has no entries there (vercel).
 
 Two optional protocols let a backend do better than the minimum; the reconciler checks
 for them with ``isinstance`` and works without them (the gRPC plugin proxy need not
@@ -117,6 +124,7 @@ __all__ = [
     "HostContext",
     "ManagedEntry",
     "ManualRun",
+    "PausesByOmission",
     "Severity",
     "SupportsContentCheck",
     "SupportsFireCheck",
@@ -164,6 +172,12 @@ class ManagedEntry:
 
     ``raw`` is backend-native and for display only: the crontab line, the timer path,
     the CronJob object, the schedule ARN.
+
+    ``paused`` is the entry's pause state as the scheduler holds it (D-721): ``True`` —
+    installed but not firing (a commented-out crontab line, a disabled timer, a suspended
+    CronJob, a ``DISABLED`` schedule, a paused managed slot); ``False`` — firing; ``None``
+    — this backend cannot tell. The reconciler compares it with the job's ``enabled``
+    (a mismatch is drift) and ``cronix status`` shows it.
     """
 
     app: str
@@ -171,9 +185,14 @@ class ManagedEntry:
     index: int
     hash: str
     raw: Any = None
+    paused: bool | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"app": self.app, "job": self.job, "index": self.index, "hash": self.hash, "raw": self.raw}
+        """The entry as JSON; ``paused`` only when the backend can tell (older output unchanged)."""
+        doc = {"app": self.app, "job": self.job, "index": self.index, "hash": self.hash, "raw": self.raw}
+        if self.paused is not None:
+            doc["paused"] = self.paused
+        return doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +355,18 @@ class Backend(Protocol):
     def history(self, query: HistoryQuery) -> list[HistoryEntry]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class PausesByOmission(Protocol):
+    """Optional: the scheduler cannot hold a paused entry, so a paused job has none (D-721).
+
+    vercel.json has no ``enabled`` flag for a cron: the reconciler plans a job with
+    ``enabled=False`` as no entries at all (a ``delete`` when some exist, else nothing),
+    and ``create``/``update`` are never asked to write one.
+    """
+
+    pauses_by_omission: Literal[True]
 
 
 @runtime_checkable

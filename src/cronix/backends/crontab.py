@@ -8,12 +8,19 @@ lines say:
   ``/etc/cron.d/*`` are system crontabs whose lines carry a user field (``run_as``,
   default ``root``); any other path, and a user's crontab installed through
   ``crontab(1)`` (``crontab_user``), use the user format without it. ``format`` overrides.
-* Timezones: cron fires in the host's zone. A job whose zone behaves differently from
-  the host's is a validation error unless the operator either says the daemon supports
-  ``CRON_TZ`` (``cron_tz: true``; Debian's cron does not) or accepts the shift
-  (``accept_timezone_shift: true``, a warning). ``CRON_TZ`` lines never change what the
-  operator's own lines mean, and an operator's ``CRON_TZ`` above the block never changes
-  what cronix's mean (:mod:`~cronix.backends.crontab_format`, D-155).
+* Timezones: cron fires in the host's zone. A job in another zone is installed at the
+  host times that can be one of its occurrences, and the line runs ``cronix trigger …
+  --guard N``, which skips the starts that are not (:mod:`~cronix.backends.crontab_zones`,
+  D-725) — so it fires at exactly its own local times on any cron, across DST. With
+  ``cron_tz: true`` (cronie) each entry is preceded by ``CRON_TZ=<zone>`` instead.
+  ``CRON_TZ`` lines never change what the operator's own lines mean, and an operator's
+  ``CRON_TZ`` above the block never changes what cronix's mean
+  (:mod:`~cronix.backends.crontab_format`, D-155). ``accept_timezone_shift`` is
+  deprecated and ignored (a warning from ``check``).
+* Declared pause (``enabled: false``, D-721): the line is written commented out behind
+  ``# cronix:paused `` with its marker after it, so it stays owned and listed
+  (``ManagedEntry.paused``); a line an operator commented out by hand is read as a paused
+  entry too, which for a job the manifest runs is drift.
 * Hand edits: the marker's hash covers the job, not the line, so
   :meth:`CrontabBackend.entry_matches` re-renders the line for the job whose hash the
   marker claims and compares; any difference is drift.
@@ -26,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -54,13 +62,14 @@ from cronix.backends.crontab_format import (
 )
 from cronix.backends.crontab_options import CrontabOptions
 from cronix.backends.crontab_target import CrontabCommandTarget, FileTarget, Target
-from cronix.backends.timezones import host_timezone, same_zone
+from cronix.backends.crontab_zones import host_line
+from cronix.backends.timezones import host_timezone
 from cronix.errors import BackendError
 from cronix.protocol.errors import ScheduleError
 from cronix.protocol.schedule import parse_schedule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from cronix.protocol.manifest import Job
 
@@ -79,15 +88,23 @@ class CrontabBackend:
     fires_on_host = True
     local_state = True
 
-    def __init__(self, options: CrontabOptions | None = None, host: HostContext | None = None):
+    def __init__(
+        self,
+        options: CrontabOptions | None = None,
+        host: HostContext | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         self.options = options or CrontabOptions()
         self.host = host = host or HostContext(trigger_bin="/usr/local/bin/cronix")
         #: ``trigger_bin`` of the options wins over the top-level one.
         self.trigger_bin = self.options.trigger_bin or host.trigger_bin
-        caps: set[Capability] = {"adopt", "drift-detection", "every", "history"}
-        if self.options.cron_tz:
-            caps.add("timezones")
-        self.capabilities: frozenset[Capability] = frozenset(caps)
+        #: Every job fires in its own zone: ``CRON_TZ`` lines, or the union line and its guard.
+        self.capabilities: frozenset[Capability] = frozenset(
+            {"adopt", "drift-detection", "every", "history", "timezones"}
+        )
+        #: The clock the union lines' year of offsets starts from (tests fix it).
+        self._now = now or (lambda: datetime.now(UTC))
         self._staged: dict[tuple[str, str], list[InstalledEntry]] | None = None
         self._snapshot: CrontabDocument | None = None  # the file as read when the transaction began
         self._cache: tuple[bytes, CrontabDocument] | None = None
@@ -134,6 +151,16 @@ class CrontabBackend:
         (``HostContext.read_only`` unset): the file's directory is writable.
         """
         out: list[Diagnostic] = []
+        if self.options.accept_timezone_shift:
+            out.append(
+                Diagnostic(
+                    "warning",
+                    "accept_timezone_shift is deprecated and has no effect: a job in another timezone than "
+                    "cron's fires at its own local times (a guarded union line, D-725); remove the option",
+                    "accept_timezone_shift",
+                    "deprecated_option",
+                )
+            )
         bin_ = self.trigger_bin
         if not os.path.isabs(bin_) or any(c.isspace() or c == "%" for c in bin_):
             out.append(
@@ -200,32 +227,11 @@ class CrontabBackend:
                 translate(schedule)
             except TranslationError as exc:
                 out.append(Diagnostic("error", str(exc), f"schedules/{i}", "untranslatable"))
-        if not self.options.cron_tz and not same_zone(job.timezone, self.host_zone):
-            message = (
-                f"{job.timezone} differs from the host's zone ({self.host_zone}); "
-                "crontab fires in the host's zone"
-            )
-            if self.options.accept_timezone_shift:
-                out.append(
-                    Diagnostic(
-                        "warning", message + " (accepted by accept_timezone_shift)", "timezone", "tz_shift"
-                    )
-                )
-            else:
-                out.append(
-                    Diagnostic(
-                        "error",
-                        message + "; set backends.crontab.cron_tz: true if the cron daemon supports CRON_TZ, "
-                        "or accept_timezone_shift: true to install anyway",
-                        "timezone",
-                        "unsupported_timezone",
-                    )
-                )
         return out
 
     def list_entries(self) -> list[ManagedEntry]:
         doc = self._listed = self._document()
-        return [ManagedEntry(e.app, e.job, e.index, e.hash, e.line) for e in doc.entries]
+        return [ManagedEntry(e.app, e.job, e.index, e.hash, e.line, e.paused) for e in doc.entries]
 
     def entry_matches(self, app: str, job: Job, entry: ManagedEntry) -> bool:
         if entry.index >= len(job.schedules):
@@ -243,9 +249,12 @@ class CrontabBackend:
             return False
         # Same text, or the same schedule spelled differently (the reference writes
         # "mon-fri" verbatim where cronix writes "1-5"): both are what cron will run.
-        return installed.line == want.line or self.split_candidate(installed.line) == self.split_candidate(
-            want.line
-        )
+        if installed.line == want.line:
+            return True
+        if installed.line.startswith("#") or want.line.startswith("#"):
+            return False  # a pause is written one way only (D-721)
+        have = self.split_candidate(installed.line)
+        return have is not None and have == self.split_candidate(want.line)
 
     def verify_ownership(self, entry: ManagedEntry) -> bool:
         installed = self._installed(entry.app, entry.job, entry.index)
@@ -285,7 +294,7 @@ class CrontabBackend:
         return AdoptResult(
             found=True,
             adopted=True,
-            entries=tuple(ManagedEntry(app, job.name, e.index, e.hash, e.line) for e in rendered),
+            entries=tuple(ManagedEntry(app, job.name, e.index, e.hash, e.line, e.paused) for e in rendered),
         )
 
     def audit_markers(self) -> list[Diagnostic]:
@@ -448,7 +457,14 @@ class CrontabBackend:
             cron5 = translate(job.schedules[index])
         except TranslationError as exc:
             raise BackendError(f"crontab: {app}.{job.name} schedules/{index}: {exc}") from None
-        line = render_entry_line(cron5, self.user_field, self.trigger_bin, app, job.name)
+        guard: int | None = None
+        if not self.options.cron_tz and parse_schedule(job.schedules[index]).every_seconds is None:
+            # @every is zone-independent (multiples of its interval); cron steps express it.
+            union = host_line(cron5, job.timezone, self.host_zone, self._now())
+            cron5, guard = union.fields, (index if union.guarded else None)
+        line = render_entry_line(
+            cron5, self.user_field, self.trigger_bin, app, job.name, guard, paused=not job.enabled
+        )
         zone: str | None = None
         if self.options.cron_tz:
             zone = job.timezone

@@ -48,9 +48,11 @@ if TYPE_CHECKING:
 __all__ = [
     "BEGIN",
     "END",
+    "GUARD_FLAG",
     "HEADER",
     "MARKER_PREFIX",
     "MARKER_RE",
+    "PAUSED_PREFIX",
     "CrontabDocument",
     "InstalledEntry",
     "TranslationError",
@@ -66,6 +68,10 @@ BEGIN = "# BEGIN cronix-managed"
 END = "# END cronix-managed"
 HEADER = "# Managed by cronix apply: hand edits here are reported as drift and overwritten."
 MARKER_PREFIX = "# cronix:owned "
+#: Follows ``trigger <app>.<job>`` on the line of a job in another zone than cron's (D-725).
+GUARD_FLAG = "--guard"
+#: Starts the commented-out line of a paused job (``enabled: false``, D-721): still owned.
+PAUSED_PREFIX = "# cronix:paused "
 MARKER_RE = re.compile(
     r"^# cronix:owned app=(?P<app>[a-z][a-z0-9-]{0,62}) job=(?P<job>[a-z][a-z0-9-]{0,62}) "
     r"hash=(?P<hash>[0-9a-f]{1,64}) idx=(?P<idx>\d+)$"
@@ -122,9 +128,31 @@ def _every(source: str, seconds: int) -> str:
 # ---------------------------------------------------------------- lines
 
 
-def render_entry_line(cron5: str, user: str | None, trigger_bin: str, app: str, job: str) -> str:
+def render_entry_line(
+    cron5: str,
+    user: str | None,
+    trigger_bin: str,
+    app: str,
+    job: str,
+    guard: int | None = None,
+    *,
+    paused: bool = False,
+) -> str:
+    """One entry's schedule line; ``guard`` adds ``--guard N`` (a union line, D-725);
+    ``paused`` comments it out behind :data:`PAUSED_PREFIX` (D-721)."""
     who = f"{user} " if user else ""
-    return f"{cron5} {who}{trigger_bin} trigger {app}.{job}"
+    tail = "" if guard is None else f" {GUARD_FLAG} {guard}"
+    line = f"{cron5} {who}{trigger_bin} trigger {app}.{job}{tail}"
+    return PAUSED_PREFIX + line if paused else line
+
+
+def uncommented(line: str) -> str:
+    """The cron line inside a paused entry: without :data:`PAUSED_PREFIX`, or without the
+    ``#`` an operator commented it out with; other lines unchanged."""
+    if line.startswith(PAUSED_PREFIX):
+        return line[len(PAUSED_PREFIX) :]
+    stripped = line.lstrip()
+    return stripped.lstrip("#").lstrip() if stripped.startswith("#") else line
 
 
 def tz_line(zone: str) -> str:
@@ -182,9 +210,12 @@ def trigger_target(line: str, programs: Iterable[str] = ("cronix",)) -> tuple[st
 
 
 def _runs_trigger(line: str, app: str, job: str) -> bool:
+    """Whether ``line`` is a cron line ending in ``trigger <app>.<job>`` (``--guard N`` may follow)."""
     if line.lstrip().startswith("#"):
         return False
     tokens = line.split()
+    if len(tokens) >= 10 and tokens[-2] == GUARD_FLAG and tokens[-1].isdigit():
+        tokens = tokens[:-2]
     return len(tokens) >= 8 and tokens[-2] == "trigger" and tokens[-1] == f"{app}.{job}"
 
 
@@ -202,6 +233,11 @@ class InstalledEntry:
     line: str
     tz_line: str | None = None
     fenced: bool = True
+
+    @property
+    def paused(self) -> bool:
+        """The line is commented out: by cronix for a paused job, or by hand (drift)."""
+        return self.line.lstrip().startswith("#")
 
     def text(self) -> str:
         tz = f"{self.tz_line}\n" if self.tz_line else ""
@@ -252,7 +288,8 @@ class CrontabDocument:
                 prev < 0
                 or prev in owned
                 or inside[prev] != inside[i]
-                or not _runs_trigger(bare[prev], app, job)
+                # A commented-out line is the entry still, paused (D-721).
+                or not _runs_trigger(uncommented(bare[prev]), app, job)
             ):
                 doc.orphan_markers.append((i + 1, b))
                 continue

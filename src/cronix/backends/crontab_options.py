@@ -68,14 +68,18 @@ class CrontabOptions:
         default=False,
         metadata=_doc(
             "The cron daemon honours CRON_TZ (cronie does, Debian's cron does not): write CRON_TZ=<zone> "
-            "before each entry so jobs fire in their own timezone.",
+            "before each entry instead of a guarded union line. Without it, a job in another zone than "
+            "cron's is installed at every host time that can be one of its occurrences and its line runs "
+            "cronix trigger … --guard N, which skips the other starts: it fires at its own local times "
+            "on any cron, across DST.",
             flag="--cron-tz",
         ),
     )
     accept_timezone_shift: bool = field(
         default=False,
         metadata=_doc(
-            "Install jobs whose timezone differs from the host's anyway; they fire in the host's zone.",
+            "Deprecated, no effect: jobs in another zone than cron's fire at their own local times "
+            "(a guarded union line). Accepted so old configurations keep working; check() warns.",
             flag="--accept-timezone-shift",
         ),
     )

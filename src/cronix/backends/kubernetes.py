@@ -22,8 +22,9 @@ How this backend keeps DESIGN §3 item 5 (and where the reference did not, §3.3
   defaults allowed), so a hand edit of the schedule, image, command or the spec is an
   update; without a manifest the job recorded in the ConfigMap stands in
   (``SupportsRecordedJobs``), and a schedule that no longer matches it is listed with the
-  drift sentinel, as in the reference. ``spec.suspend`` is the operator's: a paused
-  CronJob stays paused.
+  drift sentinel, as in the reference. ``spec.suspend`` is the manifest's (``enabled``,
+  D-721): entries list it as ``paused``, and a suspend the manifest does not declare is
+  drift that apply undoes.
 * **Validation before anything**: names over 52 characters, ``@every`` and other things
   a CronJob cannot run are errors naming the job (``validate``); ``check`` proves the API
   server answers and that the credentials may do everything the backend does
@@ -73,7 +74,7 @@ from cronix.protocol.ownership import resource_name
 from cronix.protocol.specfile import SpecFileError, parse_spec_file, spec_file_name
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from cronix.protocol.manifest import Job
 
@@ -171,7 +172,8 @@ class KubernetesBackend:
             who = owner(obj)
             if who is None:
                 continue  # not an entry (verify-ownership reports it)
-            out.append(ManagedEntry(who.app, who.job, who.idx, self._listed_hash(name, who), _summary(obj)))
+            digest = self._listed_hash(name, who)
+            out.append(ManagedEntry(who.app, who.job, who.idx, digest, _summary(obj), _suspended(obj)))
         return out
 
     def entry_matches(self, app: str, job: Job, entry: ManagedEntry) -> bool:
@@ -464,7 +466,12 @@ class KubernetesBackend:
                     seen[name] = self.api.create(resource, desired)
                     return
                 self._check_owner(resource, live, mine, takeover)
-                if matches(desired, live) and (body != "data" or live.get("data") == desired["data"]):
+                same_pause = body != "spec" or _suspended(live) == _suspended(desired)
+                if (
+                    matches(desired, live)
+                    and same_pause
+                    and (body != "data" or live.get("data") == desired["data"])
+                ):
                     return  # already what cronix would write: no write at all
                 seen[name] = self.api.patch(resource, name, update_ops(desired, live, body))
                 return
@@ -524,6 +531,10 @@ def _canonical(schedule: Any) -> str:
         return translate(text)
     except UnsupportedSchedule:
         return text
+
+
+def _suspended(cron_job: Mapping[str, Any]) -> bool:
+    return (cron_job.get("spec") or {}).get("suspend") is True
 
 
 def _zone(cron_job: dict[str, Any]) -> str:

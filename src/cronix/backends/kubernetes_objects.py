@@ -281,12 +281,14 @@ def trigger_args(app: str, job: str) -> list[str]:
 
 
 def active_deadline(job: Job, options: KubernetesOptions) -> int:
-    """How long one run may take before Kubernetes stops it: every attempt, every backoff, a minute."""
+    """How long one run may take before Kubernetes stops it: every attempt, every backoff, the
+    jitter, a minute."""
     if options.active_deadline_seconds:
         return options.active_deadline_seconds
     policy = job.policy
     attempts = max(policy.retries.max_attempts, 1)
-    return policy.timeout_seconds * attempts + policy.retries.max_seconds * (attempts - 1) + 60
+    busy = policy.timeout_seconds * attempts + policy.retries.max_seconds * (attempts - 1)
+    return busy + policy.jitter_seconds + 60  # the trigger waits its jitter in the pod (D-723)
 
 
 def render_cron_job(app: str, job: Job, index: int, hash_: str, options: KubernetesOptions) -> dict[str, Any]:
@@ -314,6 +316,8 @@ def render_cron_job(app: str, job: Job, index: int, hash_: str, options: Kuberne
     }
     if options.starting_deadline_seconds:
         spec["startingDeadlineSeconds"] = options.starting_deadline_seconds
+    if not job.enabled:
+        spec["suspend"] = True  # a declared pause (D-721); absent is the server's false
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -333,6 +337,11 @@ def _pod_spec(app: str, job: Job, name: str, options: KubernetesOptions) -> dict
     env: list[dict[str, Any]] = [
         {"name": "CRONIX_JOB_SPEC_DIR", "value": SPEC_DIR},  # the reference's, read by both triggers
         {"name": "CRONIX_RUN_FROM_KUBERNETES", "value": "true"},
+        # The Job's name says its occurrence (<cronjob>-<Unix minutes>): the fire id (D-724).
+        {
+            "name": "CRONIX_KUBERNETES_JOB",
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}},
+        },
     ]
     mounts: list[dict[str, Any]] = [
         {"name": "job-spec", "mountPath": SPEC_DIR, "readOnly": True},
@@ -457,9 +466,8 @@ def update_ops(desired: Mapping[str, Any], live: Mapping[str, Any], body: str) -
     """
     meta = live.get("metadata") or {}
     merged = {**(meta.get("labels") or {}), **desired["metadata"]["labels"]}
+    # A suspend the manifest does not declare is drift (D-721): replacing the spec resumes it.
     value = dict(desired[body])
-    if body == "spec" and (live.get("spec") or {}).get("suspend") is True:
-        value["suspend"] = True  # an operator's pause is theirs (docs/kubernetes.md)
     ops: list[dict[str, Any]] = [
         {"op": "add", "path": "/metadata/labels", "value": merged},
         {"op": "add", "path": f"/{body}", "value": value},

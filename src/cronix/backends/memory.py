@@ -101,6 +101,8 @@ class MemoryEntry:
     spec: str | None = None
     #: Schedule and timezone as written, so a hand edit of the live fields shows.
     written: tuple[str | None, str | None] = (None, None)
+    #: Installed but not firing (a declared pause, or a hand edit: ``edit(..., paused=True)``).
+    paused: bool = False
 
     def raw(self) -> dict[str, Any]:
         return {"schedule": self.schedule, "timezone": self.timezone, "command": self.command}
@@ -245,8 +247,8 @@ class MemoryBackend:
 
     # ------------------------------------------------------------ test hooks
 
-    def edit(self, app: str, job: str, index: int, **fields: str) -> None:
-        """A hand edit of the live entry (``schedule=``, ``timezone=``, ``command=``)."""
+    def edit(self, app: str, job: str, index: int, **fields: str | bool) -> None:
+        """A hand edit of the live entry (``schedule=``, ``timezone=``, ``command=``, ``paused=``)."""
         for e in self.store:
             if (e.app, e.job, e.index) == (app, job, index) and e.hash is not None:
                 for key, value in fields.items():
@@ -287,13 +289,14 @@ class MemoryBackend:
                     command,
                     fire.spec_json(i) if i < len(fire.specs) else None,
                     (schedule, job.timezone),
+                    not job.enabled,
                 )
             )
 
     def _managed(self, e: MemoryEntry) -> ManagedEntry:
         assert e.hash is not None
         edited = e.schedule is not None and (e.schedule, e.timezone) != e.written
-        return ManagedEntry(e.app, e.job, e.index, DRIFT_SENTINEL if edited else e.hash, e.raw())
+        return ManagedEntry(e.app, e.job, e.index, DRIFT_SENTINEL if edited else e.hash, e.raw(), e.paused)
 
 
 class TransactionalMemoryBackend(MemoryBackend):

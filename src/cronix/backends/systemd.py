@@ -22,6 +22,10 @@ This module decides what changes and in which order:
   was written with, or whose service is missing, lists with the drift sentinel; with a
   manifest, any difference from what this backend would write now (a hand-edited
   ``ExecStart=``, a changed option) or a timer no longer enabled is drift too.
+* Declared pause (``enabled: false``, D-721): the unit pair is written and the timer is
+  disabled and stopped (``disable --now``) instead of enabled; an entry lists as paused
+  when its timer is not linked into ``timers.target.wants``, so a timer disabled by hand
+  for a job the manifest does not pause is drift, and apply enables it again.
 * ``write_units_only``: no systemctl at all (an image build, a host without systemd); the
   ``timers.target.wants`` links ``systemctl enable`` would create are written directly.
 """
@@ -118,6 +122,7 @@ class SystemdBackend:
         self._base: dict[str, bytes] | None = None  # the directory as the transaction found it
         self._enable: set[str] = set()
         self._disable: set[str] = set()
+        self._pause: set[str] = set()  # timers of paused jobs: written, disabled (D-721)
         self._listed: Mapping[str, bytes | None] | None = None
         self._parsed: dict[tuple[str, bytes], OwnedUnit | None] = {}
 
@@ -151,13 +156,14 @@ class SystemdBackend:
         for unit in self._owned(files):
             broken = unit.edited or self._service_identity(files, unit) != (unit.app, unit.job, unit.index)
             path = os.path.join(self.unit_dir, unit.name + ".timer")
-            out.append(
-                ManagedEntry(unit.app, unit.job, unit.index, DRIFT_SENTINEL if broken else unit.hash, path)
-            )
+            digest = DRIFT_SENTINEL if broken else unit.hash
+            paused = not self.files.is_linked(unit.name + ".timer")
+            out.append(ManagedEntry(unit.app, unit.job, unit.index, digest, path, paused))
         return out
 
     def entry_matches(self, app: str, job: Job, entry: ManagedEntry) -> bool:
-        """The unit pair is exactly what this backend would write now, and the timer is enabled."""
+        """The unit pair is exactly what this backend would write now, and the timer is enabled
+        (disabled for a paused job)."""
         base = resource_name(app, job.name, entry.index)
         if entry.index >= len(job.schedules) or entry.raw != os.path.join(self.unit_dir, base + ".timer"):
             return False
@@ -169,7 +175,7 @@ class SystemdBackend:
         return (
             files.get(base + ".timer") == timer
             and files.get(base + ".service") == service
-            and self.files.is_linked(base + ".timer")
+            and self.files.is_linked(base + ".timer") == job.enabled
         )
 
     def verify_ownership(self, entry: ManagedEntry) -> bool:
@@ -209,8 +215,13 @@ class SystemdBackend:
                 if problem is not None:
                     raise BackendError(f"systemd-timer: {problem}")
                 staged[base + ".timer"], staged[base + ".service"] = timer, service
-                self._enable.add(base + ".timer")
                 self._disable.discard(base + ".timer")
+                if job.enabled:
+                    self._enable.add(base + ".timer")
+                    self._pause.discard(base + ".timer")
+                else:
+                    self._pause.add(base + ".timer")
+                    self._enable.discard(base + ".timer")
             for unit in self._owned(files):
                 if (unit.app, unit.job) == (app, job.name) and (
                     unit.index >= len(hashes) or unit.name != resource_name(app, job.name, unit.index)
@@ -280,14 +291,15 @@ class SystemdBackend:
             raise BackendError("systemd-timer: nested transactions are not supported")
         staged: Files = {}
         self._base = self.files.snapshot()
-        self._staged, self._enable, self._disable = staged, set(), set()
+        self._staged, self._enable, self._disable, self._pause = staged, set(), set(), set()
         try:
             yield staged
-            enable, disable = set(self._enable), set(self._disable)
+            enable, disable, pause = set(self._enable), set(self._disable), set(self._pause)
         finally:
             self._staged = self._base = None
             self._listed = None
         self._commit(staged, enable, disable)
+        self._pause_timers(pause)
 
     @contextlib.contextmanager
     def _staging(self) -> Iterator[Files]:
@@ -349,12 +361,30 @@ class SystemdBackend:
             for timer in wanted:
                 self.files.link(timer)
 
+    def _pause_timers(self, timers: set[str]) -> None:
+        """Disable and stop the (written) timers of paused jobs that are still enabled."""
+        linked = sorted(t for t in timers if self.files.is_linked(t))
+        if not linked:
+            return
+        if self.options.write_units_only:
+            for timer in linked:
+                self.files.unlink(timer)
+            return
+        try:
+            self.systemctl.disable_now(linked)
+        except BackendError as exc:
+            raise CommitIncomplete(
+                f"{exc}; the unit files were written, but these paused timers may still be enabled — "
+                "run apply again"
+            ) from None
+
     def _stage_removal(self, staged: Files, files: Mapping[str, bytes | None], unit: OwnedUnit) -> None:
         staged[unit.name + ".timer"] = None
         if self._service_identity(files, unit) is not None:
             staged[unit.name + ".service"] = None
         self._disable.add(unit.name + ".timer")
         self._enable.discard(unit.name + ".timer")
+        self._pause.discard(unit.name + ".timer")
 
     # ------------------------------------------------------------ helpers
 
@@ -406,6 +436,10 @@ class SystemdBackend:
             calendars = on_calendar(job.schedules[index], job.timezone)
         except TranslationError as exc:
             raise BackendError(f"systemd-timer: {app}.{job.name} schedules/{index}: {exc}") from None
-        timer = render_timer(app, job.name, index, hash_, calendars)
-        service = render_service(app, job.name, index, hash_, run_time_bound(job.policy), self.settings)
+        jitter = job.policy.jitter_seconds  # systemd's own randomized delay (D-723)
+        timer = render_timer(app, job.name, index, hash_, calendars, jitter)
+        bound = run_time_bound(job.policy)
+        service = render_service(
+            app, job.name, index, hash_, bound, self.settings, native_jitter=bool(jitter)
+        )
         return timer.encode("utf-8"), service.encode("utf-8")

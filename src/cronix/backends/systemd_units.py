@@ -87,9 +87,18 @@ def _ownership(app: str, job: str, index: int, hash_: str, calendars: Sequence[s
     ]
 
 
-def render_timer(app: str, job: str, index: int, hash_: str, calendars: Sequence[str]) -> str:
-    """The ``.timer`` file (keys in the reference's order)."""
+def render_timer(
+    app: str, job: str, index: int, hash_: str, calendars: Sequence[str], jitter_seconds: int = 0
+) -> str:
+    """The ``.timer`` file (keys in the reference's order).
+
+    ``jitter_seconds`` (``policy.jitter_seconds``, D-723) is systemd's own randomized
+    delay: ``RandomizedDelaySec=`` with ``FixedRandomDelay=true`` (systemd ≥ 247), which
+    derives the delay from the machine id and the timer's name — stable on one host, spread
+    across hosts, as the trigger's own jitter is.
+    """
     name = resource_name(app, job, index)
+    delay = [f"RandomizedDelaySec={jitter_seconds}", "FixedRandomDelay=true"] if jitter_seconds else []
     lines = [
         "[Unit]",
         f"Description=cronix timer: {app}.{job} (idx={index})",
@@ -100,6 +109,7 @@ def render_timer(app: str, job: str, index: int, hash_: str, calendars: Sequence
         f"Unit={name}.service",
         "Persistent=true",
         "AccuracySec=1s",
+        *delay,
         "",
         "[Install]",
         "WantedBy=timers.target",
@@ -108,9 +118,20 @@ def render_timer(app: str, job: str, index: int, hash_: str, calendars: Sequence
 
 
 def render_service(
-    app: str, job: str, index: int, hash_: str, timeout_seconds: int, settings: ServiceSettings
+    app: str,
+    job: str,
+    index: int,
+    hash_: str,
+    timeout_seconds: int,
+    settings: ServiceSettings,
+    *,
+    native_jitter: bool = False,
 ) -> str:
-    """The ``.service`` file: one ``cronix trigger`` run, bounded by ``TimeoutStartSec=``."""
+    """The ``.service`` file: one ``cronix trigger`` run, bounded by ``TimeoutStartSec=``.
+
+    ``native_jitter``: the timer delays the start itself, so the trigger must not wait again
+    (``CRONIX_JITTER_NATIVE``, :mod:`cronix.trigger.jitter`).
+    """
     lines = [
         "[Unit]",
         f"Description=cronix: {app}.{job} (idx={index})",
@@ -123,6 +144,8 @@ def render_service(
         f"TimeoutStartSec={timeout_seconds}",
         *(f"LoadCredential={n}:{src}" if src else f"LoadCredential={n}" for n, src in settings.credentials),
     ]
+    if native_jitter:
+        lines.append("Environment=CRONIX_JITTER_NATIVE=1")
     if settings.environment_file:
         lines.append(f"EnvironmentFile=-{settings.environment_file}")
     return "\n".join(lines) + "\n"

@@ -11,6 +11,9 @@ module decides what changes:
   same manifest writes nothing.
 * Drift: with a manifest, an owned entry whose path or schedule differs from what this
   backend would write (a hand edit, or a changed prefix) is planned as an update.
+* Declared pause (``enabled: false``, D-721): vercel.json has no way to keep a cron that
+  does not run, so a paused job has no entry (:class:`~cronix.backends.base.PausesByOmission`:
+  the reconciler plans it as absent); resuming creates it again.
 * Vercel calls the app itself (``GET <path>`` with ``Authorization: Bearer $CRON_SECRET``):
   the fire strategy is :data:`VERCEL_NATIVE`, no trigger spec files are written, and
   there is no history on this host. The file is local, so applies take the apply lock.
@@ -75,6 +78,8 @@ class VercelBackend:
     fires_on_host = False
     local_state = True
     capabilities: frozenset[Capability] = frozenset({"drift-detection"})
+    #: A paused job has no entry here (D-721).
+    pauses_by_omission: Final = True
 
     def __init__(self, options: VercelOptions | None = None, host: HostContext | None = None) -> None:
         self.options = options or VercelOptions()
@@ -144,6 +149,9 @@ class VercelBackend:
         )
 
     def create(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
+        if not job.enabled:  # the planner never asks; a paused job has no entry here (D-721)
+            self.delete(app, job.name)
+            return
         if len(hashes) != len(job.schedules):
             raise BackendError(
                 f"vercel: {app}.{job.name}: {len(hashes)} hashes for {len(job.schedules)} schedules"

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from cronix.backends.base import FireSpec, UnsupportedOperation
+from cronix.backends.base import FireSpec, PausesByOmission, UnsupportedOperation
 from cronix.errors import CronixError, PluginError, UsageError
 from cronix.protocol.manifest import Manifest, load_manifest_object
 from cronix.protocol.ownership import ownership_hashes
@@ -144,6 +144,13 @@ class _Run:
         got = self.listed(app)
         if got != want:
             raise _Failed(f"list_entries() for the app gave {got}, expected {want}")
+        # "paused" (D-721): a backend that reports the state must report the declared one.
+        states = {(e.job, e.index): e.paused for e in self.backend.list_entries() if e.app == app}
+        for spec in step["expect"]:
+            state = states.get((spec["job"], int(spec["index"])))
+            if "paused" in spec and state is not None and state != spec["paused"]:
+                where = f"{spec['job']}#{spec['index']}"
+                raise _Failed(f"{where} lists paused={state}, expected {spec['paused']}")
 
     def op_create(self, step: Mapping[str, Any]) -> None:
         app, job = self.app(step), self.job(step["job"])
@@ -250,14 +257,16 @@ def run_backend_suite(
     :class:`~cronix.errors.PluginError` propagates (exit 3).
     """
     have = set(backend.capabilities) | ({"seeder"} if seeder is not None else set())
+    if isinstance(backend, PausesByOmission):
+        have.add("pauses-by-omission")
     for vector in vectors.vectors:
         name = vector["name"]
         missing = sorted(set(vector.get("requires", ())) - have)
         if missing:
             yield Check(suite, name, "skip", f"needs {', '.join(missing)}")
             continue
-        if set(vector.get("unless", ())) & have:
-            continue
+        if set(vector.get("unless", ())) & have or set(vector.get("only", ())) - have:
+            continue  # not this backend's behaviour (a capability it has, a trait it lacks)
         yield _play(backend, vectors, seeder, suite, vector)
 
 

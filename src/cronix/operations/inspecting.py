@@ -101,8 +101,10 @@ def show_job(ws: Workspace, target: str, *, next_count: int = 3, now: datetime |
     if desired is not None:
         start = now or datetime.now(UTC)
         zone = ZoneInfo(desired.timezone)
-        fires = [
-            ScheduleFires(s, desired.timezone, next_fire_times(s, zone, start, next_count))
+        fires = [  # a paused job fires never (D-721)
+            ScheduleFires(
+                s, desired.timezone, next_fire_times(s, zone, start, next_count) if desired.enabled else []
+            )
             for s in desired.schedules
         ]
     return JobView(backend_name, app, name, entries, desired, in_sync, fires)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from cronix.backends.base import HistoryQuery
+from cronix.backends.base import HistoryQuery, PausesByOmission
 from cronix.errors import CronixError
 from cronix.operations.history import HistoryRequest, history, native_runs
 from cronix.operations.missed import Missed, expected_next, missed_occurrences
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from cronix.protocol.manifest import Job
     from cronix.runlog import HistoryRun
 
-__all__ = ["JobStatus", "LastRun", "StatusReport", "StatusRequest", "job_status", "pause_drift", "suspension"]
+__all__ = ["JobStatus", "LastRun", "StatusReport", "StatusRequest", "job_status", "suspension"]
 
 #: How many native runs per job are asked of a remote backend (the newest; enough for --missed
 #: over a day of a per-minute schedule).
@@ -245,6 +245,7 @@ def _backend_jobs(
     states: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for s in classify_entries(backend, entries, jobs, specs):
         states.setdefault((s.entry.app, s.entry.job), []).append((s.state, s.detail))
+    omits_paused = isinstance(backend, PausesByOmission)
     out = []
     # Spec files with no entry here may be another backend's on this host: not listed.
     for key in sorted(set(grouped) | set(declared)):
@@ -252,10 +253,9 @@ def _backend_jobs(
         job = jobs.get(key)
         installed = grouped.get(key, [])
         state, detail = _state(job, installed, states.get(key, []), key in declared, app in declared_apps)
-        suspended = suspension(installed)
-        mismatch = pause_drift(job, suspended) if installed else ""
-        if mismatch:
-            state, detail = "drifted", mismatch
+        if state == "missing" and job is not None and not job.enabled and omits_paused:
+            state, detail = "in-sync", ""  # vercel.json holds no paused entry: none is right
+        suspended = suspension(installed)  # pause drift is the audit's (classify_entries)
         runs = local_runs.get(key, [])
         if not backend.fires_on_host:
             runs = _merge(runs, _remote_runs(ws, backend, app, name, request.missed_since))
@@ -304,21 +304,13 @@ def _state(
     return "in-sync", ""
 
 
-def pause_drift(job: Job | None, suspended: bool | None) -> str:
-    """Why the backend's pause state differs from the declared one (``""``: it does not, or unknown)."""
-    if job is None or suspended is None or suspended != job.enabled:
-        return ""
-    return "paused on the backend, not declared" if suspended else "declared paused, active on the backend"
-
-
 def suspension(installed: Sequence[ManagedEntry]) -> bool | None:
     """Whether the backend reports the job's entries suspended (``None``: it does not say).
 
-    A backend that can pause says so on each entry it lists (a ``suspended`` attribute:
-    a commented-out crontab line, a disabled timer, ``suspend: true``, ``State: DISABLED``).
+    A backend that can pause says so on each entry it lists (:attr:`ManagedEntry.paused`,
+    D-721: a commented-out crontab line, a disabled timer, ``suspend: true``, ``State: DISABLED``).
     """
-    flags = [getattr(e, "suspended", None) for e in installed]
-    known = [f for f in flags if isinstance(f, bool)]
+    known = [e.paused for e in installed if e.paused is not None]
     return any(known) if known else None
 
 

@@ -128,9 +128,21 @@ def entry_to_proto(entry: ManagedEntry) -> pb.ManagedEntry:
 
 
 def entry_from_proto(msg: pb.ManagedEntry) -> ManagedEntry:
-    """ValueError when ``raw_json`` is not JSON (the host reports a malformed entry)."""
+    """ValueError when ``raw_json`` is not JSON (the host reports a malformed entry).
+
+    A plugin reports an entry's pause state as a boolean ``paused`` in its raw JSON object
+    (D-721; the managed plugin does): ``ManagedEntry.paused``, ``None`` when absent.
+    """
     raw: Any = json.loads(msg.raw_json) if msg.raw_json else None
-    return ManagedEntry(app=msg.app, job=msg.job, index=msg.index, hash=msg.hash, raw=raw)
+    paused = raw.get("paused") if isinstance(raw, dict) else None
+    return ManagedEntry(
+        app=msg.app,
+        job=msg.job,
+        index=msg.index,
+        hash=msg.hash,
+        raw=raw,
+        paused=paused if isinstance(paused, bool) else None,
+    )
 
 
 def diagnostics_to_proto(diagnostics: Iterable[Diagnostic]) -> list[pb.Diagnostic]:

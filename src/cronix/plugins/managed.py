@@ -7,8 +7,9 @@ the service's slots toward the manifest, one slot per ``(app, job, schedule inde
 * ``kind=arms`` (default) — one-shot arms: each slot holds the schedule's next occurrence
   (``fire_id`` + ``fire_at``). The app owns the time: after a claimed fire its SDK arms
   the next one (``Cron(scheduler=...)``). ``apply`` arms what is missing or changed
-  (the ownership hash differs), cancels what the manifest no longer has, and leaves a
-  slot's pause alone; ``drift`` reports a slot whose arm is gone (a failed delivery, a
+  (the ownership hash differs), cancels what the manifest no longer has, and pauses
+  or resumes each slot as the job's ``enabled`` says (D-721: a pause the manifest does
+  not declare is drift); ``drift`` reports a slot whose arm is gone (a failed delivery, a
   lost re-arm) and ``apply`` arms it again. A cold start — a service that lost its state
   — rebuilds idempotently: the next occurrence of each schedule has one ``fire_id``, so
   two applies, or an apply and a re-arm, converge on the same arm.
@@ -219,7 +220,7 @@ class ManagedBackend:
                 raw.update(fire_id=slot.fire_id, callback_url=slot.callback_url)
             else:
                 raw.update(expression=slot.expression, timezone=slot.timezone)
-            yield ManagedEntry(slot.app, slot.job, slot.index, slot.hash, raw)
+            yield ManagedEntry(slot.app, slot.job, slot.index, slot.hash, raw, slot.paused)
 
     def _write(self, app: str, job: Job, hashes: Sequence[str], fire: FireSpec) -> None:
         if fire.strategy != MANAGED_JWT:
@@ -229,6 +230,7 @@ class ManagedBackend:
         if len(hashes) != len(job.schedules):
             raise RpcFailure("INVALID_ARGUMENT", f"{len(hashes)} hashes for {len(job.schedules)} schedules")
         now = int(time.time())
+        paused = {(e.job, e.index): bool(e.raw["paused"]) for e in self._owned(app)}
         for index, digest in enumerate(hashes):
             if self.kind == "arms":
                 arm = arm_for(app, job, index, digest, now, audience=self.audience)
@@ -241,6 +243,9 @@ class ManagedBackend:
                 self._call(
                     self.client.schedule, schedule_for(app, job, index, digest, audience=self.audience)
                 )
+            if paused.get((job.name, index), False) != (not job.enabled):
+                # An upsert keeps a slot's pause (spec §4.3): the manifest's enabled decides it.
+                self._call(self.client.set_paused, self.kind, app, job.name, index, not job.enabled)
 
 
 def _when(text: str) -> datetime | None:

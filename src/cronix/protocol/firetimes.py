@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -84,8 +85,14 @@ def _every(interval: int, tz: tzinfo, after_utc: datetime) -> Iterator[datetime]
         n += 1
 
 
+@lru_cache(maxsize=1024)
+def _times_of_day(hours: frozenset[int], minutes: frozenset[int]) -> list[tuple[int, int]]:
+    # Cached: the trigger's guard and plan previews ask for one schedule's next fire many times.
+    return sorted((h, m) for h in hours for m in minutes)
+
+
 def _cron(c: CronFields, tz: tzinfo, after_utc: datetime) -> Iterator[datetime]:
-    times = sorted((h, m) for h in c.hours for m in c.minutes)
+    times = _times_of_day(c.hours, c.minutes)
     if not times or not c.months:
         return
     fixup = c.fixed_time and not _is_fixed_offset(tz)
@@ -97,6 +104,7 @@ def _cron(c: CronFields, tz: tzinfo, after_utc: datetime) -> Iterator[datetime]:
             day = _first_of_next_month(day)
             continue
         if day_matches(c, day):
+            instants: Iterable[datetime]
             if fixup:
                 instants, cursor = _fixed_time_instants(day, times, tz, cursor)
             else:
@@ -125,8 +133,9 @@ def day_matches(c: CronFields, d: date) -> bool:
 
 def _real_instants(
     day: date, times: list[tuple[int, int]], tz: tzinfo, after_utc: datetime
-) -> list[datetime]:
-    """Every real instant of ``day`` whose local time is in ``times``, in order."""
+) -> Iterable[datetime]:
+    """Every real instant of ``day`` whose local time is in ``times``, in order (lazily on the
+    fast path, so the next fire of a dense schedule costs one instant, not a day of them)."""
     midnight = datetime(day.year, day.month, day.day)
     offset = tz.utcoffset(midnight)
     assert offset is not None
@@ -137,8 +146,8 @@ def _real_instants(
         start = 0
         if first_local.date() == day:
             start = bisect.bisect_right(times, (first_local.hour, first_local.minute))
-        base = midnight - offset
-        return [(base + timedelta(hours=h, minutes=m)).replace(tzinfo=UTC) for h, m in times[start:]]
+        base = (midnight - offset).replace(tzinfo=UTC)
+        return (base + timedelta(hours=h, minutes=m) for h, m in times[start:])
     out: list[datetime] = []
     for h, m in times:
         wall = midnight.replace(hour=h, minute=m)

@@ -76,6 +76,8 @@ class RunStatus:
     OK: Final = "ok"
     FAILED: Final = "failed"
     LOCK_CONTENDED: Final = "lock-contended"
+    #: cronix: a guarded start that was not an occurrence (D-725); no request was sent.
+    SKIPPED: Final = "skipped"
 
 
 #: ``msg`` → (history status, terminal). A terminal line decides the run; a non-terminal

@@ -29,6 +29,7 @@ from cronix.backends.base import (
     SupportsUnownedTriggers,
 )
 from cronix.protocol.ownership import ownership_hashes
+from cronix.reconcile.planning import pause_drift
 from cronix.reconcile.specfiles import expected_spec, left_over_jobs, read_spec, read_spec_path
 
 if TYPE_CHECKING:
@@ -162,6 +163,8 @@ def classify_entries(
             out.append(EntryStatus(e, "unverified", "no recorded job"))
         elif e.index >= len(hashes[key]) or hashes[key][e.index] != e.hash:
             out.append(EntryStatus(e, "drifted", "marker hash does not match the recorded job"))
+        elif paused := pause_drift(jobs[key], [e]):
+            out.append(EntryStatus(e, "drifted", paused))
         elif check is not None and not check.entry_matches(e.app, jobs[key], e):
             out.append(EntryStatus(e, "drifted", "installed entry differs from what cronix wrote"))
         else:

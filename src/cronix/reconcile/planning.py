@@ -27,7 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from cronix.backends.base import DRIFT_SENTINEL, SupportsContentCheck, SupportsFireCheck, SupportsValidateMany
+from cronix.backends.base import (
+    DRIFT_SENTINEL,
+    PausesByOmission,
+    SupportsContentCheck,
+    SupportsFireCheck,
+    SupportsValidateMany,
+)
 from cronix.errors import CronixError
 from cronix.protocol.advice import describe, job_warnings
 from cronix.protocol.ownership import ownership_hashes
@@ -49,6 +55,7 @@ __all__ = [
     "SpecFiles",
     "compute_plan",
     "job_diagnostics",
+    "pause_drift",
     "validate_jobs",
     "with_recorded",
 ]
@@ -157,8 +164,8 @@ def validate_jobs(backend: Backend, manifest: Manifest) -> list[str]:
 
     The warnings are the manifest's own (:mod:`cronix.protocol.advice`) and the backend's.
 
-    A warning several jobs share (the same zone accepted with ``accept_timezone_shift`` on
-    every job, say) is said once, naming each job: ``billing.a, billing.b timezone: …``.
+    A warning several jobs share (the same backend caveat about the same zone on every
+    job, say) is said once, naming each job: ``billing.a, billing.b timezone: …``.
     """
     errors: list[tuple[str, Diagnostic]] = []
     advice: list[str] = []
@@ -209,10 +216,16 @@ def compute_plan(
             installed.setdefault(entry.job, []).append(entry)
     content_check = backend if isinstance(backend, SupportsContentCheck) else None
     fire_check = backend if fire is not None and isinstance(backend, SupportsFireCheck) else None
+    omits = isinstance(backend, PausesByOmission)
     ops: list[Op] = []
     for job in manifest.jobs:
         want = ownership_hashes(job)
         have = installed.pop(job.name, [])
+        if omits and not job.enabled:  # D-721: a paused job has no entries on this backend
+            reason = "paused (enabled: false): this backend keeps no entry for a paused job"
+            action: Action = "delete" if have else "skip"
+            ops.append(Op(action, manifest.app, job.name, reason, job, _hashes(have), (), tuple(have)))
+            continue
         op = _job_op(manifest.app, job, want, have, content_check)
         if op.action == "skip" and fire_check is not None and fire is not None:
             spec = fire.spec(manifest.app, job)
@@ -272,6 +285,21 @@ def _hashes(entries: Sequence[ManagedEntry]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def pause_drift(job: Job, entries: Iterable[ManagedEntry]) -> str:
+    """Why ``entries`` are not paused the way ``job`` declares (D-721), or ``""``.
+
+    Only entries whose backend can tell (``paused`` is not ``None``) count: a suspend an
+    operator made on the scheduler that the manifest does not declare is drift, and so is
+    a declared pause the scheduler does not hold.
+    """
+    for e in entries:
+        if e.paused is not None and e.paused == job.enabled:
+            if e.paused:
+                return f"paused on the backend (schedule {e.index}) but not in the manifest (enabled: true)"
+            return f"declared paused (enabled: false) but schedule {e.index} is not paused on the backend"
+    return ""
+
+
 def _job_op(
     app: str, job: Job, want: tuple[str, ...], have: list[ManagedEntry], check: SupportsContentCheck | None
 ) -> Op:
@@ -285,6 +313,9 @@ def _job_op(
         return Op("update", app, job.name, "changed in the manifest", job, old, want, entries)
     if len(have) != len(want):
         return Op("update", app, job.name, "duplicate entries", job, old, want, entries)
+    pause = pause_drift(job, have)
+    if pause:
+        return Op("update", app, job.name, pause, job, old, want, entries)
     if check is not None and not all(check.entry_matches(app, job, e) for e in have):
         return Op("update", app, job.name, "edited by hand", job, old, want, entries)
     return Op("skip", app, job.name, "in sync", job, old, want, entries)

@@ -81,6 +81,12 @@ class ManagedScheduler:
         doc = self._call("DELETE", slot_path(kind, app, job, index))
         return str(doc.get("status", ""))
 
+    def set_paused(self, kind: str, app: str, job: str, index: int, paused: bool) -> str:
+        """Pause or resume a slot (``POST …/pause`` / ``…/resume``); the service's status."""
+        action = "pause" if paused else "resume"
+        doc = self._call("POST", f"{slot_path(kind, app, job, index)}/{action}")
+        return str(doc.get("status", ""))
+
     def schedules(self, app: str | None = None) -> list[Schedule]:
         doc = self._call("GET", "/v1/schedules" + (f"?app={urllib.parse.quote(app)}" if app else ""))
         return [Schedule.from_json(s) for s in _list(doc, "schedules")]

@@ -21,6 +21,9 @@ What differs on Lambda:
 * ``cronix run`` invokes the function itself, with the schedule's ``Input`` plus
   ``"manual_run": {"fire_time": <Unix seconds>}``: that fire time (now, or a backfilled
   occurrence) is the fire's, and its log lines say ``"trigger": "manual"`` (D-742, D-745).
+* The occurrence: the schedule's ``Input`` carries ``"scheduled_time"``, which EventBridge
+  fills in with the time the schedule was due (D-724); it is the fire's intended time and
+  its fire id, the same on every retry of that occurrence.
 * The outcome: a successful fire, or one skipped because another holds the job's lock,
   returns ``{"exit_code", "outcome", "run_id", "status", "attempts"}``. Any other ending
   (the app rejected it, retries exhausted, an internal error) raises :class:`FireFailed`,
@@ -33,6 +36,7 @@ Imports only what ``cronix trigger`` imports, plus boto3 when an AWS secret ref 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from cronix.protocol.triggerlog import MSG
@@ -61,10 +65,17 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         msg = MSG.INVALID_EVENT if "missing" in str(exc) else MSG.PARSE_EVENT
         log.error(msg, err=str(exc))
         raise InvalidEvent(f"the event is not a cronix trigger spec: {exc}") from None
+    from cronix.trigger.jitter import NATIVE_ENV
+    from cronix.trigger.occurrence import event_occurrence
+
+    # EventBridge's flexible window is the jitter here (D-723): the function never waits.
+    os.environ[NATIVE_ENV] = "1"
     manual = event.get(MANUAL_RUN_KEY) if isinstance(event, dict) else None
     fire_time = manual.get("fire_time") if isinstance(manual, dict) else None
     if not isinstance(fire_time, int) or isinstance(fire_time, bool):
         fire_time = None
+    if manual is None:  # a scheduled fire: the occurrence EventBridge says this is (D-724)
+        fire_time = event_occurrence(event)
     result, contended = _fire(spec, log, manual=manual is not None, fire_time=fire_time)
     outcome = {
         "exit_code": result.exit_code,
@@ -105,7 +116,7 @@ def _fire(spec: Any, log: JsonLog, *, manual: bool, fire_time: int | None) -> tu
         host_lock=False,
         metrics=conf["metrics"],  # a Pushgateway push from the Lambda; its disk is thrown away
         manual=manual,
-        fire_time=fire_time,
+        fire_time=fire_time,  # the occurrence (EventBridge's, or cronix run's), else the clock's
     )
     tracer: Tracer = NoTracer()
     if conf["otel"]:

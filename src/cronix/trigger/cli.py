@@ -103,6 +103,12 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag("--quiet", "Print nothing on success and one line on failure (as under cron)."),
     Flag("--backend", "Backend name recorded in traces.", "NAME"),
+    Flag(
+        "--guard",
+        "Fire only when this minute is an occurrence of schedule N in the job's timezone, else exit 0 "
+        "quietly (crontab entries of jobs in another zone than cron's).",
+        "N",
+    ),
 )
 
 
@@ -149,6 +155,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool, bool]:
     for kind, value in (("app", app), ("job", job)):
         if not is_valid_id(value):
             raise _UsageError(f'{kind} "{value}" must match ^[a-z][a-z0-9-]{{0,62}}$')
+    guard = _guard(args.guard)
     fire_time = args.fire_time or os.environ.get("CRONIX_FIRE_TIME") or None
     intended: int | None = None
     if fire_time:
@@ -158,6 +165,10 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool, bool]:
             intended = parse_fire_time(fire_time)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
+    if intended is None and "CRONIX_KUBERNETES_JOB" in os.environ:  # D-724: the CronJob's occurrence
+        from cronix.trigger.occurrence import kubernetes_occurrence
+
+        intended = kubernetes_occurrence(app, job, os.environ)
     elapsed = os.environ.get("TRIGGER_TIMER_REALTIME_USEC", "")
     elapsed_at = int(elapsed) / 1e6 if elapsed.isascii() and elapsed.isdigit() else None
     from cronix.trigger.run import FireOptions
@@ -182,10 +193,20 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool, bool]:
         metrics=_metrics(conf["metrics"], args.metrics_dir),
         # A Job that ``cronix run`` made from a CronJob says so (D-742).
         manual=os.environ.get("CRONIX_MANUAL_RUN") == "1",
+        guard=guard,
     )
     from cronix.trigger.quiet import quiet_wanted
 
     return options, bool(args.otel or conf["otel"]), quiet_wanted(args.quiet, os.environ)
+
+
+def _guard(value: str | None) -> int | None:
+    """``--guard N``: a schedule index (0..63)."""
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > 63:
+        raise _UsageError(f"--guard {value}: a schedule index is 0 to 63")
+    return int(value)
 
 
 def _metrics(configured: MetricsSettings | None, flag: str | None) -> MetricsSettings | None:

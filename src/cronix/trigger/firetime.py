@@ -30,6 +30,7 @@ __all__ = [
     "intended_fire_time",
     "occurrence_index",
     "parse_fire_time",
+    "scheduled_in_window",
     "zone_of",
 ]
 
@@ -77,15 +78,25 @@ def zone_of(timezone: str) -> tzinfo | None:
         return None
 
 
-def intended_fire_time(schedules: Sequence[str], timezone: str, now: float) -> int:
-    """The latest scheduled instant in ``(now − WINDOW_SECONDS, now]``, else ``int(now)``."""
+def intended_fire_time(
+    schedules: Sequence[str], timezone: str, now: float, window: int = WINDOW_SECONDS
+) -> int:
+    """The latest scheduled instant in ``(now − window, now]``, else ``int(now)``."""
+    found = scheduled_in_window(schedules, timezone, now, window)
+    return int(now) if found is None else found
+
+
+def scheduled_in_window(
+    schedules: Sequence[str], timezone: str, now: float, window: int = WINDOW_SECONDS
+) -> int | None:
+    """The latest scheduled instant of ``schedules`` in ``(now − window, now]``, or ``None``."""
     from cronix.protocol.firetimes import fire_times
 
     tz = zone_of(timezone)
     if tz is None:
-        return int(now)
+        return None
     current = datetime.fromtimestamp(now, UTC)
-    after = current - timedelta(seconds=WINDOW_SECONDS)
+    after = current - timedelta(seconds=window)
     best: datetime | None = None
     for expr in schedules:
         try:
@@ -96,7 +107,7 @@ def intended_fire_time(schedules: Sequence[str], timezone: str, now: float) -> i
                     best = when
         except ValueError:  # an unparseable schedule: no hint from it
             continue
-    return int(best.timestamp()) if best is not None else int(now)
+    return int(best.timestamp()) if best is not None else None
 
 
 def occurrence_index(schedules: Sequence[str], timezone: str, when: int, preferred: int) -> int:

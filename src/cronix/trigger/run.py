@@ -57,7 +57,7 @@ EXIT_INTERNAL = 3
 EXIT_CONTENDED = 4
 
 # outcome → the run log's status (history's vocabulary); every other outcome is a failure.
-_STATUS = {"success": RunStatus.OK, "lock_contended": RunStatus.LOCK_CONTENDED}
+_STATUS = {"success": RunStatus.OK, "lock_contended": RunStatus.LOCK_CONTENDED, "skipped": RunStatus.SKIPPED}
 #: The detail of a Forbid fire that found the previous one still running (cron working as designed).
 FORBID_CONTENDED = "lock held by another fire"
 REPLACE_CONTENDED = "lock held by a fire that could not be replaced"
@@ -113,6 +113,8 @@ class FireOptions(NamedTuple):
     #: The schedule the occurrence belongs to when several fire at ``fire_time`` (``cronix
     #: run --schedule-index``); ``None``: the spec's, as for a scheduled fire.
     schedule_index: int | None = None
+    #: ``--guard N``: fire only at an occurrence of schedule N in the job's zone (D-725).
+    guard: int | None = None
 
 
 class FireResult(NamedTuple):
@@ -194,6 +196,8 @@ class _Fire:
         try:
             try:
                 spec, request = self._load_spec(given)
+                if self.o.guard is not None:
+                    self._guard(spec.job, self.o.guard)
                 secrets = self._resolve_secrets(spec)
                 self.run_id = _new_run_id()
                 result = self._fire(spec, request, secrets)
@@ -224,13 +228,28 @@ class _Fire:
             terminated=terminated,
         )
 
+    def _guard(self, job: Job, index: int) -> None:
+        """End the fire here (exit 0, a ``skipped`` record) unless this start is an occurrence."""
+        from cronix.trigger.guard import guarded_occurrence, skip_reason
+
+        now = self.clock.now()
+        when = guarded_occurrence(job, index, now)
+        if when is None:
+            raise _End(EXIT_OK, "skipped", skip_reason(job, index, now))
+        self.intended = when
+
     def _occurrence(self, spec: SpecFile) -> str:
         """The fire id of this occurrence (``X-Cron-Fire-Id``, D-500); ``""`` if it cannot be written."""
         from cronix.protocol.fireid import format_fire_id
         from cronix.trigger.firetime import occurrence_index
 
         job = spec.job
-        preferred = spec.schedule_index if self.o.schedule_index is None else self.o.schedule_index
+        if self.o.guard is not None:
+            preferred = self.o.guard
+        elif self.o.schedule_index is not None:
+            preferred = self.o.schedule_index
+        else:
+            preferred = spec.schedule_index
         index = occurrence_index(job.schedules, job.timezone, self.intended, preferred)
         try:
             return format_fire_id(self.o.app, self.o.job, index, self.intended)
@@ -282,12 +301,19 @@ class _Fire:
         actual = self.clock.now()
         if self.o.fire_time is not None:
             self.intended = self.o.fire_time
-        else:
+        elif not self.intended:  # the guard has not found it already
             from cronix.trigger.firetime import intended_fire_time
+            from cronix.trigger.jitter import lookback_seconds
 
             reference = actual if self.o.elapsed_at is None else self.o.elapsed_at
-            self.intended = intended_fire_time(job.schedules, job.timezone, reference)
+            self.intended = intended_fire_time(job.schedules, job.timezone, reference, lookback_seconds(job))
         self.fire_id = self._occurrence(spec)
+        # D-723: this host's delay, before the lock; the fire id stays. A run someone asked for
+        # now (``cronix run``) is not spread: there is no stampede to avoid.
+        if job.policy.jitter_seconds and not self.o.manual:
+            from cronix.trigger.jitter import wait as wait_jitter
+
+            actual = wait_jitter(self.o.app, job, self.clock)
         policy = job.policy
         self.log = self.log.bind(**run_keys(self.o.app, self.o.job, self.run_id))
         if self.o.manual:

@@ -53,7 +53,9 @@ def parse_when(text: str, *, now: datetime | None = None, flag: str = "--since")
 @click.option("--since", help="Only runs after this: a duration ago (7d, 2h, 30m) or an RFC 3339 time.")
 @click.option("--until", help="Only runs before this (same forms as --since).")
 @click.option(
-    "--status", type=click.Choice(["ok", "failed", "lock-contended"]), help="Only runs with this status."
+    "--status",
+    type=click.Choice(["ok", "failed", "lock-contended", "skipped"]),
+    help="Only runs with this status.",
 )
 @click.option(
     "--limit", type=click.IntRange(0), default=50, show_default=True, help="Newest N runs; 0 = all."

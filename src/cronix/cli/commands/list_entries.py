@@ -39,6 +39,9 @@ def command(output: str, **opts: Any) -> None:
             rows.append((e, None, None, None))
             continue
         schedule, zone = known
+        if e.paused:  # D-721: a paused entry does not fire (JSON: null, with "paused": true)
+            rows.append((e, schedule, zone, None))
+            continue
         times = next_fire_times(schedule, ZoneInfo(zone), now, 1)
         rows.append((e, schedule, zone, times[0].isoformat() if times else "never"))
     if output == "json":
@@ -56,6 +59,9 @@ def command(output: str, **opts: Any) -> None:
         return
     emit_table(
         ["APP", "JOB", "IDX", "SCHEDULE", "TIMEZONE", "NEXT", "HASH"],
-        [[e.app, e.job, e.index, s or "-", z or "-", n or "-", short([e.hash])] for e, s, z, n in rows],
+        [
+            [e.app, e.job, e.index, s or "-", z or "-", n or ("paused" if e.paused else "-"), short([e.hash])]
+            for e, s, z, n in rows
+        ],
         whole=("NEXT", "HASH"),
     )

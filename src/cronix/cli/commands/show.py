@@ -69,7 +69,8 @@ def command(target: str, output: str, next_count: int, **opts: Any) -> None:
         rows.append(["URL", f"{desired.request.method} {desired.request.url}"])
         rows.append(["SCHEDULES", ", ".join(desired.schedules)])
         for f in fires:
-            rows.append([f"NEXT {f['schedule']}", ", ".join(f["times"]) or "never"])
+            idle = "never" if desired.enabled else "paused (enabled: false)"
+            rows.append([f"NEXT {f['schedule']}", ", ".join(f["times"]) or idle])
     width = max(len(str(r[0])) for r in rows) + 2
     for key, value in rows:
         echo(f"{str(key).ljust(width)}{value}")

@@ -58,9 +58,11 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
         doc: dict[str, object] = {"ok": True, "app": manifest.app, "jobs": len(manifest.jobs)}
         doc["warnings"] = [{"job": job.name, **w.as_json()} for job, w in warnings]
         if next_count:
-            doc["next_fire_times"] = {
+            doc["next_fire_times"] = {  # a paused job fires never (D-721)
                 job.name: [
                     [t.isoformat() for t in next_fire_times(s, ZoneInfo(job.timezone), now, next_count)]
+                    if job.enabled
+                    else []
                     for s in job.schedules
                 ]
                 for job in manifest.jobs
@@ -78,5 +80,8 @@ def command(source: str, secret_refs: tuple[str, ...], output: str, canonical: b
         )
         if next_count:
             for s in job.schedules:
+                if not job.enabled:  # D-721: installed, never fired
+                    echo(f"      {s}: paused (enabled: false)")
+                    continue
                 times = next_fire_times(s, ZoneInfo(job.timezone), now, next_count)
                 echo(f"      {s}: " + (", ".join(t.isoformat() for t in times) or "never"))
