@@ -183,13 +183,13 @@ def _local_schedules(delta_hours: int, starts: list[datetime]) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_cron_fires_a_job_of_another_zone_only_at_its_occurrences(
-    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path]
+    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path, Path]
 ) -> None:
     """Issue 14 item 3 with the real daemon (no CRON_TZ): two New York jobs, each installed at
     both of its possible UTC times. At the coming minutes one job's line is its occurrence and
     fires; the other's line matches too, but by the offset New York does not have now: its
-    guard skips it — nothing sent, a ``skipped`` record."""
-    pid, cron_d = private_cron
+    guard skips it — nothing sent, a ``skipped`` record, and no mail for either (D-621)."""
+    pid, cron_d, mailbox = private_cron
     nsenter = require_binary("nsenter", "util-linux")
     secret = tmp_path / "secret"
     secret.write_text(SECRET + "\n")
@@ -241,3 +241,5 @@ def test_cron_fires_a_job_of_another_zone_only_at_its_occurrences(
         by_job.setdefault(str(record["job"]), []).append(str(record["status"]))
     assert by_job == {"now": ["ok"] * 3, "other": ["skipped"] * 3}, by_job
     assert len(app.fired) == 3 and all(ok for _, _, ok in app.fired)  # type: ignore[attr-defined]
+    time.sleep(1.0)  # a mail for any of these six starts would be written by now
+    assert not mailbox.exists() or "--- end of mail" not in mailbox.read_text(), mailbox.read_text()
