@@ -14,6 +14,7 @@ import json
 import subprocess
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cronix.trigger.logs import JsonLog
 from cronix.trigger.run import Clock, FireOptions, fire
@@ -115,6 +116,37 @@ def test_the_real_trigger_skips_quietly_before_secrets_and_locks(host: Host, app
     )  # fmt: skip
     assert history.returncode == 0, history.stderr
     assert [r["status"] for r in json.loads(history.stdout)["entries"]] == ["skipped"]
+
+
+def test_a_skip_loads_nothing_of_the_fire_path(host: Host, app: AppServer) -> None:
+    """A union line starts the trigger at most minutes where it must skip: the guard decides
+    before the request is built, so a skip never imports the HTTP client, signing or secrets."""
+    write_spec(
+        host.spec_dir, app.url(), schedule="0 0 1 1 *" if datetime.now(UTC).month != 1 else "0 0 1 7 *"
+    )
+    script = (
+        "import sys; from cronix.cli.entry import main\n"
+        f"sys.argv = {['cronix', *host.argv()[1:], '--guard', '0']!r}\n"
+        "try:\n    main()\nexcept SystemExit as end:\n    assert end.code == 0, end.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('cronix.trigger.', 'cronix.secrets', "
+        "'cronix.httpio', 'cronix.protocol.signing'))))"
+    )
+    proc = subprocess.run(
+        [str(Path(CRONIX).parent / "python"), "-c", script],
+        capture_output=True, text=True, env=host.env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1].replace("'", '"')))
+    assert loaded.isdisjoint(
+        {
+            "cronix.trigger.request",
+            "cronix.httpio",
+            "cronix.protocol.signing",
+            "cronix.secrets",
+        }
+    ), loaded
+    assert "cronix.trigger.guard" in loaded
+    assert [r["status"] for r in host.runs()] == ["skipped"]
 
 
 def test_the_real_trigger_fires_when_every_minute_is_an_occurrence(host: Host, app: AppServer) -> None:

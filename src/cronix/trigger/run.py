@@ -196,8 +196,6 @@ class _Fire:
         try:
             try:
                 spec, request = self._load_spec(given)
-                if self.o.guard is not None:
-                    self._guard(spec.job, self.o.guard)
                 secrets = self._resolve_secrets(spec)
                 self.run_id = _new_run_id()
                 result = self._fire(spec, request, secrets)
@@ -258,7 +256,6 @@ class _Fire:
 
     def _load_spec(self, given: SpecFile | None) -> tuple[SpecFile, FireRequest]:
         from cronix.protocol.specfile import SpecFileError, spec_file_name
-        from cronix.trigger.request import prepare_request
         from cronix.trigger.specread import SpecUnusable, read_spec_file
 
         path = (
@@ -272,6 +269,10 @@ class _Fire:
                 raise SpecFileError(f'app="{spec.app}" does not match expected "{self.o.app}"')
             if spec.job.name != self.o.job:
                 raise SpecFileError(f'job="{spec.job.name}" does not match expected "{self.o.job}"')
+            if self.o.guard is not None:  # before the request is built: a skip stays cheap
+                self._guard(spec.job, self.o.guard)
+            from cronix.trigger.request import prepare_request
+
             request = prepare_request(spec.job)
         except SpecUnusable as exc:
             self._fail(MSG.LOAD_SPEC, str(exc))
