@@ -255,21 +255,14 @@ def _fire_here(ws: Workspace, app: str, name: str, when: int, index: int, backen
         conf = load_settings(ws.overrides.config_path)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
-    options = FireOptions(
-        app=app,
-        job=name,
+    # A manual run is a run: its outcome reaches the run log and the metrics like any fire.
+    options = FireOptions.from_settings(
+        conf,
+        app,
+        name,
         spec_dir=ws.spec_dir,
-        lock_dir=conf["lock_dir"],
-        run_log=conf["run_log"],
-        run_log_max_bytes=conf["run_log_max_bytes"],
-        run_log_keep=conf["run_log_keep"],
-        state_dir=conf["state_dir"],
-        contended_exit_code=conf["contended_exit_code"],
         fire_time=when,
         backend=backend,
-        redis=conf["redis"],
-        redis_for_host_jobs=conf["redis_for_host_jobs"],
-        metrics=conf["metrics"],  # a manual run is a run: its outcome reaches the alerts too
         manual=True,
         schedule_index=index,
     )

@@ -102,19 +102,17 @@ def _fire(spec: Any, log: JsonLog, *, manual: bool, fire_time: int | None) -> tu
     except SettingsError as exc:
         log.error(MSG.LOAD_SPEC, err=f"cronix.yaml: {exc}")
         raise FireFailed(f"cronix.yaml ($CRONIX_CONFIG) cannot be used: {exc}") from None
-    options = FireOptions(
-        app=spec.app,
-        job=spec.job.name,
+    options = FireOptions.from_settings(
+        conf,
+        spec.app,
+        spec.job.name,
+        # The event is the spec; the sandbox's disk is thrown away (metrics: a Pushgateway push).
         spec_dir="",
         lock_dir="",
         run_log="",
         state_dir="",
-        contended_exit_code=conf["contended_exit_code"],
         backend="aws-scheduler",
-        redis=conf["redis"],
-        redis_for_host_jobs=conf["redis_for_host_jobs"],
         host_lock=False,
-        metrics=conf["metrics"],  # a Pushgateway push from the Lambda; its disk is thrown away
         manual=manual,
         fire_time=fire_time,  # the occurrence (EventBridge's, or cronix run's), else the clock's
     )

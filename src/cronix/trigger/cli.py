@@ -175,21 +175,17 @@ def _options(args: argparse.Namespace) -> tuple[Any, bool, bool]:
 
     conf = load_settings(args.config)
     run_log = args.run_log if args.run_log is not None else os.environ.get("CRONIX_RUN_LOG")
-    options = FireOptions(
-        app=app,
-        job=job,
+    options = FireOptions.from_settings(
+        conf,
+        app,
+        job,
         spec_dir=args.spec_dir or os.environ.get("CRONIX_JOB_SPEC_DIR") or conf["spec_dir"],
         lock_dir=args.lock_dir or conf["lock_dir"],
         run_log=conf["run_log"] if run_log is None else run_log,
-        run_log_max_bytes=conf["run_log_max_bytes"],
-        run_log_keep=conf["run_log_keep"],
         state_dir=conf["state_dir"] if args.state_dir is None else args.state_dir,
-        contended_exit_code=conf["contended_exit_code"],
         fire_time=intended,
         elapsed_at=elapsed_at,
         backend=args.backend or "",
-        redis=conf["redis"],
-        redis_for_host_jobs=conf["redis_for_host_jobs"],
         metrics=_metrics(conf["metrics"], args.metrics_dir),
         # A Job that ``cronix run`` made from a CronJob says so (D-742).
         manual=os.environ.get("CRONIX_MANUAL_RUN") == "1",

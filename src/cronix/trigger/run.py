@@ -116,6 +116,25 @@ class FireOptions(NamedTuple):
     #: ``--guard N``: fire only at an occurrence of schedule N in the job's zone (D-725).
     guard: int | None = None
 
+    @classmethod
+    def from_settings(cls, conf: Mapping[str, Any], app: str, job: str, **given: Any) -> FireOptions:
+        """The options of one fire from the trigger's settings (``cronix.trigger.settings``),
+        then what the caller knows better (flags, the Lambda's sandbox, ``cronix run``) —
+        the one place that says which settings reach a fire, for all three callers."""
+        settled: dict[str, Any] = {
+            "spec_dir": conf["spec_dir"],
+            "lock_dir": conf["lock_dir"],
+            "run_log": conf["run_log"],
+            "run_log_max_bytes": conf["run_log_max_bytes"],
+            "run_log_keep": conf["run_log_keep"],
+            "state_dir": conf["state_dir"],
+            "contended_exit_code": conf["contended_exit_code"],
+            "redis": conf["redis"],
+            "redis_for_host_jobs": conf["redis_for_host_jobs"],
+            "metrics": conf["metrics"],
+        }
+        return cls(app=app, job=job, **{**settled, **given})
+
 
 class FireResult(NamedTuple):
     """How the fire ended: the exit code, the outcome (OTel vocabulary) and what was sent."""
