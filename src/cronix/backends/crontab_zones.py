@@ -39,6 +39,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
+from cronix.protocol.dst import transitions
 from cronix.protocol.firetimes import fire_times
 from cronix.protocol.schedule import parse_schedule
 
@@ -51,7 +52,6 @@ __all__ = ["HORIZON_DAYS", "HostLine", "host_line", "zone_offsets"]
 
 #: How far ahead the offsets of both zones are read (a year, and a month to spare).
 HORIZON_DAYS = 400
-_STEP = timedelta(hours=1)
 _MONTH_ENDS = frozenset({28, 29, 30, 31})
 
 
@@ -103,36 +103,18 @@ def zone_offsets(job_zone: str, host_zone: str, day: str) -> _Offsets:
 
 
 def _transitions(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int, int]]:
-    """``(instant, offset before, offset after)`` of each offset change in ``(start, end]``."""
-    out = []
-    previous = _minutes(zone, start)
-    t = start + _STEP
-    while t <= end:
-        current = _minutes(zone, t)
-        if current != previous:
-            out.append((_transition(zone, t - _STEP, t), previous, current))
-            previous = current
-        t += _STEP
-    return out
+    """``(instant, offset before, offset after)`` in minutes of each offset change in the window
+    (:func:`cronix.protocol.dst.transitions`, which ``cronix lint`` reports from too)."""
+    return [
+        (t.at, int(t.before.total_seconds()) // 60, int(t.after.total_seconds()) // 60)
+        for t in transitions(zone, start, end)
+    ]
 
 
 def _minutes(zone: ZoneInfo, at: datetime) -> int:
     offset = at.astimezone(zone).utcoffset()
     assert offset is not None
     return int(offset.total_seconds()) // 60
-
-
-def _transition(zone: ZoneInfo, before: datetime, after: datetime) -> datetime:
-    """The first whole minute in ``(before, after]`` with ``after``'s offset (bisection)."""
-    target = _minutes(zone, after)
-    lo, hi = int(before.timestamp()) // 60, int(after.timestamp()) // 60
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _minutes(zone, datetime.fromtimestamp(mid * 60, UTC)) == target:
-            hi = mid
-        else:
-            lo = mid
-    return datetime.fromtimestamp(hi * 60, UTC)
 
 
 def _union(cron5: str, job_zone: str, host_zone: str, offsets: _Offsets) -> str:
