@@ -17,10 +17,11 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench_reconcile import best_of  # bench/ is on sys.path: run directly or by bench/run.py
 
 JOBS = 256
 RECORDS = 10_000
@@ -93,15 +94,6 @@ def _setup(root: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _best(fn: object, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main(argv: list[str]) -> int:
     repeat = int(argv[argv.index("--repeat") + 1]) if "--repeat" in argv else 5
     from cronix.operations import Overrides, StatusRequest, Workspace, job_status
@@ -135,12 +127,12 @@ def main(argv: list[str]) -> int:
             assert proc.returncode in (0, 5), proc.stderr
 
         rows = [
-            ("library: job_status", _best(library, repeat)),
-            ("library: job_status --missed (24h)", _best(lambda: library(True), repeat)),
-            ("CLI: cronix status (table)", _best(cli, repeat)),
-            ("CLI: cronix status -o json", _best(lambda: cli("-o", "json"), repeat)),
-            ("CLI: cronix status --missed", _best(lambda: cli("--missed"), repeat)),
-            ("CLI: cronix status --html", _best(lambda: cli("--html", str(root / "s.html")), repeat)),
+            ("library: job_status", best_of(library, repeat)),
+            ("library: job_status --missed (24h)", best_of(lambda: library(True), repeat)),
+            ("CLI: cronix status (table)", best_of(cli, repeat)),
+            ("CLI: cronix status -o json", best_of(lambda: cli("-o", "json"), repeat)),
+            ("CLI: cronix status --missed", best_of(lambda: cli("--missed"), repeat)),
+            ("CLI: cronix status --html", best_of(lambda: cli("--html", str(root / "s.html")), repeat)),
         ]
     print(f"{JOBS} jobs, {RECORDS:,} run-log records, best of {repeat}:")
     worst = 0.0

@@ -104,14 +104,9 @@ def _host_target() -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(240)
-def test_cron_fires_the_entry_apply_wrote(
-    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path, Path]
-) -> None:
-    pid, cron_d, mailbox = private_cron
-    host_target = _host_target()
-    nsenter = require_binary("nsenter", "util-linux")
+def _operator_files(tmp_path: Path, cron_d: Path, extra_config: str = "") -> tuple[Path, Path]:
+    """The secret file and cronix.yaml of a test, and the operator's own line in the daemon's
+    /etc/cron.d/cronix (``CRONIX_CONFIG=…``, which apply keeps); returns (secret, config)."""
     secret = tmp_path / "secret"
     secret.write_text(SECRET + "\n")
     secret.chmod(0o600)
@@ -121,13 +116,25 @@ def test_cron_fires_the_entry_apply_wrote(
         f"trigger_bin: {CRONIX}\n"
         f"apply: {{lock_path: {tmp_path / 'apply.lock'}}}\n"
         f"trigger: {{run_log: {tmp_path / 'runs.jsonl'}, state_dir: {tmp_path / 'state'}}}\n"
-        f"locks: {{flock: {{dir: {tmp_path / 'locks'}}}}}\n"
+        f"locks: {{flock: {{dir: {tmp_path / 'locks'}}}}}\n" + extra_config
     )
-    (cron_d / "cronix").write_text(f"CRONIX_CONFIG={config}\n")  # the operator's line, kept by apply
+    (cron_d / "cronix").write_text(f"CRONIX_CONFIG={config}\n")
     (cron_d / "cronix").chmod(0o644)
     # Debian's cron notices a change by the directory's mtime in whole seconds: a write in
     # the same second as the one it last saw is never picked up. Apply a second later.
     time.sleep(1.1)
+    return secret, config
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_cron_fires_the_entry_apply_wrote(
+    tmp_path: Path, app: ThreadingHTTPServer, private_cron: tuple[int, Path, Path]
+) -> None:
+    pid, cron_d, mailbox = private_cron
+    host_target = _host_target()
+    nsenter = require_binary("nsenter", "util-linux")
+    secret, config = _operator_files(tmp_path, cron_d)
     url = f"http://127.0.0.1:{app.server_address[1]}/api/v1/scheduled/tick"
     manifest = tmp_path / "m.json"
     refused = f"http://127.0.0.1:{free_port()}/api/v1/scheduled/down"  # nothing listens there
@@ -191,21 +198,7 @@ def test_cron_fires_a_job_of_another_zone_only_at_its_occurrences(
     guard skips it — nothing sent, a ``skipped`` record, and no mail for either (D-621)."""
     pid, cron_d, mailbox = private_cron
     nsenter = require_binary("nsenter", "util-linux")
-    secret = tmp_path / "secret"
-    secret.write_text(SECRET + "\n")
-    secret.chmod(0o600)
-    config = tmp_path / "cronix.yaml"
-    config.write_text(
-        f"spec_dir: {tmp_path / 'jobs'}\n"
-        f"trigger_bin: {CRONIX}\n"
-        f"apply: {{lock_path: {tmp_path / 'apply.lock'}}}\n"
-        f"trigger: {{run_log: {tmp_path / 'runs.jsonl'}, state_dir: {tmp_path / 'state'}}}\n"
-        f"locks: {{flock: {{dir: {tmp_path / 'locks'}}}}}\n"
-        "backends: {crontab: {host_timezone: UTC}}\n"
-    )
-    (cron_d / "cronix").write_text(f"CRONIX_CONFIG={config}\n")
-    (cron_d / "cronix").chmod(0o644)
-    time.sleep(1.1)
+    secret, config = _operator_files(tmp_path, cron_d, "backends: {crontab: {host_timezone: UTC}}\n")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     starts = [now + timedelta(minutes=k) for k in (2, 3, 4)]  # time for cron to read the file first
     zone = "America/New_York"
