@@ -10,13 +10,16 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from cronix.protocol.manifest import parse_manifest
 from cronix.protocol.specfile import render_spec_file
 from tests.trigger.app_server import AppServer
+
+if TYPE_CHECKING:
+    from cronix.trigger.run import FireOptions
 
 SECRET = "s3cret-for-tests"
 CRONIX = str(Path(sys.executable).with_name("cronix"))
@@ -80,6 +83,20 @@ class Host:
     @property
     def run_log(self) -> Path:
         return self.root / "log" / "runs.jsonl"
+
+    def options(self, **given: Any) -> FireOptions:
+        """The in-process trigger's options for ``billing.ping`` on this host (for ``fire()``)."""
+        from cronix.trigger.run import FireOptions
+
+        return FireOptions(
+            app="billing",
+            job="ping",
+            spec_dir=str(self.spec_dir),
+            lock_dir=str(self.lock_dir),
+            run_log=str(self.run_log),
+            state_dir=str(self.state_dir),
+            **given,
+        )
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CRONIX_", "OTEL_"))}

@@ -30,14 +30,7 @@ class VirtualClock(Clock):
 
 
 def _options(host: Host) -> FireOptions:
-    return FireOptions(
-        app="billing",
-        job="ping",
-        spec_dir=str(host.spec_dir),
-        lock_dir=str(host.lock_dir),
-        run_log=str(host.run_log),
-        state_dir=str(host.state_dir),
-    )
+    return host.options()
 
 
 def test_retries_past_300_seconds_still_verify(host: Host) -> None:

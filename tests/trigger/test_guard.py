@@ -34,15 +34,7 @@ class FixedClock(Clock):
 
 
 def _options(host: Host, guard: int | None = 0) -> FireOptions:
-    return FireOptions(
-        app="billing",
-        job="ping",
-        spec_dir=str(host.spec_dir),
-        lock_dir=str(host.lock_dir),
-        run_log=str(host.run_log),
-        state_dir=str(host.state_dir),
-        guard=guard,
-    )
+    return host.options(guard=guard)
 
 
 def _fire_at(host: Host, at: float, guard: int | None = 0) -> tuple[object, str]:

@@ -17,7 +17,7 @@ import pytest
 
 from cronix.trigger.jitter import NATIVE_ENV, delay_seconds
 from cronix.trigger.logs import JsonLog
-from cronix.trigger.run import Clock, FireOptions, fire
+from cronix.trigger.run import Clock, fire
 from tests.trigger.app_server import AppServer
 from tests.trigger.conftest import SECRET, Host, write_spec
 
@@ -53,14 +53,7 @@ def test_the_delay_is_stable_per_host_and_job_and_spread_across_hosts() -> None:
 
 
 def _fire(host: Host, clock: VirtualClock, app: AppServer, environ: dict[str, str]) -> object:
-    options = FireOptions(
-        app="billing",
-        job="ping",
-        spec_dir=str(host.spec_dir),
-        lock_dir=str(host.lock_dir),
-        run_log=str(host.run_log),
-        state_dir=str(host.state_dir),
-    )
+    options = host.options()
     return fire(options, log=JsonLog(io.StringIO()), clock=clock, environ={"CRON_SECRET": SECRET, **environ})
 
 
