@@ -126,6 +126,18 @@ def _operator_files(tmp_path: Path, cron_d: Path, extra_config: str = "") -> tup
     return secret, config
 
 
+def _apply_in_daemons_namespace(
+    pid: int, config: Path, manifest: Path, secret: Path
+) -> subprocess.CompletedProcess[str]:
+    """``cronix apply`` in the cron daemon's mount namespace, where /etc/cron.d is the test's."""
+    nsenter = require_binary("nsenter", "util-linux")
+    return subprocess.run(
+        [nsenter, "--target", str(pid), "--mount", "--", CRONIX, "apply", "--config", str(config),
+         "--manifest", str(manifest), "--secret-ref", f"file:{secret}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_cron_fires_the_entry_apply_wrote(
@@ -133,18 +145,13 @@ def test_cron_fires_the_entry_apply_wrote(
 ) -> None:
     pid, cron_d, mailbox = private_cron
     host_target = _host_target()
-    nsenter = require_binary("nsenter", "util-linux")
     secret, config = _operator_files(tmp_path, cron_d)
     url = f"http://127.0.0.1:{app.server_address[1]}/api/v1/scheduled/tick"
     manifest = tmp_path / "m.json"
     refused = f"http://127.0.0.1:{free_port()}/api/v1/scheduled/down"  # nothing listens there
     down = job("down", "* * * * *", request={"url": refused}, policy={"retries": {"max_attempts": 1}})
     manifest.write_text(json.dumps(manifest_doc("e2e", job("tick", "* * * * *", request={"url": url}), down)))
-    applied = subprocess.run(
-        [nsenter, "--target", str(pid), "--mount", "--", CRONIX, "apply", "--config", str(config),
-         "--manifest", str(manifest), "--secret-ref", f"file:{secret}"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    applied = _apply_in_daemons_namespace(pid, config, manifest, secret)
     assert applied.returncode == 0, applied.stderr
     assert applied.stderr == ""  # a file: ref, an existing trigger_bin: nothing to warn about
     text = (cron_d / "cronix").read_text()
@@ -197,7 +204,6 @@ def test_cron_fires_a_job_of_another_zone_only_at_its_occurrences(
     fires; the other's line matches too, but by the offset New York does not have now: its
     guard skips it — nothing sent, a ``skipped`` record, and no mail for either (D-621)."""
     pid, cron_d, mailbox = private_cron
-    nsenter = require_binary("nsenter", "util-linux")
     secret, config = _operator_files(tmp_path, cron_d, "backends: {crontab: {host_timezone: UTC}}\n")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     starts = [now + timedelta(minutes=k) for k in (2, 3, 4)]  # time for cron to read the file first
@@ -211,11 +217,7 @@ def test_cron_fires_a_job_of_another_zone_only_at_its_occurrences(
         job("other", *_local_schedules(other, starts), tz=zone, request={"url": f"{base}/other"}),
     ]
     manifest.write_text(json.dumps(manifest_doc("e2e", *jobs)))
-    applied = subprocess.run(
-        [nsenter, "--target", str(pid), "--mount", "--", CRONIX, "apply", "--config", str(config),
-         "--manifest", str(manifest), "--secret-ref", f"file:{secret}"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    applied = _apply_in_daemons_namespace(pid, config, manifest, secret)
     assert applied.returncode == 0, applied.stderr
     text = (cron_d / "cronix").read_text()
     first = starts[0]
